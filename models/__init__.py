@@ -1,0 +1,54 @@
+"""Sampark's data model (SQLAlchemy 2.0 typed mappings)."""
+
+from models.audit import AuditEvent
+from models.base import Base
+from models.consultation import (
+    TERMINAL_STATES,
+    TRANSITIONS,
+    Consultation,
+    ConsultationState,
+    ConsultationTransition,
+    IllegalTransition,
+    IntakeAnswer,
+)
+from models.district import (
+    Block,
+    District,
+    Hub,
+    NumberKind,
+    Roster,
+    ServiceNumber,
+    Spoke,
+    Staff,
+    StaffRole,
+)
+from models.patient import Patient
+from models.prescription import Prescription, PrescriptionItem
+from models.telephony import CallLeg, LegRole, SmsMessage
+
+__all__ = [
+    "TERMINAL_STATES",
+    "TRANSITIONS",
+    "AuditEvent",
+    "Base",
+    "Block",
+    "CallLeg",
+    "Consultation",
+    "ConsultationState",
+    "ConsultationTransition",
+    "District",
+    "Hub",
+    "IllegalTransition",
+    "IntakeAnswer",
+    "LegRole",
+    "NumberKind",
+    "Patient",
+    "Prescription",
+    "PrescriptionItem",
+    "Roster",
+    "ServiceNumber",
+    "SmsMessage",
+    "Spoke",
+    "Staff",
+    "StaffRole",
+]

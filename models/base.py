@@ -1,0 +1,62 @@
+"""Declarative base, shared column types and naming conventions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Annotated, Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, Enum, Integer, MetaData, String, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, mapped_column
+
+from sampark.timeutil import as_utc, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on PostgreSQL and on SQLite alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; store times as aware UTC")
+        return as_utc(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+intpk = Annotated[int, mapped_column(Integer, primary_key=True)]
+str20 = Annotated[str, mapped_column(String(20))]
+str40 = Annotated[str, mapped_column(String(40))]
+str80 = Annotated[str, mapped_column(String(80))]
+str200 = Annotated[str, mapped_column(String(200))]
+e164 = Annotated[str, mapped_column(String(16))]
+utc_time = Annotated[datetime, mapped_column(UTCDateTime())]
+created_time = Annotated[datetime, mapped_column(UTCDateTime(), default=utcnow)]
+json_list = Annotated[list[Any], mapped_column(JSON, default=list)]
+json_dict = Annotated[dict[str, Any], mapped_column(JSON, default=dict)]
+
+
+class Base(DeclarativeBase):
+    """Base of every Sampark table."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+def db_enum(cls: type[enum.Enum], name: str) -> Enum:
+    """A portable enum column storing the members' values (a native type on PostgreSQL)."""
+    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e], length=32)

@@ -1,0 +1,92 @@
+"""Call legs and SMS messages: what was asked of Twilio, and what Twilio reported."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, created_time, db_enum, intpk
+from models.consultation import Consultation
+
+
+class LegRole(enum.StrEnum):
+    """Why a call leg exists."""
+
+    PATIENT_INTAKE = "patient_intake"  # the patient's own inbound call
+    PATIENT_CALLBACK = "patient_callback"  # we call the patient (missed call, call-back)
+    ANM = "anm"
+    DOCTOR_OFFER = "doctor_offer"  # a doctor hears the case and accepts or not
+    DOCTOR = "doctor"
+    READOUT = "readout"  # a prescription read aloud
+    EMERGENCY = "emergency"  # connecting the caller to 108
+
+
+class CallLeg(Base):
+    """One phone call, inbound or placed by us.
+
+    ``purpose`` is the idempotency key of a placed call (e.g. ``c42:anm:1``): it is
+    unique, written before the REST request, so no call is ever placed twice for
+    one purpose.
+    """
+
+    __tablename__ = "call_legs"
+
+    id: Mapped[intpk]
+    consultation_id: Mapped[int | None] = mapped_column(ForeignKey("consultations.id"), index=True)
+    purpose: Mapped[str | None] = mapped_column(String(80), unique=True)
+    call_sid: Mapped[str | None] = mapped_column(String(40), unique=True)
+    role: Mapped[LegRole] = mapped_column(db_enum(LegRole, "leg_role"))
+    direction: Mapped[str] = mapped_column(String(20), default="outbound-api")
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    from_number: Mapped[str] = mapped_column(String(16))
+    to_number: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    answered_by: Mapped[str | None] = mapped_column(String(20))
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[created_time]
+    started_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    consultation: Mapped[Consultation | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"CallLeg(sid={self.call_sid!r}, role={self.role.value!r}, status={self.status!r})"
+
+
+class SmsMessage(Base):
+    """One SMS, with the encoding and part count computed before sending."""
+
+    __tablename__ = "sms_messages"
+
+    id: Mapped[intpk]
+    consultation_id: Mapped[int | None] = mapped_column(ForeignKey("consultations.id"), index=True)
+    prescription_id: Mapped[int | None] = mapped_column(ForeignKey("prescriptions.id"))
+    purpose: Mapped[str] = mapped_column(String(80))
+    idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    to_number: Mapped[str] = mapped_column(String(16))
+    from_number: Mapped[str | None] = mapped_column(String(16))
+    template: Mapped[str | None] = mapped_column(String(60))
+    dlt_template_id: Mapped[str | None] = mapped_column(String(30))
+    language: Mapped[str | None] = mapped_column(String(8))
+    script: Mapped[str | None] = mapped_column(String(12))
+    body: Mapped[str] = mapped_column(Text)
+    encoding: Mapped[str] = mapped_column(String(8))  # "GSM-7" or "UCS-2"
+    segments: Mapped[int] = mapped_column(Integer)
+    provider_sid: Mapped[str | None] = mapped_column(String(40), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[created_time]
+    sent_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return (
+            f"SmsMessage(to={self.to_number!r}, purpose={self.purpose!r}, status={self.status!r})"
+        )

@@ -1,0 +1,1 @@
+"""Sampark: telephony-driven telemedicine for rural India."""

@@ -1,0 +1,88 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from flask import Flask, Response, g, request
+from flask.typing import ResponseReturnValue
+
+from sampark.logs import configure_logging, request_id_var
+from sampark.runtime import Runtime
+from sampark.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None, *, runtime: Runtime | None = None, **flask_config: Any
+) -> Flask:
+    """Build the Sampark web app.
+
+    Args:
+        settings: validated settings; read from the environment when omitted.
+        runtime: connections to reuse (tests share one); built from settings when omitted.
+        **flask_config: extra Flask config (e.g. ``TESTING=True``).
+    """
+    configure_logging()
+    settings = settings or (runtime.settings if runtime else Settings.from_env())
+    if settings.uses_embedded_database:
+        log.warning(
+            "DATABASE_URL is not set: using the embedded SQLite database %s",
+            settings.database_url,
+            extra={"event": "embedded-database"},
+        )
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https"),
+        MAX_CONTENT_LENGTH=1 * 1024 * 1024,
+    )
+    app.config.update(flask_config)
+    app.extensions["sampark"] = runtime or Runtime.from_settings(settings)
+
+    _install_request_ids(app)
+    _register_blueprints(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from sampark.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+    for module_name in BLUEPRINT_MODULES:
+        module = __import__(module_name, fromlist=["bp"])
+        app.register_blueprint(module.bp)
+
+
+#: Each area's blueprint, registered in this order (later issues add theirs here).
+BLUEPRINT_MODULES: list[str] = []
+
+
+def _install_request_ids(app: Flask) -> None:
+    @app.before_request
+    def assign_request_id() -> None:
+        rid = request.headers.get("X-Request-Id") or request.headers.get(
+            "I-Twilio-Idempotency-Token"
+        )
+        g.request_id = (rid or uuid.uuid4().hex)[:40]
+        g.request_id_token = request_id_var.set(g.request_id)
+
+    @app.after_request
+    def echo_request_id(response: Response) -> Response:
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        return response
+
+    @app.teardown_request
+    def reset_request_id(_exc: BaseException | None) -> None:
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            request_id_var.reset(token)
+
+    @app.errorhandler(404)
+    def not_found(_e: Exception) -> ResponseReturnValue:
+        return {"error": "not found"}, 404

@@ -1,0 +1,41 @@
+"""The ``sampark`` command line: one click group, one module per area."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from sampark.settings import Settings, SettingsError
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, or a clear message and exit code 2."""
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        click.echo(f"sampark: configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+@click.group()
+def main() -> None:
+    """Sampark: telephony-driven telemedicine for rural India."""
+    from sampark.logs import configure_logging
+
+    configure_logging("WARNING")
+
+
+def _register() -> None:
+    import importlib
+
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"sampark.cli.{name}")
+        for command in module.COMMANDS:
+            main.add_command(command)
+
+
+#: Each area's commands (a module exposing ``COMMANDS``); later issues add theirs.
+COMMAND_MODULES = ["db", "web"]
+
+_register()

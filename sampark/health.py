@@ -1,0 +1,42 @@
+"""``GET /healthz``: is the database reachable, is Redis reachable."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
+
+from sampark.runtime import current_runtime
+
+bp = Blueprint("health", __name__)
+log = logging.getLogger(__name__)
+
+
+@bp.get("/healthz")
+def healthz() -> ResponseReturnValue:
+    """200 when both parts answer; 503 naming the part that failed."""
+    runtime = current_runtime()
+    checks: dict[str, str] = {}
+    try:
+        runtime.db.ping()
+        checks["database"] = "ok"
+    except Exception as exc:
+        log.warning("health check: database unreachable", extra={"error": type(exc).__name__})
+        checks["database"] = "unreachable"
+    try:
+        runtime.redis.ping()
+        checks["redis"] = "ok"
+    except Exception as exc:
+        log.warning("health check: redis unreachable", extra={"error": type(exc).__name__})
+        checks["redis"] = "unreachable"
+    healthy = all(v == "ok" for v in checks.values())
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        "checks": checks,
+        "embedded": {
+            "database": runtime.settings.uses_embedded_database,
+            "redis": runtime.settings.uses_embedded_redis,
+        },
+    }
+    return jsonify(body), 200 if healthy else 503

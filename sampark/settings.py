@@ -1,0 +1,134 @@
+"""Typed settings read from the environment and validated at start-up.
+
+Every problem names the variable at fault, so a district IT officer can fix a
+deployment from the error message alone.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+TWILIO_DEFAULT_API_BASE_URL = "https://api.twilio.com"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE_PATH = PROJECT_ROOT / "instance"
+DISPLAY_TIMEZONE = "Asia/Kolkata"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _url(name: str, value: str, schemes: tuple[str, ...]) -> str:
+    parsed = urlparse(value)
+    scheme = parsed.scheme.split("+", 1)[0]
+    if scheme not in schemes:
+        raise SettingsError(
+            f"{name}={value!r} is not a valid URL: expected a scheme among {', '.join(schemes)}"
+        )
+    if scheme not in ("sqlite", "memory") and not parsed.netloc:
+        raise SettingsError(f"{name}={value!r} is not a valid URL: it has no host")
+    return value
+
+
+def _bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise SettingsError(f"{name}={value!r} is not a boolean (use true or false)")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the application reads from its environment.
+
+    Attributes:
+        database_url: SQLAlchemy URL; defaults to a SQLite file under ``instance/``.
+        redis_url: ``redis://`` URL, or ``None`` for the embedded in-process stand-in.
+        twilio_account_sid: the account SID used for REST calls and webhook checks.
+        twilio_auth_token: signs and verifies webhooks; never logged.
+        twilio_api_base_url: Twilio's API or any Twilio-compatible stand-in.
+        public_base_url: the address Twilio calls back.
+        secret_key: Flask session signing key.
+        trust_proxy: honour X-Forwarded-Proto/Host when checking signatures.
+    """
+
+    database_url: str
+    redis_url: str | None
+    twilio_account_sid: str
+    twilio_auth_token: str
+    twilio_api_base_url: str
+    public_base_url: str
+    secret_key: str
+    trust_proxy: bool = False
+    instance_path: Path = DEFAULT_INSTANCE_PATH
+    queue_prefix: str = "sampark"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def uses_embedded_redis(self) -> bool:
+        return self.redis_url is None
+
+    @property
+    def talks_to_real_twilio(self) -> bool:
+        return urlparse(self.twilio_api_base_url).hostname in ("api.twilio.com",)
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """Return a copy with some fields replaced (for tests and tools)."""
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate settings from ``environ`` (default ``os.environ``).
+
+        Raises:
+            SettingsError: naming the first variable that is invalid.
+        """
+        env = os.environ if environ is None else environ
+        instance_path = Path(env.get("SAMPARK_INSTANCE_PATH", str(DEFAULT_INSTANCE_PATH)))
+        database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'sampark.db'}"
+        _url("DATABASE_URL", database_url, ("sqlite", "postgresql"))
+        redis_url = env.get("REDIS_URL") or None
+        if redis_url is not None:
+            _url("REDIS_URL", redis_url, ("redis", "rediss", "unix"))
+        sid = env.get("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
+        if not (len(sid) == 34 and sid.startswith("AC") and sid[2:].isalnum()):
+            raise SettingsError(
+                f"TWILIO_ACCOUNT_SID={sid!r} is not an account SID (AC followed by 32 characters)"
+            )
+        token = env.get("TWILIO_AUTH_TOKEN", "sampark-local-token")
+        if not token:
+            raise SettingsError("TWILIO_AUTH_TOKEN is empty")
+        api_base = env.get("TWILIO_API_BASE_URL", TWILIO_DEFAULT_API_BASE_URL).rstrip("/")
+        _url("TWILIO_API_BASE_URL", api_base, ("http", "https"))
+        public = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        _url("PUBLIC_BASE_URL", public, ("http", "https"))
+        secret = env.get("SECRET_KEY", "")
+        if not secret:
+            if _bool("SAMPARK_PRODUCTION", env.get("SAMPARK_PRODUCTION", "false")):
+                raise SettingsError("SECRET_KEY must be set when SAMPARK_PRODUCTION is true")
+            secret = "dev-only-secret-key-change-me"
+        elif len(secret) < 16:
+            raise SettingsError("SECRET_KEY is too short: use at least 16 characters")
+        return cls(
+            database_url=database_url,
+            redis_url=redis_url,
+            twilio_account_sid=sid,
+            twilio_auth_token=token,
+            twilio_api_base_url=api_base,
+            public_base_url=public,
+            secret_key=secret,
+            trust_proxy=_bool("TRUST_PROXY", env.get("TRUST_PROXY", "false")),
+            instance_path=instance_path,
+            queue_prefix=env.get("SAMPARK_QUEUE_PREFIX", "sampark"),
+        )
