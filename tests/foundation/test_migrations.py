@@ -50,7 +50,8 @@ def _user_objects(url: str) -> tuple[list[str], list[str]]:
             types = list(
                 conn.scalars(
                     text(
-                        "SELECT typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+                        "SELECT typname FROM pg_type t JOIN pg_namespace n"
+                        " ON n.oid = t.typnamespace "
                         "WHERE n.nspname = 'public' AND t.typtype = 'e'"
                     )
                 )
