@@ -31,6 +31,10 @@ class Runtime:
     def from_settings(cls, settings: Settings) -> Runtime:
         return cls(settings=settings, db=Database(settings.database_url))
 
+    @classmethod
+    def from_env(cls) -> Runtime:
+        return cls.from_settings(Settings.from_env())
+
     @cached_property
     def redis(self) -> redis.Redis:
         return connect_redis(self.settings)
@@ -52,3 +56,23 @@ def current_runtime() -> Runtime:
     runtime: Any = current_app.extensions["sampark"]
     assert isinstance(runtime, Runtime)
     return runtime
+
+
+_process_runtime: Runtime | None = None
+
+
+def process_runtime() -> Runtime:
+    """The runtime of this worker process, built from the environment on first use.
+
+    RQ jobs call this; tests install theirs with ``install_process_runtime``.
+    """
+    global _process_runtime
+    if _process_runtime is None:
+        _process_runtime = Runtime.from_env()
+    return _process_runtime
+
+
+def install_process_runtime(runtime: Runtime | None) -> None:
+    """Make ``runtime`` the one ``process_runtime()`` returns (None resets)."""
+    global _process_runtime
+    _process_runtime = runtime
