@@ -1,0 +1,137 @@
+"""Indian phone numbers, as people and spreadsheets write them, turned into E.164.
+
+Every number Sampark stores or dials goes through :func:`normalize`. The service
+runs in India only, so a number that is valid but belongs to another country is
+rejected like any other invalid number.
+
+Mobile or landline? ``phonenumbers`` cannot tell for some Indian ranges (many
+numbers starting 7x and 8x share their leading digits with STD codes such as
+80 Bengaluru); it reports them as FIXED_LINE_OR_MOBILE. Sampark classifies those
+as ``"mobile_or_landline"`` and :func:`is_mobile` treats them as mobiles: those
+ranges are overwhelmingly allocated to mobile operators, and refusing a real
+ANM's or patient's mobile would cost far more than an SMS that a landline
+silently drops. Numbers that are certainly landlines (e.g. ``06456-222333``) are
+never treated as mobiles.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+
+REGION = "IN"
+COUNTRY_CODE = 91
+
+#: ``PhoneInfo.kind`` for each ``phonenumbers`` number type.
+_KINDS: dict[int, str] = {
+    PhoneNumberType.MOBILE: "mobile",
+    PhoneNumberType.FIXED_LINE: "landline",
+    PhoneNumberType.FIXED_LINE_OR_MOBILE: "mobile_or_landline",
+    PhoneNumberType.TOLL_FREE: "toll_free",
+    PhoneNumberType.PREMIUM_RATE: "premium_rate",
+    PhoneNumberType.SHARED_COST: "shared_cost",
+    PhoneNumberType.VOIP: "voip",
+    PhoneNumberType.PERSONAL_NUMBER: "personal",
+    PhoneNumberType.PAGER: "pager",
+    PhoneNumberType.UAN: "uan",
+    PhoneNumberType.VOICEMAIL: "voicemail",
+}
+
+#: Kinds that can receive SMS (see the module docstring for the ambiguous one).
+MOBILE_KINDS = frozenset({"mobile", "mobile_or_landline"})
+
+_INTERNATIONAL_00 = re.compile(r"^\s*00\s*")
+
+
+class InvalidPhoneNumber(ValueError):
+    """A string that is not a valid Indian phone number; the message quotes it."""
+
+    def __init__(self, raw: object, reason: str = "not a valid Indian phone number") -> None:
+        self.raw = raw
+        self.reason = reason
+        super().__init__(f"{raw!r}: {reason}")
+
+
+@dataclass(frozen=True)
+class PhoneInfo:
+    """A normalised number and what kind of line it is."""
+
+    e164: str
+    kind: str  # mobile | landline | mobile_or_landline | toll_free | ... | unknown
+
+    @property
+    def is_mobile(self) -> bool:
+        """Whether SMS may be sent to this number."""
+        return self.kind in MOBILE_KINDS
+
+
+def _parse(raw: object) -> phonenumbers.PhoneNumber:
+    if not isinstance(raw, str | int) or isinstance(raw, bool):
+        raise InvalidPhoneNumber(raw, "not a phone number")
+    text = str(raw).strip()
+    if not text:
+        raise InvalidPhoneNumber(raw, "empty phone number")
+    if re.search(r"[A-Za-z]", text):
+        raise InvalidPhoneNumber(raw, "phone numbers contain digits only")
+    # "0091 94310 12345": the international prefix dialled from India.
+    text = _INTERNATIONAL_00.sub("+", text)
+    try:
+        number = phonenumbers.parse(text, REGION)
+    except NumberParseException as exc:
+        raise InvalidPhoneNumber(raw, "not a phone number") from exc
+    if number.country_code != COUNTRY_CODE:
+        raise InvalidPhoneNumber(raw, f"not an Indian number (country code +{number.country_code})")
+    if not phonenumbers.is_valid_number_for_region(number, REGION):
+        digits = str(number.national_number)
+        if len(digits) < 10:
+            raise InvalidPhoneNumber(raw, "too short for an Indian phone number")
+        if len(digits) > 10 and digits[0] in "6789":
+            raise InvalidPhoneNumber(raw, "too long for an Indian mobile number")
+        raise InvalidPhoneNumber(raw)
+    return number
+
+
+def normalize(raw: str) -> str:
+    """The E.164 form of an Indian number written in any usual way.
+
+    >>> normalize("094310 12345"), normalize("06456-222333")
+    ('+919431012345', '+916456222333')
+
+    Raises:
+        InvalidPhoneNumber: not a valid Indian number (the message quotes ``raw``).
+    """
+    return phonenumbers.format_number(_parse(raw), PhoneNumberFormat.E164)
+
+
+def classify(raw: str) -> PhoneInfo:
+    """The E.164 form and the kind of line (``mobile``, ``landline``, ``toll_free``…).
+
+    Raises:
+        InvalidPhoneNumber: not a valid Indian number.
+    """
+    number = _parse(raw)
+    kind = _KINDS.get(phonenumbers.number_type(number), "unknown")
+    return PhoneInfo(phonenumbers.format_number(number, PhoneNumberFormat.E164), kind)
+
+
+def is_mobile(e164: str) -> bool:
+    """Whether a number can receive SMS (a mobile, or an ambiguous 7x/8x number).
+
+    Invalid input is simply not a mobile (no exception).
+    """
+    try:
+        return classify(e164).is_mobile
+    except InvalidPhoneNumber:
+        return False
+
+
+def display(e164: str) -> str:
+    """A number as people in India write it (``094310 12345``, ``06456 222333``)."""
+    try:
+        number = _parse(e164)
+    except InvalidPhoneNumber:
+        return e164
+    return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
