@@ -41,21 +41,45 @@ class ConsultationState(enum.StrEnum):
 S = ConsultationState
 
 #: Every allowed move, and only these. ``CANCELLED`` is reachable from any open state.
+#: A state that targets itself (calling the next ANM, moving an offer to the next doctor,
+#: deferring a call-back again) records each such step as a transition of its own.
 TRANSITIONS: dict[ConsultationState, frozenset[ConsultationState]] = {
     S.INTAKE: frozenset(
         {S.INTAKE_COMPLETE, S.EMERGENCY, S.ABANDONED, S.CONSENT_REFUSED, S.CANCELLED}
     ),
     S.ABANDONED: frozenset({S.INTAKE, S.INTAKE_COMPLETE, S.CALLING_ANM, S.CANCELLED}),
-    S.EMERGENCY: frozenset({S.CALLING_ANM, S.FINDING_DOCTOR, S.CLOSED, S.CANCELLED}),
-    S.INTAKE_COMPLETE: frozenset({S.CALLING_ANM, S.CALLBACK_SCHEDULED, S.CANCELLED}),
-    S.CALLING_ANM: frozenset({S.FINDING_DOCTOR, S.CALLBACK_SCHEDULED, S.UNREACHABLE, S.CANCELLED}),
-    S.FINDING_DOCTOR: frozenset({S.BRIDGING, S.CALLBACK_SCHEDULED, S.CANCELLED}),
+    S.EMERGENCY: frozenset(
+        {S.CALLING_ANM, S.FINDING_DOCTOR, S.CALLBACK_SCHEDULED, S.CLOSED, S.CANCELLED}
+    ),
+    S.INTAKE_COMPLETE: frozenset(
+        {S.CALLING_ANM, S.FINDING_DOCTOR, S.CALLBACK_SCHEDULED, S.CANCELLED}
+    ),
+    S.CALLING_ANM: frozenset(
+        {S.CALLING_ANM, S.FINDING_DOCTOR, S.CALLBACK_SCHEDULED, S.UNREACHABLE, S.CANCELLED}
+    ),
+    S.FINDING_DOCTOR: frozenset(
+        {S.FINDING_DOCTOR, S.BRIDGING, S.CALLBACK_SCHEDULED, S.CANCELLED}
+    ),
     S.BRIDGING: frozenset(
-        {S.IN_CONFERENCE, S.CALLBACK_SCHEDULED, S.FINDING_DOCTOR, S.UNREACHABLE, S.CANCELLED}
+        {
+            S.IN_CONFERENCE,
+            S.CALLBACK_SCHEDULED,
+            S.FINDING_DOCTOR,
+            S.UNREACHABLE,
+            S.AWAITING_PRESCRIPTION,
+            S.CANCELLED,
+        }
     ),
     S.IN_CONFERENCE: frozenset({S.AWAITING_PRESCRIPTION, S.CALLBACK_SCHEDULED, S.CANCELLED}),
     S.CALLBACK_SCHEDULED: frozenset(
-        {S.CALLING_ANM, S.FINDING_DOCTOR, S.BRIDGING, S.UNREACHABLE, S.CANCELLED}
+        {
+            S.CALLBACK_SCHEDULED,
+            S.CALLING_ANM,
+            S.FINDING_DOCTOR,
+            S.BRIDGING,
+            S.UNREACHABLE,
+            S.CANCELLED,
+        }
     ),
     S.UNREACHABLE: frozenset({S.CALLBACK_SCHEDULED, S.CLOSED}),
     S.AWAITING_PRESCRIPTION: frozenset({S.PRESCRIBED, S.CLOSED}),
