@@ -32,7 +32,7 @@ pytest: $(STAMP) browser-deps
 # needs root (as in CI); elsewhere run `sudo apt-get install -y chromium` once.
 browser-deps:
 	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] || { echo "browser-deps: /usr/bin/chromium is missing; run as root: apt-get install -y chromium" >&2; exit 1; }; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
 test: lint typecheck pytest
 

@@ -23,6 +23,7 @@ from models.district import (
     StaffRole,
 )
 from models.patient import Patient
+from models.portal import LoginThrottle, PortalSession
 from models.prescription import Prescription, PrescriptionItem
 from models.telephony import CallLeg, LegRole, SmsMessage
 
@@ -41,8 +42,10 @@ __all__ = [
     "IllegalTransition",
     "IntakeAnswer",
     "LegRole",
+    "LoginThrottle",
     "NumberKind",
     "Patient",
+    "PortalSession",
     "Prescription",
     "PrescriptionItem",
     "Roster",

@@ -1,0 +1,95 @@
+"""The doctor's consultations: the list, and one consultation with everything she needs."""
+
+from __future__ import annotations
+
+from flask import abort, g, render_template
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Consultation, IntakeAnswer
+from portal import access
+from portal.blueprint import audit, bp, get_db, login_required
+from portal.i18n import label
+
+
+def complaint_label(consultation: Consultation) -> str:
+    return label("c_", consultation.complaint, g.get("lang", "en"))
+
+
+@bp.get("/consultations")
+@login_required
+def consultations() -> ResponseReturnValue:
+    """Open consultations (most urgent first) and the last two weeks' finished ones."""
+    db = get_db()
+    open_rows, recent_rows = access.open_and_recent(db, g.staff.id)
+    audit(
+        db,
+        "view_consultation_list",
+        "staff",
+        g.staff.id,
+        consultation_ids=[c.id for c in open_rows + recent_rows],
+    )
+    db.commit()
+    return render_template(
+        "portal/consultations.html",
+        open_rows=open_rows,
+        recent_rows=recent_rows,
+        complaint_label=complaint_label,
+    )
+
+
+def load_visible(db: Session, consultation_id: int, action: str) -> Consultation:
+    """The consultation, if this doctor may see it; 404 / 403 (audited) otherwise."""
+    consultation = db.get(Consultation, consultation_id)
+    if consultation is None:
+        abort(404)
+    if not access.may_see(db, g.staff.id, consultation):
+        audit(db, "access_denied", "consultation", consultation.id, attempted=action)
+        db.commit()
+        abort(403)
+    return consultation
+
+
+def consultation_context(db: Session, consultation: Consultation) -> dict[str, object]:
+    """What the consultation page shows (the prescription form adds its own part)."""
+    answers = db.scalars(
+        select(IntakeAnswer)
+        .where(IntakeAnswer.consultation_id == consultation.id)
+        .order_by(IntakeAnswer.answered_at, IntakeAnswer.id)
+    ).all()
+    past = access.past_consultations(db, consultation)
+    rx_by_consultation = access.prescriptions_of(db, [consultation.id] + [p.id for p in past])
+    return {
+        "c": consultation,
+        "answers": answers,
+        "past": past,
+        "rx_by_consultation": rx_by_consultation,
+        "prescriptions": rx_by_consultation.get(consultation.id, []),
+        "complaint_label": complaint_label,
+        "recording": recording_src(consultation.recording_url),
+        "may_prescribe": access.may_prescribe(g.staff.id, consultation),
+    }
+
+
+def recording_src(url: str | None) -> str | None:
+    """The recording as a compressed MP3 (Twilio serves ``<url>.mp3``), or None."""
+    if not url:
+        return None
+    if url.rsplit("/", 1)[-1].count(".") or "?" in url:
+        return url
+    return url + ".mp3"
+
+
+@bp.get("/consultations/<int:consultation_id>")
+@login_required
+def consultation(consultation_id: int) -> ResponseReturnValue:
+    """One consultation: intake, recording, past visits, prescriptions and the form."""
+    from portal.prescribing import form_context
+
+    db = get_db()
+    c = load_visible(db, consultation_id, "view_consultation")
+    context = consultation_context(db, c)
+    audit(db, "view_consultation", "consultation", c.id, reference=c.reference)
+    db.commit()
+    return render_template("portal/consultation.html", **context, **form_context(db, c))

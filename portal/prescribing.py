@@ -1,0 +1,162 @@
+"""Writing, reading and correcting a prescription in the portal."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import abort, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Consultation, Prescription, SmsMessage
+from portal import access
+from portal.blueprint import audit, bp, get_db, login_required, t
+from portal.consultations import consultation_context, load_visible
+from portal.rx_form import URGENCIES, RxForm, consultation_mode, default_hint, medicine_options
+from prescriptions.service import PrescriptionRejected, find_by_code, issue_prescription
+
+log = logging.getLogger(__name__)
+FINAL_SMS_STATES = frozenset({"delivered", "undelivered", "failed", "read", "canceled"})
+
+
+def form_context(
+    db: Session, c: Consultation, form: RxForm | None = None, problems: list[str] | None = None
+) -> dict[str, Any]:
+    """What the prescription form needs (a blank form unless one is given)."""
+    mode = consultation_mode(c)
+    return {
+        "form": form or RxForm.blank(c.patient),
+        "problems": problems or [],
+        "mode": mode,
+        "option_groups": medicine_options(mode, g.get("lang", "en")),
+        "urgencies": URGENCIES,
+        "default_hint": default_hint,
+    }
+
+
+def _require_prescriber(db: Session, c: Consultation, action: str) -> None:
+    if not access.may_prescribe(g.staff.id, c):
+        audit(db, "access_denied", "consultation", c.id, attempted=action)
+        db.commit()
+        abort(403)
+
+
+def _issue(
+    db: Session,
+    c: Consultation,
+    form: RxForm,
+    *,
+    replaces: Prescription | None = None,
+) -> tuple[Prescription | None, list[str]]:
+    """Issue the form (or re-show it): the new prescription, or the problems."""
+    refused = form.check_medicines(consultation_mode(c))
+    draft, problems = form.to_draft()
+    if problems:
+        return None, problems + [v.message(g.lang) for v in refused]
+    try:
+        rx = issue_prescription(
+            db,
+            consultation_id=c.id,
+            doctor_id=g.staff.id,
+            draft=draft,
+            replaces_code=replaces.code if replaces else None,
+            correction_reason=form.reason if replaces else None,
+        )
+    except PrescriptionRejected as exc:
+        db.rollback()
+        return None, list(exc.problems)
+    db.commit()
+    return rx, []
+
+
+@bp.post("/consultations/<int:consultation_id>/prescription")
+@login_required
+def issue(consultation_id: int) -> ResponseReturnValue:
+    """Issue the prescription; or add a row; or show the form again with what is wrong."""
+    db = get_db()
+    c = load_visible(db, consultation_id, "issue_prescription")
+    _require_prescriber(db, c, "issue_prescription")
+    form = RxForm.from_request(request.form)
+    problems: list[str] = []
+    if request.form.get("action") == "add_row":
+        form.add_row()
+        form.check_medicines(consultation_mode(c))
+    else:
+        rx, problems = _issue(db, c, form)
+        if rx is not None:
+            return redirect(url_for("portal.prescription", code=rx.code))
+    audit(db, "view_consultation", "consultation", c.id, reference=c.reference)
+    db.commit()
+    status = 422 if problems else 200
+    return render_template(
+        "portal/consultation.html",
+        **consultation_context(db, c),
+        **form_context(db, c, form, problems),
+    ), status
+
+
+def load_prescription(db: Session, code: str, action: str) -> Prescription:
+    """The prescription with ``code`` if this doctor may see its consultation."""
+    rx = find_by_code(db, code)
+    if rx is None:
+        abort(404)
+    load_visible(db, rx.consultation_id, action)
+    return rx
+
+
+@bp.get("/prescriptions/<code>")
+@login_required
+def prescription(code: str) -> ResponseReturnValue:
+    """The issued prescription (every TPG field), its versions and its SMS delivery."""
+    db = get_db()
+    rx = load_prescription(db, code, "view_prescription")
+    messages = db.scalars(
+        select(SmsMessage).where(SmsMessage.prescription_id == rx.id).order_by(SmsMessage.id)
+    ).all()
+    replaces = db.get(Prescription, rx.replaces_id) if rx.replaces_id else None
+    replaced_by = db.scalars(select(Prescription).where(Prescription.replaces_id == rx.id)).first()
+    pending = any(m.status not in FINAL_SMS_STATES for m in messages)
+    audit(db, "view_prescription", "prescription", rx.id, code=rx.code)
+    db.commit()
+    return render_template(
+        "portal/prescription.html",
+        rx=rx,
+        c=rx.consultation,
+        messages=messages,
+        replaces=replaces,
+        replaced_by=replaced_by,
+        pending=pending,
+        may_correct=rx.is_current and access.may_prescribe(g.staff.id, rx.consultation),
+    )
+
+
+@bp.route("/prescriptions/<code>/correct", methods=["GET", "POST"])
+@login_required
+def correct(code: str) -> ResponseReturnValue:
+    """Correct an issued prescription: a new version that says what it replaces, and why."""
+    db = get_db()
+    rx = load_prescription(db, code, "correct_prescription")
+    c = rx.consultation
+    _require_prescriber(db, c, "correct_prescription")
+    if not rx.is_current:
+        return redirect(url_for("portal.prescription", code=rx.code))
+    problems: list[str] = []
+    if request.method == "GET":
+        form = RxForm.from_prescription(rx)
+    else:
+        form = RxForm.from_request(request.form)
+        if request.form.get("action") == "add_row":
+            form.add_row()
+        else:
+            new_rx, problems = _issue(db, c, form, replaces=rx)
+            if new_rx is not None:
+                return redirect(url_for("portal.prescription", code=new_rx.code))
+    form.check_medicines(consultation_mode(c))
+    audit(db, "view_prescription", "prescription", rx.id, code=rx.code, purpose="correct")
+    db.commit()
+    return render_template(
+        "portal/correct.html", rx=rx, c=c, **form_context(db, c, form, problems)
+    ), (422 if problems else 200)
+

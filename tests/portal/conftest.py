@@ -1,0 +1,140 @@
+"""Portal fixtures: a district with doctors who have passwords, and one consultation
+awaiting the prescription of DR-GM-1 (intake answers, a recording, a past visit)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from werkzeug.test import TestResponse
+
+from models import (
+    CallLeg,
+    Consultation,
+    ConsultationState,
+    IntakeAnswer,
+    LegRole,
+    Patient,
+    Staff,
+)
+from portal.security import hash_password
+from sampark.runtime import Runtime
+from sampark.timeutil import utcnow
+from tests.builders import build_mini_district
+
+PASSWORD = "Belwa-clinic-2026"
+DOCTOR = "DR-GM-1"  # took the consultation
+OFFERED = "DR-GM-2"  # was offered it (and declined)
+STRANGER = "DR-PD-1"  # has nothing to do with it
+
+
+@dataclass
+class Seeded:
+    consultation_id: int
+    reference: str
+    past_id: int
+    patient_id: int
+    staff_ids: dict[str, int]
+    doctor_mobiles: dict[str, str]
+
+
+def seed_portal(runtime: Runtime) -> Seeded:
+    """The mini district, passwords for every doctor, and a consultation to prescribe in."""
+    password_hash = hash_password(PASSWORD)
+    with runtime.db.session() as s:
+        mini = build_mini_district(s)
+        staff = {st.code: st for st in s.scalars(select(Staff)).all()}
+        for code in mini.doctors:
+            staff[code].password_hash = password_hash
+        patient = Patient(
+            mobile="+919990300001", name="Rani Kumari", age_years=34, sex="female", village="Belwa"
+        )
+        s.add(patient)
+        past = Consultation(
+            reference="KSG-000001",
+            state=ConsultationState.CLOSED,
+            spoke_id=mini.spoke_ids["HWC-001"],
+            patient=patient,
+            caller_mobile=patient.mobile,
+            complaint="cough_breathing",
+            days=5,
+            created_at=utcnow() - timedelta(days=40),
+        )
+        consultation = Consultation(
+            reference="KSG-000002",
+            state=ConsultationState.AWAITING_PRESCRIPTION,
+            spoke_id=mini.spoke_ids["HWC-001"],
+            patient=patient,
+            caller_mobile=patient.mobile,
+            language="hi",
+            consent=True,
+            complaint="fever",
+            days=3,
+            danger_signs=[],
+            recording_url="http://127.0.0.1:9/Recordings/RE0123456789",
+            specialty="general_medicine",
+            anm_id=staff["ANM-001"].id,
+            doctor_id=staff[DOCTOR].id,
+            follow_up_of_id=None,
+        )
+        s.add_all([past, consultation])
+        s.flush()
+        for question, value in [("age", "34"), ("sex", "female"), ("complaint", "fever"),
+                                ("days", "3"), ("danger_signs", "none")]:
+            s.add(IntakeAnswer(consultation_id=consultation.id, question=question, value=value))
+        s.add(
+            CallLeg(
+                consultation_id=consultation.id,
+                purpose=f"c{consultation.id}:offer:{OFFERED}",
+                role=LegRole.DOCTOR_OFFER,
+                staff_id=staff[OFFERED].id,
+                from_number="+916456220001",
+                to_number=staff[OFFERED].mobile,
+                status="completed",
+            )
+        )
+        return Seeded(
+            consultation_id=consultation.id,
+            reference=consultation.reference,
+            past_id=past.id,
+            patient_id=patient.id,
+            staff_ids={code: st.id for code, st in staff.items()},
+            doctor_mobiles=dict(mini.doctors),
+        )
+
+
+@pytest.fixture
+def seeded(runtime: Runtime) -> Seeded:
+    return seed_portal(runtime)
+
+
+class AuthActions:
+    """Log in and out through the real forms (CSRF token read from the page)."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def csrf(self, path: str = "/portal/login") -> str:
+        self._client.get(path)
+        with self._client.session_transaction() as sess:
+            return str(sess["csrf"])
+
+    def login(self, identifier: str = DOCTOR, password: str = PASSWORD) -> TestResponse:
+        token = self.csrf()
+        return self._client.post(
+            "/portal/login",
+            data={"identifier": identifier, "password": password, "csrf_token": token},
+        )
+
+    def logout(self) -> TestResponse:
+        with self._client.session_transaction() as sess:
+            token = str(sess.get("csrf", ""))
+        return self._client.post("/portal/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
