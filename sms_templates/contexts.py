@@ -1,0 +1,96 @@
+"""What each purpose's templates need (the contract with the code that sends them).
+
+``render`` checks the required names (a clear error lists what is missing) and sets
+the optional ones it was not given to ``None``. Values may be plain data or model
+rows; medicines are ``PrescriptionItem`` rows or dicts with ``name, strength, form,
+dose, frequency, duration_days``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sms_templates.compact import field
+
+
+@dataclass(frozen=True)
+class ContextSpec:
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+
+_RX_OPTIONAL = ("advice", "tests", "follow_up_on", "referral_to", "referral_urgency")
+
+CONTEXTS: dict[str, ContextSpec] = {
+    "prescription_patient": ContextSpec(
+        ("code", "issued_on", "patient_name", "doctor_name", "doctor_registration", "diagnosis",
+         "medicines", "callback_number"),
+        _RX_OPTIONAL,
+    ),
+    "prescription_anm": ContextSpec(
+        ("code", "reference", "patient_name", "patient_age", "patient_sex", "doctor_name",
+         "medicines"),
+        _RX_OPTIONAL,
+    ),
+    "followup_reminder": ContextSpec(("follow_up_on", "callback_number"), ("patient_name", "code")),
+    "could_not_reach": ContextSpec(("callback_number",)),
+    "emergency_advice": ContextSpec(("emergency_number",), ("referral_to",)),
+    "emergency_anm_alert": ContextSpec(
+        ("reference", "patient_mobile", "danger_signs"), ("village", "emergency_number")
+    ),
+    "callback_notice": ContextSpec(("callback_from", "minutes")),
+    "intake_alert_anm": ContextSpec(
+        ("reference", "patient_mobile", "complaint"), ("days", "village")
+    ),
+    "doctor_prescription_link": ContextSpec(("doctor_name", "reference", "link")),
+    "doctor_prescription_reminder": ContextSpec(("reference", "link")),
+    "rx_verify_reply": ContextSpec(
+        ("code", "found"),
+        ("doctor_name", "doctor_registration", "hub_name", "issued_at", "current",
+         "superseded_at"),
+    ),
+    "rx_verify_refused": ContextSpec(()),
+}
+
+
+class MissingContext(ValueError):
+    """A template was asked for without a variable it needs."""
+
+
+def complete(purpose: str, context: dict[str, Any]) -> dict[str, Any]:
+    """``context`` with every optional name present; raise if a required one is missing."""
+    spec = CONTEXTS[purpose]
+    missing = [n for n in spec.required if n not in context]
+    if missing:
+        raise MissingContext(f"SMS {purpose} needs {', '.join(missing)}")
+    return {**dict.fromkeys(spec.optional), **context}
+
+
+def prescription_context(prescription: Any, **extra: Any) -> dict[str, Any]:
+    """The variables of ``prescription_patient`` / ``prescription_anm`` from a Prescription.
+
+    ``extra`` adds or overrides names (``callback_number`` for the patient's copy;
+    ``reference`` defaults to the consultation's reference when loaded).
+    """
+    consultation = field(prescription, "consultation")
+    tests = field(prescription, "tests") or []
+    context: dict[str, Any] = {
+        "code": field(prescription, "code"),
+        "issued_on": field(prescription, "issued_at"),
+        "patient_name": field(prescription, "patient_name"),
+        "patient_age": field(prescription, "patient_age"),
+        "patient_sex": field(prescription, "patient_sex"),
+        "doctor_name": field(prescription, "doctor_name"),
+        "doctor_registration": field(prescription, "doctor_registration"),
+        "diagnosis": field(prescription, "diagnosis"),
+        "medicines": list(field(prescription, "items") or []),
+        "advice": field(prescription, "advice"),
+        "tests": ", ".join(str(t) for t in tests) if isinstance(tests, list) else tests,
+        "follow_up_on": field(prescription, "follow_up_on"),
+        "referral_to": field(prescription, "referral_to"),
+        "referral_urgency": field(prescription, "referral_urgency"),
+        "reference": field(consultation, "reference") if consultation is not None else None,
+    }
+    context.update(extra)
+    return context

@@ -1,0 +1,287 @@
+"""Render an SMS from its Jinja2 template, within its part budget.
+
+Templates live in ``templates/<purpose>/<language>.<script>.j2``; ``script`` is
+``native`` (Devanagari, Nastaliq, Bengali) or ``roman`` (Latin letters, for phones
+without Indic fonts). English has one Latin template, ``en.native.j2``.
+
+Inside a template:
+    ``{{ x | v }}``          a DLT variable: one line, at most 40 characters, and for a
+                             Latin template cleaned to GSM-7.
+    ``{{ d | date }}``       ``25-11-2026``; ``{{ t | datetime }}`` adds the IST time.
+    ``{{ k | label("complaint") }}`` the localised label of a key (``labels.yaml``).
+    ``lines`` / ``more``     the compact medicine lines that fit and how many were left out.
+
+A message over its budget (``sms.yaml`` ``max_segments``) is shortened step by step:
+first optional fields (tests, then advice) are left out, then medicine lines from the
+end, each replaced by the template's "+N more, ask ANM" tail. A line is never cut.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
+
+from sms_templates.compact import clip, medicine_line, short_date, short_datetime
+from sms_templates.config import (
+    LANGUAGES,
+    LATIN_LANGUAGES,
+    PACKAGE_DIR,
+    PURPOSES,
+    SCRIPTS,
+    TEMPLATES_DIR,
+    load_config,
+)
+from sms_templates.contexts import complete
+from sms_templates.encoding import Encoding, clean_gsm, count_segments, normalise_native
+
+log = logging.getLogger(__name__)
+
+
+class UnknownTemplate(ValueError):
+    """No template for this purpose, language or script."""
+
+
+@dataclass(frozen=True)
+class RenderedSms:
+    """A message ready to send, with what it will cost.
+
+    Attributes:
+        body: the text, cleaned (GSM-7 for a Latin template).
+        encoding: "GSM-7" or "UCS-2".
+        segments: parts as Twilio counts them.
+        template: ``<purpose>/<language>.<script>.j2``.
+        dlt_template_id: the DLT registration of that template.
+        language: hi, ur, bn or en.
+        script: native or roman (English: native).
+        units: septets (GSM-7) or UTF-16 code units (UCS-2).
+        max_segments: the budget it was fitted to.
+        dropped: what was left out to fit (``"tests"``, ``"advice"``, ``"medicines:2"``).
+        sender_header: the DLT sender ID (header).
+    """
+
+    body: str
+    encoding: Encoding
+    segments: int
+    template: str
+    dlt_template_id: str
+    language: str
+    script: str
+    units: int
+    max_segments: int
+    dropped: tuple[str, ...] = ()
+    sender_header: str = ""
+
+    @property
+    def within_budget(self) -> bool:
+        return self.segments <= self.max_segments
+
+
+@dataclass(frozen=True)
+class _Shortening:
+    list_field: str | None = None  # a list of medicines, shown as compact ``lines``
+    for_anm: bool = False
+    optional: tuple[str, ...] = ()  # left out first, in this order
+
+
+_SHORTENING: dict[str, _Shortening] = {
+    "prescription_patient": _Shortening("medicines", optional=("tests", "advice")),
+    "prescription_anm": _Shortening("medicines", for_anm=True, optional=("tests", "advice")),
+    "emergency_anm_alert": _Shortening(optional=("village",)),
+    "intake_alert_anm": _Shortening(optional=("village",)),
+}
+
+
+@lru_cache(maxsize=1)
+def _labels() -> dict[str, dict[str, dict[str, str]]]:
+    with (PACKAGE_DIR / "labels.yaml").open(encoding="utf-8") as fh:
+        data: dict[str, dict[str, dict[str, str]]] = yaml.safe_load(fh) or {}
+    return data
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=False,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["v"] = _variable
+    env.filters["date"] = short_date
+    env.filters["datetime"] = short_datetime
+    env.filters["label"] = _label
+    env.filters["url"] = _url
+    return env
+
+
+@pass_context
+def _variable(ctx: Context, value: Any) -> str:
+    text = "" if value is None else str(value)
+    if ctx.get("_latin"):
+        text = clean_gsm(text)
+    return clip(text, load_config().variable_max_chars)
+
+
+@pass_context
+def _url(ctx: Context, value: Any) -> str:
+    """A link: a DLT ``{#url#}`` variable (whitelisted, not limited to 40 characters)."""
+    text = "".join(str(value or "").split())
+    return clean_gsm(text) if ctx.get("_latin") else text
+
+
+@pass_context
+def _label(ctx: Context, key: Any, kind: str) -> str:
+    if key is None or key == "":
+        return ""
+    table = _labels().get(kind, {}).get(str(key), {})
+    variant = ctx.get("_variant", "en.native")
+    return table.get(variant) or table.get("en.native") or str(key).replace("_", " ")
+
+
+def resolve_script(language: str, script: str | None) -> str:
+    """The template script for a language: English is always ``native`` (Latin)."""
+    if language in LATIN_LANGUAGES:
+        return "native"
+    return script or load_config().default_script.get(language, "native")
+
+
+def template_name(purpose: str, language: str, script: str) -> str:
+    return f"{purpose}/{language}.{script}.j2"
+
+
+def _check(purpose: str, language: str, script: str) -> None:
+    if purpose not in PURPOSES:
+        raise UnknownTemplate(f"unknown SMS purpose {purpose!r}; known: {', '.join(PURPOSES)}")
+    if language not in LANGUAGES:
+        raise UnknownTemplate(f"unknown SMS language {language!r}; use one of {LANGUAGES}")
+    if script not in SCRIPTS:
+        raise UnknownTemplate(f"unknown SMS script {script!r}; use native or roman")
+
+
+def _finish(text: str, latin: bool) -> str:
+    text = clean_gsm(text) if latin else normalise_native(text)
+    lines = [line.rstrip() for line in text.strip().split("\n")]
+    return "\n".join(line for line in lines if line)
+
+
+def _lines(items: Iterable[Any], width: int, for_anm: bool) -> list[str]:
+    return [medicine_line(item, width=width, for_anm=for_anm) for item in items or ()]
+
+
+def render(
+    purpose: str,
+    language: str,
+    script: str | None = "native",
+    max_segments: int | None = None,
+    **context: Any,
+) -> RenderedSms:
+    """Render the template for ``purpose`` in ``language`` and ``script``, shortened to fit.
+
+    Args:
+        purpose: one of ``config.PURPOSES``.
+        language: hi, ur, bn or en.
+        script: native or roman (None: the configured default for the language).
+        max_segments: part budget; default ``sms.max_segments`` of the purpose for
+            the message's encoding.
+        **context: the template's variables (see the template and ``contexts.py``).
+
+    Raises:
+        UnknownTemplate: for an unknown purpose, language or script.
+        jinja2.UndefinedError: when the context lacks a variable the template uses.
+    """
+    script = resolve_script(language, script)
+    _check(purpose, language, script)
+    cfg = load_config()
+    name = template_name(purpose, language, script)
+    latin = script == "roman" or language in LATIN_LANGUAGES
+    template = _environment().get_template(name)
+    shortening = _SHORTENING.get(purpose, _Shortening())
+    ctx = complete(purpose, dict(context))
+    ctx.update(_latin=latin, _variant=f"{language}.{script}", lines=[], more=0)
+    if shortening.list_field:
+        lines = _lines(ctx.get(shortening.list_field) or (), cfg.variable_max_chars, shortening.for_anm)
+        ctx["lines"] = lines[: cfg.max_list_lines]
+        ctx["more"] = len(lines) - len(ctx["lines"])
+    optional = [f for f in shortening.optional if ctx.get(f)]
+    dropped: list[str] = []
+    while True:
+        body = _finish(template.render(ctx), latin)
+        count = count_segments(body)
+        budget = max_segments or cfg.segments_for(purpose, count.encoding)
+        if count.segments <= budget:
+            break
+        if optional:
+            gone = optional.pop(0)
+            ctx[gone] = None
+            dropped.append(gone)
+        elif ctx["lines"]:
+            ctx["lines"] = ctx["lines"][:-1]
+            ctx["more"] += 1
+        else:
+            log.warning(
+                "SMS over its part budget even when shortened",
+                extra={"template": name, "segments": count.segments, "budget": budget},
+            )
+            break
+    if ctx["more"]:
+        dropped.append(f"{shortening.list_field}:{ctx['more']}")
+    return RenderedSms(
+        body=body,
+        encoding=count.encoding,
+        segments=count.segments,
+        template=name,
+        dlt_template_id=cfg.dlt_template_id(purpose, language, script),
+        language=language,
+        script=script,
+        units=count.units,
+        max_segments=budget,
+        dropped=tuple(dropped),
+        sender_header=cfg.dlt_header,
+    )
+
+
+class _Var(str):
+    """A stand-in for every variable when producing the DLT registration text."""
+
+    def __new__(cls) -> _Var:
+        return super().__new__(cls, "{#var#}")
+
+    def __getattr__(self, name: str) -> _Var:
+        return _Var()
+
+
+def dlt_registration_text(purpose: str, language: str, script: str = "native") -> str:
+    """The template text to register on the DLT platform: every variable as ``{#var#}``,
+    every optional section present, ``max_list_lines`` medicine lines."""
+    from jinja2 import meta
+
+    script = resolve_script(language, script)
+    _check(purpose, language, script)
+    env = _environment()
+    name = template_name(purpose, language, script)
+    assert env.loader is not None
+    source = env.loader.get_source(env, name)[0]
+    names = meta.find_undeclared_variables(env.parse(source))
+    ctx: dict[str, Any] = {n: _Var() for n in names}
+    ctx.update(
+        _latin=False,
+        _variant=f"{language}.{script}",
+        _dlt=True,
+        lines=[_Var()] * load_config().max_list_lines,
+        more=_Var(),
+    )
+    env_dlt = env.overlay()
+    for filt in ("v", "date", "datetime", "label"):
+        env_dlt.filters[filt] = lambda value, *a, **k: "{#var#}"
+    env_dlt.filters["url"] = lambda value, *a, **k: "{#url#}"
+    text = env_dlt.get_template(name).render(ctx)
+    return "\n".join(line.rstrip() for line in text.strip().split("\n") if line.strip())
