@@ -376,10 +376,24 @@ class OpenApiCoreValidator:
         self.api = OpenAPI.from_dict(spec, config=config)
 
     def problems(self, werkzeug_request: Any, operation_id: str) -> list[Problem]:
-        """Problems openapi-core finds in a werkzeug request, plus the either/or rules."""
-        from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest
+        """Problems openapi-core finds in a werkzeug request, plus the either/or rules.
 
-        result = self.api.unmarshal_request(WerkzeugOpenAPIRequest(werkzeug_request))
+        The request is replayed as addressed to the description's server (api.twilio.com),
+        since openapi-core matches the host as well as the path.
+        """
+        from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest
+        from werkzeug.test import EnvironBuilder
+        from werkzeug.wrappers import Request
+
+        replay = EnvironBuilder(
+            method=werkzeug_request.method,
+            base_url="https://api.twilio.com",
+            path=werkzeug_request.path,
+            query_string=werkzeug_request.query_string,
+            data=werkzeug_request.get_data(),
+            headers=dict(werkzeug_request.headers),
+        ).get_environ()
+        result = self.api.unmarshal_request(WerkzeugOpenAPIRequest(Request(replay)))
         problems: list[Problem] = []
         for error in result.errors:
             cause = error.__cause__
@@ -409,8 +423,8 @@ def openapi_core_validator() -> OpenApiCoreValidator:
 
 __all__ = [
     "DESCRIPTION_ENUMS",
-    "Operation",
     "OpenApiCoreValidator",
+    "Operation",
     "TwilioApiError",
     "TwilioSpec",
     "ValidatedRequest",

@@ -1,0 +1,414 @@
+"""The one way application code reaches telephony: calls, conference legs, SMS, recordings.
+
+It uses twilio-python's REST client unmodified; only the API domain's ``base_url`` is set
+from ``settings.twilio_api_base_url`` (twilio-python builds every URL as
+``client.api.base_url + path``, see ``twilio.base.domain.Domain.absolute_url``; edge and
+region are cleared so that ``TWILIO_EDGE``/``TWILIO_REGION`` cannot rewrite the host). So the
+same code talks to Twilio in production and to the stand-in in tests and the demo.
+
+Errors come out classified (:mod:`telephony.errors`): permanent (4xx) or retryable (429,
+5xx, timeouts, connection errors). Timeouts are short (connect 3 s, read 10 s) so a worker
+never hangs on Twilio. Each request is logged (method, resource, outcome, duration) with
+masked numbers and no credentials or message bodies.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import requests
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from sampark.settings import Settings
+from telephony.errors import (
+    FictionalNumberRefused,
+    GatewayError,
+    PermanentGatewayError,
+    RetryableGatewayError,
+    mask_number,
+)
+
+log = logging.getLogger(__name__)
+#: twilio-python's own request log names every parameter (numbers, SMS bodies): keep it quiet.
+_HTTP_LOG = logging.getLogger("telephony.gateway.http")
+_HTTP_LOG.setLevel(logging.WARNING)
+
+T = TypeVar("T")
+CALL_EVENTS = ("initiated", "ringing", "answered", "completed")
+CONNECT_TIMEOUT = 3.0
+READ_TIMEOUT = 10.0
+
+
+class _TimedHttpClient(TwilioHttpClient):
+    """twilio-python's HTTP client with separate connect and read timeouts."""
+
+    def __init__(self, connect_timeout: float, read_timeout: float) -> None:
+        super().__init__(timeout=read_timeout, logger=_HTTP_LOG)
+        # requests takes (connect, read); TwilioHttpClient passes self.timeout through as is.
+        self.timeout = (connect_timeout, read_timeout)  # type: ignore[assignment]
+
+
+def classify(status: int | None, code: int | None, message: str) -> GatewayError:
+    """The gateway error for an HTTP failure: 429, 408 and 5xx are retryable, other 4xx not."""
+    if status is None or status == 429 or status == 408 or status >= 500:
+        return RetryableGatewayError(code, status, message)
+    return PermanentGatewayError(code, status, message)
+
+
+def _bool_text(value: bool | str) -> str:
+    """Twilio's string form of a flag (``Beep`` is a string: true/false/onEnter/onExit)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _opt(value: Any) -> Any:
+    """twilio-python's "not given" marker for None."""
+    from twilio.base import values
+
+    return values.unset if value is None else value
+
+
+class TelephonyGateway:
+    """Place and control calls, conference legs and SMS through Twilio's REST API."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        is_fictional: Callable[[str], bool] | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        read_timeout: float = READ_TIMEOUT,
+    ) -> None:
+        self.settings = settings
+        self._is_fictional = is_fictional or (lambda _number: False)
+        self.client = Client(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token,
+            http_client=_TimedHttpClient(connect_timeout, read_timeout),
+        )
+        self.client.edge = None
+        self.client.region = None
+        self.client.api.base_url = settings.twilio_api_base_url.rstrip("/")
+
+    @classmethod
+    def for_runtime(cls, runtime: Any, *, cache_seconds: float = 30.0) -> TelephonyGateway:
+        """A gateway whose fictional-number check reads the registry (cached briefly)."""
+        return cls(runtime.settings, is_fictional=RegistryFictional(runtime.db, cache_seconds))
+
+    # ----------------------------------------------------------------- plumbing
+    def _refuse_fictional(self, *numbers: str | None) -> None:
+        if not self.settings.talks_to_real_twilio:
+            return
+        for number in numbers:
+            if number and self._is_fictional(number):
+                log.warning(
+                    "twilio request refused: fictional number",
+                    extra={"outcome": "refused", "to": mask_number(number)},
+                )
+                raise FictionalNumberRefused(number)
+
+    def _request(
+        self, method: str, resource: str, send: Callable[[], T], to: str | None = None
+    ) -> T:
+        started = time.perf_counter()
+        outcome, status, code = "ok", None, None
+        try:
+            return send()
+        except TwilioRestException as exc:
+            status, code = exc.status, exc.code
+            error = classify(exc.status, exc.code, str(exc.msg))
+            outcome = "retryable" if error.retryable else "permanent"
+            raise error from exc
+        except requests.Timeout as exc:
+            outcome = "retryable"
+            raise RetryableGatewayError(None, None, f"timed out: {type(exc).__name__}") from exc
+        except requests.ConnectionError as exc:
+            outcome = "retryable"
+            raise RetryableGatewayError(None, None, "could not connect to the API") from exc
+        except TwilioException as exc:
+            status = getattr(exc, "status", None)
+            code = getattr(exc, "code", None)
+            error = classify(status, code, str(exc))
+            outcome = "retryable" if error.retryable else "permanent"
+            raise error from exc
+        finally:
+            log.info(
+                "twilio %s %s %s",
+                method,
+                resource,
+                outcome,
+                extra={
+                    "twilio_method": method,
+                    "resource": resource,
+                    "outcome": outcome,
+                    "status": status,
+                    "code": code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "to": mask_number(to),
+                },
+            )
+
+    # ----------------------------------------------------------------- calls
+    def place_call(
+        self,
+        *,
+        to: str,
+        from_: str,
+        url: str,
+        status_callback: str,
+        status_events: Iterable[str] = CALL_EVENTS,
+        timeout: int | None = None,
+        machine_detection: str | None = None,
+        record: bool = False,
+    ) -> str:
+        """Dial ``to``; Twilio fetches TwiML from ``url`` on answer. Returns the CallSid."""
+        self._refuse_fictional(to)
+        call = self._request(
+            "POST",
+            "calls.create",
+            lambda: self.client.calls.create(
+                to=to,
+                from_=from_,
+                url=url,
+                method="POST",
+                status_callback=status_callback,
+                status_callback_method="POST",
+                status_callback_event=list(status_events),
+                timeout=_opt(timeout),
+                machine_detection=_opt(machine_detection),
+                record=record,
+            ),
+            to,
+        )
+        return str(call.sid)
+
+    def fetch_call(self, sid: str) -> dict[str, Any]:
+        """The call's current state (sid, status, duration, answered_by, from, to...)."""
+        call = self._request("GET", "calls.fetch", lambda: self.client.calls(sid).fetch())
+        return {
+            "sid": call.sid,
+            "status": call.status,
+            "duration": call.duration,
+            "answered_by": call.answered_by,
+            "from": call._from,
+            "to": call.to,
+            "direction": call.direction,
+            "parent_call_sid": call.parent_call_sid,
+        }
+
+    def update_call(
+        self,
+        sid: str,
+        *,
+        url: str | None = None,
+        twiml: str | None = None,
+        status: str | None = None,
+    ) -> None:
+        """Redirect a live call to new TwiML (``url`` or ``twiml``) or end it (``status``)."""
+        self._request(
+            "POST",
+            "calls.update",
+            lambda: self.client.calls(sid).update(
+                url=_opt(url),
+                method="POST" if url else _opt(None),
+                twiml=_opt(twiml),
+                status=_opt(status),
+            ),
+        )
+
+    def hangup(self, sid: str) -> None:
+        """End the call (``Status=completed``; Twilio cancels it if it is still ringing)."""
+        self.update_call(sid, status="completed")
+
+    # ----------------------------------------------------------------- conferences
+    def add_participant(
+        self,
+        conference_name: str,
+        *,
+        to: str,
+        from_: str,
+        label: str | None,
+        status_callback: str,
+        status_events: Iterable[str] = CALL_EVENTS,
+        start_on_enter: bool = True,
+        end_on_exit: bool = False,
+        wait_url: str | None = None,
+        beep: bool | str = False,
+        record: bool = False,
+        timeout: int | None = None,
+        muted: bool | None = None,
+        coaching: bool | None = None,
+        call_sid_to_coach: str | None = None,
+        conference_status_callback: str | None = None,
+        conference_events: Iterable[str] | None = None,
+    ) -> str:
+        """Dial ``to`` into the conference named ``conference_name``. Returns the CallSid."""
+        self._refuse_fictional(to)
+        conference_cb = conference_status_callback
+        participant = self._request(
+            "POST",
+            "participants.create",
+            lambda: self.client.conferences(conference_name).participants.create(
+                from_=from_,
+                to=to,
+                label=_opt(label),
+                status_callback=status_callback,
+                status_callback_method="POST",
+                status_callback_event=list(status_events),
+                start_conference_on_enter=start_on_enter,
+                end_conference_on_exit=end_on_exit,
+                wait_url=_opt(wait_url),
+                wait_method="POST" if wait_url else _opt(None),
+                beep=_bool_text(beep),
+                record=record,
+                timeout=_opt(timeout),
+                muted=_opt(muted),
+                coaching=_opt(coaching),
+                call_sid_to_coach=_opt(call_sid_to_coach),
+                conference_status_callback=_opt(conference_cb),
+                conference_status_callback_method="POST" if conference_cb else _opt(None),
+                conference_status_callback_event=(
+                    list(conference_events) if conference_events else _opt(None)
+                ),
+            ),
+            to,
+        )
+        return str(participant.call_sid)
+
+    def conference_sid(self, conference_sid_or_name: str) -> str:
+        """The SID of the in-progress conference with this name (a SID is returned as is)."""
+        if conference_sid_or_name.startswith("CF") and len(conference_sid_or_name) == 34:
+            return conference_sid_or_name
+        found = self._request(
+            "GET",
+            "conferences.list",
+            lambda: self.client.conferences.list(
+                friendly_name=conference_sid_or_name, status="in-progress", limit=1
+            ),
+        )
+        if not found:
+            raise PermanentGatewayError(
+                20404, 404, f"no conference in progress named {conference_sid_or_name!r}"
+            )
+        return str(found[0].sid)
+
+    def update_participant(
+        self,
+        conference_sid_or_name: str,
+        call_sid: str,
+        *,
+        hold: bool | None = None,
+        muted: bool | None = None,
+        coaching: bool | None = None,
+        call_sid_to_coach: str | None = None,
+        hold_url: str | None = None,
+        announce_url: str | None = None,
+        end_conference_on_exit: bool | None = None,
+    ) -> None:
+        """Hold, mute, coach or announce to one participant."""
+        conference = self.conference_sid(conference_sid_or_name)
+        self._request(
+            "POST",
+            "participants.update",
+            lambda: (
+                self.client.conferences(conference)
+                .participants(call_sid)
+                .update(
+                    hold=_opt(hold),
+                    muted=_opt(muted),
+                    coaching=_opt(coaching),
+                    call_sid_to_coach=_opt(call_sid_to_coach),
+                    hold_url=_opt(hold_url),
+                    hold_method="POST" if hold_url else _opt(None),
+                    announce_url=_opt(announce_url),
+                    announce_method="POST" if announce_url else _opt(None),
+                    end_conference_on_exit=_opt(end_conference_on_exit),
+                )
+            ),
+        )
+
+    def remove_participant(self, conference_sid_or_name: str, call_sid: str) -> None:
+        """Take a participant out of the conference (their call ends)."""
+        conference = self.conference_sid(conference_sid_or_name)
+        self._request(
+            "DELETE",
+            "participants.delete",
+            lambda: self.client.conferences(conference).participants(call_sid).delete(),
+        )
+
+    # ----------------------------------------------------------------- SMS, recordings
+    def send_sms(self, *, to: str, from_: str, body: str, status_callback: str | None) -> str:
+        """Send an SMS (``from_`` a number, sender ID or Messaging Service SID). Returns its SID."""
+        self._refuse_fictional(to)
+        service = from_ if from_.startswith("MG") and len(from_) == 34 else None
+        message = self._request(
+            "POST",
+            "messages.create",
+            lambda: self.client.messages.create(
+                to=to,
+                from_=_opt(None if service else from_),
+                messaging_service_sid=_opt(service),
+                body=body,
+                status_callback=_opt(status_callback),
+            ),
+            to,
+        )
+        return str(message.sid)
+
+    def fetch_recording(self, sid: str) -> dict[str, Any]:
+        """A recording's metadata and media URL (``media_url``, without extension = WAV)."""
+        rec = self._request("GET", "recordings.fetch", lambda: self.client.recordings(sid).fetch())
+        base = self.settings.twilio_api_base_url.rstrip("/")
+        uri = str(rec.uri or "")
+        return {
+            "sid": rec.sid,
+            "call_sid": rec.call_sid,
+            "conference_sid": rec.conference_sid,
+            "status": rec.status,
+            "duration": rec.duration,
+            "channels": rec.channels,
+            "source": rec.source,
+            "start_time": rec.start_time,
+            "media_url": base + uri.removesuffix(".json") if uri else None,
+        }
+
+
+class RegistryFictional:
+    """``is_fictional`` backed by the registry: ServiceNumber and Staff rows marked fictional.
+
+    The set of fictional numbers is read in one query and kept ``ttl`` seconds.
+    """
+
+    def __init__(self, db: Any, ttl: float = 30.0) -> None:
+        self.db = db
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._numbers: frozenset[str] = frozenset()
+        self._loaded_at: float | None = None
+
+    def _load(self) -> frozenset[str]:
+        from sqlalchemy import select
+
+        from models import ServiceNumber, Staff
+
+        with self.db.session() as session:
+            service = session.scalars(
+                select(ServiceNumber.number).where(ServiceNumber.fictional.is_(True))
+            )
+            staff = session.scalars(select(Staff.mobile).where(Staff.fictional.is_(True)))
+            return frozenset([*service, *staff])
+
+    def __call__(self, number: str) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            if self._loaded_at is None or now - self._loaded_at > self.ttl:
+                self._numbers = self._load()
+                self._loaded_at = now
+            return number in self._numbers
