@@ -22,6 +22,7 @@ from models.district import (
     Staff,
     StaffRole,
 )
+from models.ivr import IvrSession
 from models.patient import Patient
 from models.portal import LoginThrottle, PortalSession
 from models.prescription import Prescription, PrescriptionItem
@@ -41,6 +42,7 @@ __all__ = [
     "Hub",
     "IllegalTransition",
     "IntakeAnswer",
+    "IvrSession",
     "LegRole",
     "LoginThrottle",
     "NumberKind",

@@ -1,0 +1,133 @@
+"""The missed-call line: the call is rejected (free for the caller) and we call back.
+
+The call-back is an RQ job on the ``calls`` queue: at once inside the call window
+(default 08:00-20:00 IST), else at the next opening; urgent ones at any time. The
+job writes a ``CallLeg`` whose ``purpose`` (unique) is the idempotency key BEFORE
+asking Twilio to dial, so a retried webhook or job never calls twice. When the
+patient answers, Twilio fetches ``/ivr/incoming`` and the same intake runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ivr.config import IvrConfig
+from models import CallLeg, LegRole
+from sampark.runtime import Runtime, process_runtime
+from sampark.timeutil import IST, utcnow
+
+log = logging.getLogger(__name__)
+JOB = "ivr.callback.place_intake_callback"
+
+
+def in_window(moment: datetime, config: IvrConfig) -> bool:
+    local = moment.astimezone(IST).time()
+    return config.window_opens <= local < config.window_closes
+
+
+def next_window_opening(moment: datetime, config: IvrConfig) -> datetime:
+    """The first moment at or after ``moment`` inside the call window (aware UTC)."""
+    if in_window(moment, config):
+        return moment
+    local = moment.astimezone(IST)
+    opening = local.replace(
+        hour=config.window_opens.hour,
+        minute=config.window_opens.minute,
+        second=0,
+        microsecond=0,
+    )
+    if opening <= local:
+        opening += timedelta(days=1)
+    return opening.astimezone(utcnow().tzinfo)
+
+
+def schedule_callback(
+    runtime: Runtime,
+    *,
+    caller: str,
+    line: str,
+    purpose: str,
+    urgent: bool = False,
+    now: datetime | None = None,
+) -> datetime:
+    """Enqueue the call-back job (may raise on Redis failure); returns when it will run."""
+    config = IvrConfig.from_settings(runtime.settings)
+    now = now or utcnow()
+    when = now if urgent else next_window_opening(now, config)
+    queue = runtime.queue("calls")
+    args = (caller, line, purpose, urgent)
+    if when <= now:
+        queue.enqueue(JOB, *args, job_timeout=60)
+    else:
+        queue.enqueue_at(when, JOB, *args, job_timeout=60)
+    log.info(
+        "missed call: call-back scheduled",
+        extra={"purpose": purpose, "at": when.isoformat(), "urgent": urgent},
+    )
+    return when
+
+
+def place_intake_callback(caller: str, line: str, purpose: str, urgent: bool = False) -> str:
+    """RQ job: call the patient back from ``line``; returns the CallSid ("" if not placed)."""
+    return place_callback(process_runtime(), caller, line, purpose, urgent)
+
+
+def place_callback(
+    runtime: Runtime, caller: str, line: str, purpose: str, urgent: bool = False
+) -> str:
+    from telephony.gateway import TelephonyGateway
+
+    config = IvrConfig.from_settings(runtime.settings)
+    now = utcnow()
+    if not urgent and not in_window(now, config):
+        schedule_callback(runtime, caller=caller, line=line, purpose=purpose, now=now)
+        return ""
+    try:
+        with runtime.db.session() as s:
+            existing = s.scalars(select(CallLeg).where(CallLeg.purpose == purpose)).first()
+            if existing is not None:
+                log.info("call-back already placed", extra={"purpose": purpose})
+                return existing.call_sid or ""
+            leg = CallLeg(
+                purpose=purpose,
+                role=LegRole.PATIENT_CALLBACK,
+                direction="outbound-api",
+                from_number=line,
+                to_number=caller,
+                status="queued",
+            )
+            s.add(leg)
+            s.flush()
+            leg_id = leg.id
+    except IntegrityError:
+        log.info("call-back already placed (concurrent job)", extra={"purpose": purpose})
+        return ""
+    base = runtime.settings.public_base_url
+    try:
+        sid = TelephonyGateway.for_runtime(runtime).place_call(
+            to=caller,
+            from_=line,
+            url=f"{base}/ivr/incoming",
+            status_callback=f"{base}/ivr/status",
+            timeout=30,
+        )
+    except Exception as exc:
+        # The leg stays (its purpose is spent: the request may have reached Twilio);
+        # the failure is on the row for operators and the workflow's sweeper.
+        with runtime.db.session() as s:
+            failed = s.get(CallLeg, leg_id)
+            if failed is not None:
+                failed.status = "failed"
+                failed.error_message = repr(exc)[:500]
+        raise
+    with runtime.db.session() as s:
+        leg = s.get(CallLeg, leg_id)
+        if leg is not None:
+            leg.call_sid = sid
+            leg.status = "initiated"
+            leg.started_at = utcnow()
+    return sid

@@ -1,0 +1,329 @@
+"""What each IVR webhook does, independent of Flask (the recovery sweeper replays these).
+
+Each handler takes the runtime and the webhook's parameters, does its work in one
+database transaction, returns TwiML, and only after the commit runs its
+"after" actions (hand-off to the workflow, SMS delivery, call-back scheduling),
+none of which may fail the call.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import VoiceResponse
+
+from ivr import store, twiml
+from ivr.alerts import deliver_later, queue_emergency_alert
+from ivr.callback import schedule_callback
+from ivr.catalog import catalog, normalise_language
+from ivr.config import IvrConfig
+from ivr.engine import CallState, Engine, Input
+from ivr.flow import ORDER, START
+from ivr.twiml import Line, Urls
+from models import CallLeg, Consultation, ConsultationState, IvrSession
+from sampark.runtime import Runtime
+from sampark.timeutil import utcnow
+from workflows.handoff import hand_off
+
+log = logging.getLogger(__name__)
+S = ConsultationState
+HANDOFF_EVENTS = {"intake_complete", "emergency", "abandoned"}
+ENDED_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
+CHANNELS = {"spoke": "spoke", "district": "district", "missed_call": "missed"}
+
+_ENGINES: dict[int, tuple[object, Engine]] = {}
+
+
+def engine_for(runtime: Runtime) -> Engine:
+    settings = runtime.settings
+    cached = _ENGINES.get(id(settings))
+    if cached is not None and cached[0] is settings:
+        return cached[1]
+    config = IvrConfig.from_settings(settings)
+    engine = Engine(config, Urls(settings.public_base_url, config.audio_base_url))
+    _ENGINES[id(settings)] = (settings, engine)
+    return engine
+
+
+@dataclass
+class After:
+    """Actions to run once the transaction has committed."""
+
+    actions: list[Callable[[], object]] = field(default_factory=list)
+
+    def hand_off(self, runtime: Runtime, consultation_id: int | None, event: str) -> None:
+        if consultation_id is not None and event in HANDOFF_EVENTS:
+            self.actions.append(lambda: hand_off(runtime, consultation_id, event))
+
+    def run(self) -> None:
+        for action in self.actions:
+            try:
+                action()
+            except Exception:  # after the commit nothing may fail the call
+                log.exception("after-commit action failed")
+
+
+@dataclass(frozen=True)
+class CallInfo:
+    """Who is calling which of our numbers (an outbound call-back reverses From/To)."""
+
+    call_sid: str
+    caller: str
+    dialled: str
+    direction: str
+
+    @classmethod
+    def from_form(cls, form: Mapping[str, str]) -> CallInfo:
+        direction = form.get("Direction", "inbound")
+        outbound = direction.startswith("outbound")
+        return cls(
+            call_sid=form.get("CallSid", ""),
+            caller=form.get("To" if outbound else "From", ""),
+            dialled=form.get("From" if outbound else "To", ""),
+            direction=direction,
+        )
+
+
+# -- POST /ivr/incoming -------------------------------------------------------------------
+def incoming(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str]) -> VoiceResponse:
+    """A call arrives (or a call-back is answered): find the spoke, start or resume."""
+    info = CallInfo.from_form(form)
+    engine = engine_for(runtime)
+    config = engine.config
+    after = After()
+    with runtime.db.session() as s:
+        known = store.load_call(s, info.call_sid)
+        if known is not None:  # a repeated request: ask the current question again
+            if known.status != "active":
+                return twiml.say_and_hang_up([])
+            return engine.render(known.state, [])
+        dialled = store.dialled_number(s, info.dialled)
+        if dialled is None:
+            log.warning(
+                "call to a number that is not ours",
+                extra={"event": "ivr-unknown-number", "dialled": info.dialled},
+            )
+            return twiml.unknown_number()
+        inbound = not info.direction.startswith("outbound")
+        if inbound and store.recent_calls(s, info.caller, config.rate_limit_minutes) >= (
+            config.rate_limit_calls
+        ):
+            language = store.caller_memory(s, info.caller)[0]
+            store.record_call(s, **_row(info), node="rate_limited", status="rate_limited")
+            log.warning("caller rate-limited", extra={"event": "ivr-rate-limited"})
+            return twiml.rate_limited(normalise_language(language))
+        if inbound and dialled.kind == "missed_call":
+            store.record_call(s, **_row(info), node="missed_call", status="rejected")
+            purpose = f"missed-callback:{info.call_sid}"
+            after.actions.append(
+                lambda: _schedule(runtime, info.caller, info.dialled, purpose)
+            )
+            response = twiml.reject_busy()
+        else:
+            response = _start_or_resume(s, engine, info, dialled)
+    after.run()
+    return response
+
+
+def _row(info: CallInfo) -> dict[str, str]:
+    return {
+        "call_sid": info.call_sid,
+        "caller": info.caller,
+        "dialled": info.dialled,
+        "direction": info.direction,
+    }
+
+
+def _schedule(runtime: Runtime, caller: str, line: str, purpose: str) -> None:
+    try:
+        schedule_callback(runtime, caller=caller, line=line, purpose=purpose)
+    except Exception as exc:  # Redis down: keep it for the recovery sweeper
+        from ivr.fallback import append_record
+
+        log.error("could not schedule the call-back", extra={"error": repr(exc)})
+        append_record(
+            runtime.settings,
+            "callback",
+            {"caller": caller, "line": line, "purpose": purpose},
+            {},
+            error=repr(exc),
+        )
+
+
+def _start_or_resume(
+    s: Session, engine: Engine, info: CallInfo, dialled: store.Dialled
+) -> VoiceResponse:
+    config = engine.config
+    previous = store.resumable_call(s, info.caller, config.resume_minutes)
+    resume_node = None
+    if previous is not None:
+        resume_node = previous.vars.get("resume_node") or previous.node
+        if resume_node not in ORDER or resume_node == "end":
+            resume_node = None
+    if previous is not None and resume_node is not None:
+        consultation = s.get(Consultation, previous.consultation_id)
+        assert consultation is not None
+        consultation.transition(S.INTAKE, "caller-rang-back")
+        variables = {**previous.vars, "resume_node": None}
+        state = CallState(node=resume_node, language=previous.language, vars=variables)
+        engine.enter(state, resume_node, [])
+        s.add(
+            IvrSession(
+                call_sid=info.call_sid,
+                consultation_id=previous.consultation_id,
+                caller=info.caller,
+                dialled=info.dialled,
+                direction=info.direction,
+                channel=previous.channel,
+                spoke_id=previous.spoke_id,
+                node=state.node,
+                language=state.language,
+                vars=state.vars,
+            )
+        )
+        log.info("caller rang back: intake resumed", extra={"node": state.node})
+        return engine.render(state, [Line(catalog(state.language), "welcome_back")])
+    language, guess_id, guess_code = store.caller_memory(s, info.caller)
+    spoke_id = dialled.spoke_id if dialled.kind == "spoke" else None
+    variables = {
+        "spoke_id": spoke_id,
+        "spoke_guess": None if spoke_id else guess_id,
+        "spoke_guess_code": None if spoke_id else guess_code,
+        "emergency_number": dialled.emergency_number,
+        "language_chosen": language,
+        "danger_signs": [],
+    }
+    state = CallState(node=START, language=normalise_language(language), vars=variables)
+    engine.enter(state, START, [])
+    store.create_intake(
+        s,
+        call_sid=info.call_sid,
+        caller=info.caller,
+        dialled=info.dialled,
+        direction=info.direction,
+        channel=CHANNELS[dialled.kind],
+        spoke_id=spoke_id,
+        state=state,
+    )
+    return engine.render(state, [Line(catalog(state.language), "welcome")])
+
+
+# -- POST /ivr/step -----------------------------------------------------------------------
+def step(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str]) -> VoiceResponse:
+    """The caller answered (or did not) the question named in the URL."""
+    engine = engine_for(runtime)
+    after = After()
+    given = Input(
+        digits=form.get("Digits"),
+        recording_url=form.get("RecordingUrl"),
+        recording_sid=form.get("RecordingSid"),
+    )
+    with runtime.db.session() as s:
+        call = store.load_call(s, form.get("CallSid", ""))
+        if call is None:
+            unknown = True
+        else:
+            unknown = False
+            response = _answer(runtime, s, engine, call, args.get("n", ""), given, after)
+    if unknown:  # e.g. the call began while the database was down: start it now
+        return incoming(runtime, form, args)
+    after.run()
+    return response
+
+
+def _answer(
+    runtime: Runtime,
+    s: Session,
+    engine: Engine,
+    call: store.LoadedCall,
+    asked: str,
+    given: Input,
+    after: After,
+) -> VoiceResponse:
+    state = call.state
+    if call.status != "active":
+        return twiml.say_and_hang_up([])
+    if asked != state.step_id:  # a late or repeated request: ask the current question
+        log.info("stale IVR step", extra={"asked": asked, "current": state.step_id})
+        return engine.render(state, [])
+    answered = engine.answer(state, given, store.DbLookups(s))
+    store.apply_effects(s, call, answered.effects)
+    reached = engine.enter(state, answered.goto, answered.before, repeat=answered.repeat)
+    outcome = answered.effects.outcome or reached
+    status = "active"
+    if outcome:
+        reason = answered.effects.reason or {"intake_complete": "ivr-complete"}.get(
+            outcome, "caller-refused"
+        )
+        if store.finish(s, call.consultation_id, outcome, reason):
+            after.hand_off(runtime, call.consultation_id, outcome)
+        if outcome == "emergency" and call.consultation_id is not None:
+            number = str(state.vars.get("emergency_number") or "108")
+            sms_id = queue_emergency_alert(s, call.consultation_id, number)
+            if sms_id is not None:
+                after.actions.append(deliver_later(runtime, sms_id))
+        if reached:
+            status = "ended"
+    store.save_call(s, call, status=status)
+    return engine.render(state, answered.before)
+
+
+# -- POST /ivr/recording (recordingStatusCallback) ----------------------------------------
+def recording(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str]) -> VoiceResponse:
+    """A recording is ready: keep its URL and SID on the consultation (or the patient)."""
+    url, sid = form.get("RecordingUrl"), form.get("RecordingSid")
+    if form.get("RecordingStatus", "completed") != "completed" or not url:
+        return twiml.empty()
+    with runtime.db.session() as s:
+        call = store.load_call(s, form.get("CallSid", ""))
+        if call is None or call.consultation_id is None:
+            log.warning("recording for an unknown call", extra={"recording_sid": sid})
+            return twiml.empty()
+        consultation = s.get(Consultation, call.consultation_id)
+        assert consultation is not None
+        if args.get("n") == "name":
+            patient = consultation.patient
+            if patient is not None:
+                patient.name_recording_url = url
+        else:
+            consultation.recording_url = url
+            consultation.recording_sid = sid
+    return twiml.empty()
+
+
+# -- POST /ivr/status (call status callback) ----------------------------------------------
+def status(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str]) -> VoiceResponse:
+    """The call ended: an intake left half-way is kept as abandoned and the ANM told."""
+    call_status = form.get("CallStatus", "")
+    call_sid = form.get("CallSid", "")
+    after = After()
+    with runtime.db.session() as s:
+        leg = s.scalars(select(CallLeg).where(CallLeg.call_sid == call_sid)).first()
+        if leg is not None:
+            leg.status = call_status or leg.status
+            if call_status in ENDED_STATUSES:
+                leg.ended_at = utcnow()
+                duration = form.get("CallDuration")
+                leg.duration_seconds = int(duration) if duration and duration.isdigit() else None
+        if call_status not in ENDED_STATUSES:
+            return twiml.empty()
+        call = store.load_call(s, call_sid)
+        if call is None or call.status != "active":
+            return twiml.empty()
+        if store.finish(s, call.consultation_id, "abandoned", "caller-hung-up"):
+            after.hand_off(runtime, call.consultation_id, "abandoned")
+        store.save_call(s, call, status="ended")
+    after.run()
+    return twiml.empty()
+
+
+HANDLERS: dict[str, Callable[[Runtime, Mapping[str, str], Mapping[str, str]], VoiceResponse]] = {
+    "incoming": incoming,
+    "step": step,
+    "recording": recording,
+    "status": status,
+}

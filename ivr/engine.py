@@ -1,0 +1,316 @@
+"""A small engine that runs the declared flow (``ivr.flow``) one webhook at a time.
+
+It is pure: given where the call stands (``CallState``) and what the caller just
+did (``Input``), ``answer`` says what to store and where to go; ``enter`` skips the
+nodes that do not apply and builds the TwiML of the next question. Storage is the
+caller's job (``ivr.store``); database look-ups come through ``Lookups``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from ivr import twiml
+from ivr.catalog import catalog
+from ivr.config import IvrConfig
+from ivr.flow import NODES, OUTCOMES, YES, Node, next_in_order, should_ask, signs_for
+from ivr.twiml import Line, Urls, spell_digits
+
+
+@dataclass
+class CallState:
+    """Where a call stands: the node being asked, counters, language and variables."""
+
+    node: str
+    language: str = "hi"
+    retries: int = 0
+    errors: int = 0
+    vars: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def step_id(self) -> str:
+        """The node as named in the webhook URL (a danger sign names its sign)."""
+        if self.node == "danger":
+            return f"danger.{self.current_sign() or ''}"
+        return self.node
+
+    def current_sign(self) -> str | None:
+        signs = signs_for(self.vars.get("complaint"))
+        index = int(self.vars.get("sign_index") or 0)
+        return signs[index] if index < len(signs) else None
+
+
+@dataclass(frozen=True)
+class Input:
+    """What the caller did: keys pressed (None = nothing), or a recording made."""
+
+    digits: str | None = None
+    recording_url: str | None = None
+    recording_sid: str | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.digits and not self.recording_url
+
+
+@dataclass(frozen=True)
+class SpokeInfo:
+    id: int
+    short_code: str
+    emergency_number: str
+
+
+class Lookups(Protocol):
+    def spoke_by_code(self, code: str) -> SpokeInfo | None: ...
+
+
+@dataclass
+class Effects:
+    """What an answer changes; applied by the store in the webhook's transaction."""
+
+    answers: dict[str, str] = field(default_factory=dict)  # question -> value
+    consultation: dict[str, Any] = field(default_factory=dict)  # column -> value
+    patient: dict[str, Any] = field(default_factory=dict)  # the patient of the call
+    caller: dict[str, Any] = field(default_factory=dict)  # the caller's own patient row
+    link_patient: str | None = None  # "self" / "child" / "relative"
+    danger_sign: str | None = None
+    outcome: str | None = None  # intake_complete / emergency / abandoned / consent_refused
+    reason: str = ""
+
+
+@dataclass
+class Answered:
+    goto: str  # the node to enter next (may be the same node)
+    before: list[Line] = field(default_factory=list)  # said before the next question
+    effects: Effects = field(default_factory=Effects)
+    repeat: bool = False  # staying at the same node (counters kept)
+
+
+class Engine:
+    """Runs the intake flow with one configuration and one set of public URLs."""
+
+    def __init__(self, config: IvrConfig, urls: Urls) -> None:
+        self.config = config
+        self.urls = urls
+
+    # -- answering -------------------------------------------------------------------
+    def answer(self, state: CallState, given: Input, lookups: Lookups) -> Answered:
+        """Read the caller's input at the current node."""
+        node = NODES[state.node]
+        cat = catalog(state.language)
+        digits = (given.digits or "").strip()
+        if "*" in digits:  # `*` repeats the question
+            return Answered(goto=node.id, repeat=True)
+        if node.id == "emergency":
+            return self._emergency_choice(digits)
+        if node.kind == "record":  # Digits here is the key that ended the recording
+            if given.recording_url:
+                return self._recorded(node, given)
+            return self._no_input(state, node)
+        if given.is_empty:
+            return self._no_input(state, node)
+        if node.kind == "signs":
+            return self._sign_answer(state, digits, cat)
+        if node.kind == "digits":
+            return self._number(state, node, digits, cat, lookups)
+        return self._choice(state, node, digits, cat)
+
+    def _no_input(self, state: CallState, node: Node) -> Answered:
+        if node.on_no_input is not None:
+            return self._choice(state, node, _key_for(node, node.on_no_input), catalog("hi"))
+        if state.retries + 1 > self.config.max_retries:
+            if node.optional:
+                return Answered(goto=next_in_order(node.id))
+            state.vars["resume_node"] = node.id
+            return Answered(
+                goto="callback_end",
+                before=[Line(catalog(state.language), "no_input")],
+                effects=Effects(outcome="abandoned", reason="no-input"),
+            )
+        state.retries += 1
+        return Answered(
+            goto=node.id, before=[Line(catalog(state.language), "no_input")], repeat=True
+        )
+
+    def _wrong(self, state: CallState, node: Node, line: Line) -> Answered:
+        state.errors += 1
+        if state.errors > self.config.max_wrong_keys:
+            state.vars["resume_node"] = node.id
+            return Answered(
+                goto="callback_end",
+                before=[line],
+                effects=Effects(outcome="abandoned", reason="wrong-keys"),
+            )
+        return Answered(goto=node.id, before=[line], repeat=True)
+
+    def _choice(self, state: CallState, node: Node, digits: str, cat: Any) -> Answered:
+        value = node.choices.get(digits)
+        if value is None:
+            return self._wrong(state, node, Line(cat, "wrong_key", {"digits": _say_keys(digits)}))
+        effects = Effects(answers={node.id: value})
+        state.vars[node.id] = value
+        goto = node.goto.get(value) or next_in_order(node.id)
+        if node.id == "language":
+            state.language = value
+            state.vars["language_chosen"] = value
+            effects.consultation["language"] = value
+            effects.caller["preferred_language"] = value
+        elif node.id == "consent":
+            if value == "change_language":
+                state.vars["language_chosen"] = None
+                effects.answers = {}
+            else:
+                effects.consultation["consent"] = value == "yes"
+        elif node.id == "spoke_confirm" and value == "yes":
+            state.vars["spoke_id"] = state.vars.get("spoke_guess")
+            effects.consultation["spoke_id"] = state.vars["spoke_id"]
+        elif node.id == "for_whom":
+            effects.link_patient = value
+        elif node.id == "complaint":
+            state.vars["sign_index"] = 0
+            effects.consultation["complaint"] = value
+        elif node.store and node.store.startswith("patient."):
+            effects.patient[node.store.split(".", 1)[1]] = value
+        return Answered(goto=goto, effects=effects)
+
+    def _number(
+        self, state: CallState, node: Node, digits: str, cat: Any, lookups: Lookups
+    ) -> Answered:
+        if node.id == "spoke_code":
+            spoke = lookups.spoke_by_code(digits) if digits.isdigit() else None
+            if spoke is None:
+                line = Line(cat, "spoke_code_unknown", {"digits": _say_keys(digits)})
+                return self._wrong(state, node, line)
+            state.vars.update(spoke_id=spoke.id, emergency_number=spoke.emergency_number)
+            return Answered(
+                goto=next_in_order(node.id),
+                effects=Effects(answers={node.id: digits}, consultation={"spoke_id": spoke.id}),
+            )
+        if not digits.isdigit() or not node.minimum <= int(digits) <= node.maximum:
+            line = Line(cat, node.invalid_prompt, {"digits": _say_keys(digits)})
+            return self._wrong(state, node, line)
+        value = int(digits)
+        state.vars[node.id] = value
+        effects = Effects(answers={node.id: str(value)})
+        assert node.store is not None
+        target, column = node.store.split(".", 1)
+        (effects.patient if target == "patient" else effects.consultation)[column] = value
+        return Answered(goto=next_in_order(node.id), effects=effects)
+
+    def _recorded(self, node: Node, given: Input) -> Answered:
+        url = given.recording_url or ""
+        effects = Effects(answers={node.id: url})
+        if node.id == "name":
+            effects.patient["name_recording_url"] = url
+        else:
+            effects.consultation["recording_url"] = url
+            if given.recording_sid:
+                effects.consultation["recording_sid"] = given.recording_sid
+        return Answered(goto=next_in_order(node.id), effects=effects)
+
+    def _sign_answer(self, state: CallState, digits: str, cat: Any) -> Answered:
+        sign = state.current_sign()
+        node = NODES["danger"]
+        if sign is None:
+            return Answered(goto=next_in_order("danger"))
+        if digits not in node.choices:
+            return self._wrong(state, node, Line(cat, "wrong_key", {"digits": _say_keys(digits)}))
+        effects = Effects(answers={f"danger.{sign}": node.choices[digits]})
+        if digits == YES:
+            effects.danger_sign = sign
+            effects.outcome, effects.reason = "emergency", f"danger-sign:{sign}"
+            return Answered(goto="emergency", effects=effects)
+        state.vars["sign_index"] = int(state.vars.get("sign_index") or 0) + 1
+        state.retries = state.errors = 0
+        goto = "danger" if state.current_sign() else next_in_order("danger")
+        return Answered(goto=goto, effects=effects)
+
+    def _emergency_choice(self, digits: str) -> Answered:
+        if digits == "1":
+            return Answered(goto="emergency_connect", effects=Effects(answers={"connect": "yes"}))
+        return Answered(goto="emergency_goodbye")
+
+    # -- entering a node -------------------------------------------------------------
+    def enter(self, state: CallState, goto: str, before: list[Line], *, repeat: bool = False) -> str:
+        """Move ``state`` to the first node at or after ``goto`` that applies.
+
+        Returns the outcome of a final node reached ("" if none).
+        """
+        if not repeat:
+            state.retries = state.errors = 0
+        node_id = goto
+        while node_id in NODES and not should_ask(NODES[node_id], state.vars):
+            node_id = next_in_order(node_id)
+        state.node = node_id
+        return OUTCOMES.get(node_id, "")
+
+    def render(self, state: CallState, before: list[Line]) -> VoiceResponse:
+        """The TwiML of the current node, after the ``before`` lines."""
+        cat = catalog(state.language)
+        node_id = state.node
+        timeout = self.config.gather_timeout
+        reference = str(state.vars.get("reference") or "")
+        if node_id == "emergency_connect":
+            return twiml.connect_emergency(cat, str(state.vars.get("emergency_number") or "108"))
+        if node_id == "emergency_goodbye":
+            lines = [*twiml.reference_lines(cat, reference), Line(cat, "emergency_end")]
+            return twiml.say_and_hang_up(lines, self.urls.audio_base)
+        node = NODES[node_id]
+        if node_id == "language":
+            return twiml.language_menu(self.urls, before, timeout=timeout)
+        if node_id == "emergency":
+            response = twiml.emergency_advice(self.urls, cat, reference, timeout=timeout)
+            return _prepend(response, before, self.urls.audio_base)
+        if node.kind == "final":
+            ref = "" if node_id == "consent_refused" else reference
+            return twiml.final_message(cat, ref, node.prompt, before, self.urls.audio_base)
+        if node.kind == "record":
+            return twiml.ask_recording(
+                self.urls,
+                node_id,
+                state.language,
+                before,
+                [Line(cat, node.prompt)],
+                max_length=node.max_length,
+            )
+        question = [Line(cat, node.prompt, self._values(node, state))]
+        if node.kind == "signs":
+            question = [Line(cat, f"sign_{state.current_sign()}"), Line(cat, "yes_no")]
+        return twiml.ask_keys(
+            self.urls,
+            state.step_id,
+            state.language,
+            before,
+            question,
+            num_digits=node.max_digits if node.kind == "digits" else 1,
+            finish_on_key="#" if node.kind == "digits" else "",
+            timeout=timeout + (3 if node.kind == "digits" else 0),
+        )
+
+    @staticmethod
+    def _values(node: Node, state: CallState) -> dict[str, str]:
+        if node.id == "spoke_confirm":
+            return {"code": spell_digits(str(state.vars.get("spoke_guess_code") or ""))}
+        return {}
+
+
+def _key_for(node: Node, value: str) -> str:
+    return next(key for key, choice in node.choices.items() if choice == value)
+
+
+def _say_keys(digits: str) -> str:
+    """Keys as said back to the caller: ``"12"`` -> ``"1, 2"``; ``#`` stays ``#``."""
+    return spell_digits(digits) or "#"
+
+
+def _prepend(response: VoiceResponse, lines: list[Line], audio_base: str | None) -> VoiceResponse:
+    if not lines:
+        return response
+    head = VoiceResponse()
+    for line in lines:
+        twiml.add_line(head, line, audio_base)
+    response.verbs[:0] = head.verbs
+    return response

@@ -1,0 +1,222 @@
+"""The intake flow, declared as data (in the spirit of RapidPro/goflow flows).
+
+A flow is an ordered list of nodes. Each node asks one thing (a menu, a number,
+a recording, or a yes/no per danger sign), says where its answer is stored, and
+where to go next: by default the following node, or a ``goto`` per choice. A node
+whose ``ask_if`` does not hold for the call's variables is skipped. The engine
+(``ivr.engine``) interprets this; nothing here touches the database or TwiML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+#: ``ask_if`` value meaning "this variable is set (not None)".
+PRESENT = "<present>"
+#: ``ask_if`` value meaning "this variable is unset (None or missing)".
+ABSENT = "<absent>"
+
+Kind = Literal["menu", "digits", "record", "signs", "final"]
+
+
+@dataclass(frozen=True)
+class Node:
+    """One step of the flow.
+
+    Attributes:
+        id: the node's name (also the question stored in ``IntakeAnswer``).
+        kind: menu (one key), digits (a number ended by #), record, signs (yes/no
+            per danger sign of the complaint), final (says its words and ends).
+        prompt: catalog key of the question.
+        choices: key pressed -> value stored (menus).
+        goto: value -> node to go to (default: the next node in order).
+        store: where the value goes: ``"consultation.<column>"``, ``"patient.<column>"``,
+            ``"var"`` (call variable only) or ``None`` (the answer row only).
+        ask_if: variable -> required value (or PRESENT / ABSENT); else skipped.
+        minimum / maximum / max_digits / invalid_prompt: bounds of a digits node.
+        max_length: seconds of a recording.
+        optional: after the retries, go on without an answer instead of ending.
+        on_no_input: a value taken when nothing is pressed (e.g. default language).
+    """
+
+    id: str
+    kind: Kind
+    prompt: str
+    choices: dict[str, str] = field(default_factory=dict)
+    goto: dict[str, str] = field(default_factory=dict)
+    store: str | None = None
+    ask_if: dict[str, Any] = field(default_factory=dict)
+    minimum: int = 0
+    maximum: int = 0
+    max_digits: int = 1
+    invalid_prompt: str = "invalid_entry"
+    max_length: int = 0
+    optional: bool = False
+    on_no_input: str | None = None
+
+
+COMPLAINTS: dict[str, str] = {
+    "1": "fever",
+    "2": "cough_breathing",
+    "3": "pregnancy",
+    "4": "child_illness",
+    "5": "diarrhoea_vomiting",
+    "6": "skin",
+    "7": "pain",
+    "8": "bp_diabetes_followup",
+    "9": "other",
+}
+
+#: Danger signs asked per complaint, in order; any "yes" is an emergency.
+DANGER_SIGNS: dict[str, tuple[str, ...]] = {
+    "fever": ("unconscious", "convulsions"),
+    "cough_breathing": ("severe_breathlessness", "chest_pain"),
+    "pregnancy": ("pregnancy_bleeding", "convulsions"),
+    "child_illness": ("child_not_drinking", "convulsions", "unconscious"),
+    "diarrhoea_vomiting": ("unconscious", "heavy_bleeding"),
+    "skin": ("severe_breathlessness",),
+    "pain": ("chest_pain", "heavy_bleeding"),
+    "bp_diabetes_followup": ("chest_pain", "one_side_weakness"),
+    "other": ("unconscious", "severe_breathlessness"),
+}
+
+YES, NO = "1", "2"
+
+INTAKE: tuple[Node, ...] = (
+    Node(
+        "language",
+        "menu",
+        prompt="language_option",
+        choices={"1": "hi", "2": "ur", "3": "bn", "4": "en"},
+        store="consultation.language",
+        ask_if={"language_chosen": ABSENT},
+        on_no_input="hi",  # Hindi by default
+    ),
+    Node(
+        "spoke_confirm",
+        "menu",
+        prompt="spoke_confirm",
+        choices={"1": "yes", "2": "no"},
+        store="var",
+        ask_if={"spoke_id": ABSENT, "spoke_guess": PRESENT},
+    ),
+    Node(
+        "spoke_code",
+        "digits",
+        prompt="spoke_code",
+        store="consultation.spoke_id",
+        ask_if={"spoke_id": ABSENT},
+        max_digits=4,
+        invalid_prompt="spoke_code_unknown",
+    ),
+    Node(
+        "consent",
+        "menu",
+        prompt="consent",
+        choices={"1": "yes", "2": "no", "9": "change_language"},
+        goto={"no": "consent_refused", "change_language": "language"},
+        store="consultation.consent",
+    ),
+    Node(
+        "for_whom",
+        "menu",
+        prompt="for_whom",
+        choices={"1": "self", "2": "child", "3": "relative"},
+        store="var",
+    ),
+    Node(
+        "name",
+        "record",
+        prompt="name",
+        store="patient.name_recording_url",
+        ask_if={"patient_known": ABSENT},
+        max_length=10,
+        optional=True,
+    ),
+    Node(
+        "age",
+        "digits",
+        prompt="age",
+        store="patient.age_years",
+        ask_if={"patient_known": ABSENT},
+        minimum=0,
+        maximum=120,
+        max_digits=3,
+        invalid_prompt="invalid_age",
+    ),
+    Node(
+        "sex",
+        "menu",
+        prompt="sex",
+        choices={"1": "female", "2": "male", "3": "other"},
+        store="patient.sex",
+        ask_if={"patient_known": ABSENT},
+    ),
+    Node(
+        "complaint",
+        "menu",
+        prompt="complaint",
+        choices=COMPLAINTS,
+        store="consultation.complaint",
+    ),
+    Node(
+        "days",
+        "digits",
+        prompt="days",
+        store="consultation.days",
+        minimum=0,
+        maximum=365,
+        max_digits=3,
+    ),
+    Node("danger", "signs", prompt="yes_no", choices={YES: "yes", NO: "no"}),
+    Node(
+        "description",
+        "record",
+        prompt="description",
+        store="consultation.recording_url",
+        max_length=60,
+        optional=True,
+    ),
+    Node("end", "final", prompt="end_next"),
+    # Reached only by a goto:
+    Node("consent_refused", "final", prompt="consent_refused"),
+    Node("emergency", "menu", prompt="emergency_offer", choices={"1": "connect"}),
+    Node("callback_end", "final", prompt="callback_promise"),
+)
+
+#: What reaching a final node means for the consultation.
+OUTCOMES: dict[str, str] = {
+    "end": "intake_complete",
+    "consent_refused": "consent_refused",
+    "callback_end": "abandoned",
+}
+
+NODES: dict[str, Node] = {node.id: node for node in INTAKE}
+ORDER: tuple[str, ...] = tuple(node.id for node in INTAKE[: INTAKE.index(NODES["end"]) + 1])
+START = ORDER[0]
+
+
+def next_in_order(node_id: str) -> str:
+    """The node after ``node_id`` in the main sequence."""
+    index = ORDER.index(node_id)
+    return ORDER[min(index + 1, len(ORDER) - 1)]
+
+
+def should_ask(node: Node, variables: dict[str, Any]) -> bool:
+    """Whether ``node``'s ``ask_if`` holds for the call's variables."""
+    for name, wanted in node.ask_if.items():
+        value = variables.get(name)
+        if wanted == PRESENT:
+            if value is None:
+                return False
+        elif wanted == ABSENT:
+            if value is not None:
+                return False
+        elif value != wanted:
+            return False
+    return True
+
+
+def signs_for(complaint: str | None) -> tuple[str, ...]:
+    return DANGER_SIGNS.get(complaint or "other", DANGER_SIGNS["other"])

@@ -1,0 +1,345 @@
+"""The IVR's database work: sessions, consultations, answers and patients.
+
+The hot path (one webhook per answer) reads the call's session with one query
+and writes with plain UPDATE / INSERT … ON CONFLICT statements, in the webhook's
+single transaction; the ORM is used only where a state changes
+(``Consultation.transition`` is the only way to change a state).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ivr.engine import CallState, Effects, SpokeInfo
+from models import (
+    Block,
+    Consultation,
+    ConsultationState,
+    District,
+    IntakeAnswer,
+    IvrSession,
+    Patient,
+    ServiceNumber,
+    Spoke,
+)
+from sampark.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+S = ConsultationState
+_SESSIONS = IvrSession.__table__
+
+
+@dataclass
+class LoadedCall:
+    """A call's session row, as the engine needs it."""
+
+    id: int
+    consultation_id: int | None
+    caller: str
+    status: str
+    state: CallState
+
+
+def load_call(s: Session, call_sid: str) -> LoadedCall | None:
+    """The call's session (one query), or None for a call we have not seen."""
+    c = _SESSIONS.c
+    row = s.execute(
+        select(
+            c.id, c.consultation_id, c.caller, c.status, c.node, c.language, c.retries, c.errors,
+            c.vars,
+        ).where(c.call_sid == call_sid)
+    ).first()
+    if row is None:
+        return None
+    state = CallState(
+        node=row.node,
+        language=row.language,
+        retries=row.retries,
+        errors=row.errors,
+        vars=dict(row.vars or {}),
+    )
+    return LoadedCall(row.id, row.consultation_id, row.caller, row.status, state)
+
+
+def save_call(s: Session, call: LoadedCall, *, status: str | None = None) -> None:
+    st = call.state
+    values: dict[str, Any] = {
+        "node": st.node,
+        "language": st.language,
+        "retries": st.retries,
+        "errors": st.errors,
+        "vars": st.vars,
+        "updated_at": utcnow(),
+    }
+    if status:
+        values["status"] = status
+    s.execute(update(_SESSIONS).where(_SESSIONS.c.id == call.id).values(**values))
+
+
+class DbLookups:
+    """What the engine may ask of the database."""
+
+    def __init__(self, s: Session) -> None:
+        self.s = s
+
+    def spoke_by_code(self, code: str) -> SpokeInfo | None:
+        row = self.s.execute(
+            select(Spoke.id, Spoke.short_code, District.emergency_number)
+            .join(Block, Spoke.block_id == Block.id)
+            .join(District, Block.district_id == District.id)
+            .where(Spoke.short_code == code)
+        ).first()
+        return SpokeInfo(row.id, row.short_code, row.emergency_number) if row else None
+
+
+# -- answers ---------------------------------------------------------------------------
+def _upsert_answers(s: Session, consultation_id: int, answers: dict[str, str]) -> None:
+    if not answers:
+        return
+    rows = [
+        {"consultation_id": consultation_id, "question": q, "value": v, "answered_at": utcnow()}
+        for q, v in answers.items()
+    ]
+    dialect = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(IntakeAnswer.__table__).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["consultation_id", "question"],
+        set_={"value": stmt.excluded.value, "answered_at": stmt.excluded.answered_at},
+    )
+    s.execute(stmt)
+
+
+def apply_effects(s: Session, call: LoadedCall, effects: Effects) -> None:
+    """Store what the caller just said, as soon as it is said."""
+    cid = call.consultation_id
+    st = call.state
+    if cid is None:
+        return
+    if effects.link_patient:
+        link_patient(s, call, effects.link_patient)
+    _upsert_answers(s, cid, effects.answers)
+    columns = dict(effects.consultation)
+    if effects.danger_sign:
+        signs = [*st.vars.get("danger_signs", []), effects.danger_sign]
+        st.vars["danger_signs"] = signs
+        columns.update(danger_signs=signs, emergency=True, priority=0)
+    if columns:
+        s.execute(update(Consultation).where(Consultation.id == cid).values(**columns))
+    patient_id = st.vars.get("patient_id")
+    if effects.patient and patient_id:
+        values = {**effects.patient, "updated_at": utcnow()}
+        s.execute(update(Patient).where(Patient.id == patient_id).values(**values))
+    caller_id = st.vars.get("caller_patient_id")
+    if effects.caller and caller_id:
+        s.execute(update(Patient).where(Patient.id == caller_id).values(**effects.caller))
+
+
+def link_patient(s: Session, call: LoadedCall, relation: str) -> None:
+    """Make the caller (self) or a new child/relative linked to the caller the patient."""
+    st = call.state
+    caller = _caller_patient(s, call.caller, st.language)
+    st.vars["caller_patient_id"] = caller.id
+    if relation == "self":
+        patient = caller
+    else:
+        patient = Patient(
+            mobile=call.caller,
+            caregiver_id=caller.id,
+            relation=relation,
+            preferred_language=st.language,
+        )
+        s.add(patient)
+        s.flush()
+    st.vars["patient_id"] = patient.id
+    known = relation == "self" and patient.age_years is not None and patient.sex is not None
+    st.vars["patient_known"] = True if known else None
+    s.execute(
+        update(Consultation).where(Consultation.id == call.consultation_id).values(
+            patient_id=patient.id
+        )
+    )
+
+
+def _caller_patient(s: Session, mobile: str, language: str) -> Patient:
+    patient = s.scalars(
+        select(Patient)
+        .where(Patient.mobile == mobile, Patient.caregiver_id.is_(None))
+        .order_by(Patient.id)
+        .limit(1)
+    ).first()
+    if patient is None:
+        patient = Patient(mobile=mobile, preferred_language=language)
+        s.add(patient)
+        s.flush()
+    return patient
+
+
+# -- outcomes --------------------------------------------------------------------------
+def finish(s: Session, consultation_id: int | None, outcome: str, reason: str) -> bool:
+    """Move the consultation to the outcome's state; True if it moved (hand it off)."""
+    if consultation_id is None or not outcome:
+        return False
+    target = S(outcome)
+    consultation = s.get(Consultation, consultation_id, with_for_update=True)
+    if consultation is None or consultation.state == target:
+        return False
+    if not consultation.can_transition(target):
+        log.info(
+            "consultation not moved: its state changed meanwhile",
+            extra={"consultation_id": consultation_id, "state": consultation.state.value},
+        )
+        return False
+    consultation.transition(target, reason)
+    if target in (S.INTAKE_COMPLETE, S.EMERGENCY):
+        consultation.intake_completed_at = consultation.intake_completed_at or utcnow()
+    return True
+
+
+# -- starting a call -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Dialled:
+    """The number a call is on, from the registry."""
+
+    kind: str  # spoke / district / missed_call
+    spoke_id: int | None
+    emergency_number: str
+
+
+def dialled_number(s: Session, number: str) -> Dialled | None:
+    row = s.execute(
+        select(ServiceNumber.kind, ServiceNumber.spoke_id, District.emergency_number)
+        .join(District, ServiceNumber.district_id == District.id)
+        .where(ServiceNumber.number == number)
+    ).first()
+    return Dialled(row.kind.value, row.spoke_id, row.emergency_number) if row else None
+
+
+def recent_calls(s: Session, caller: str, minutes: int) -> int:
+    since = utcnow() - timedelta(minutes=minutes)
+    return int(
+        s.scalar(
+            select(func.count())
+            .select_from(_SESSIONS)
+            .where(_SESSIONS.c.caller == caller, _SESSIONS.c.created_at >= since)
+        )
+        or 0
+    )
+
+
+def resumable_call(s: Session, caller: str, minutes: int) -> IvrSession | None:
+    """The caller's last intake if it was abandoned within ``minutes`` (to resume it)."""
+    since = utcnow() - timedelta(minutes=minutes)
+    row = s.execute(
+        select(IvrSession, Consultation.state)
+        .join(Consultation, IvrSession.consultation_id == Consultation.id)
+        .where(IvrSession.caller == caller, IvrSession.updated_at >= since)
+        .order_by(IvrSession.updated_at.desc(), IvrSession.id.desc())
+        .limit(1)
+    ).first()
+    if row is None or row.state != S.ABANDONED:
+        return None
+    return row[0]
+
+
+def caller_memory(s: Session, caller: str) -> tuple[str | None, int | None, str | None]:
+    """A returning caller's language, and the spoke (id, short code) of their last consultation."""
+    language = s.scalar(
+        select(Patient.preferred_language)
+        .where(Patient.mobile == caller, Patient.caregiver_id.is_(None))
+        .order_by(Patient.id)
+        .limit(1)
+    )
+    last = s.execute(
+        select(Spoke.id, Spoke.short_code)
+        .join(Consultation, Consultation.spoke_id == Spoke.id)
+        .where(Consultation.caller_mobile == caller)
+        .order_by(Consultation.id.desc())
+        .limit(1)
+    ).first()
+    return language, (last.id if last else None), (last.short_code if last else None)
+
+
+def new_reference(s: Session) -> str:
+    """A six-digit reference not yet used (read to the caller digit by digit)."""
+    for _ in range(20):
+        ref = str(secrets.randbelow(900000) + 100000)
+        if s.scalar(select(Consultation.id).where(Consultation.reference == ref)) is None:
+            return ref
+    raise RuntimeError("could not find a free consultation reference")
+
+
+def create_intake(
+    s: Session,
+    *,
+    call_sid: str,
+    caller: str,
+    dialled: str,
+    direction: str,
+    channel: str,
+    spoke_id: int | None,
+    state: CallState,
+) -> LoadedCall:
+    """A new consultation in state intake and the call's session, flushed."""
+    for attempt in range(3):
+        try:
+            with s.begin_nested():
+                consultation = Consultation(
+                    reference=new_reference(s),
+                    state=S.INTAKE,
+                    caller_mobile=caller,
+                    channel=channel,
+                    language=state.language,
+                    spoke_id=spoke_id,
+                    details={"call_sid": call_sid},
+                )
+                s.add(consultation)
+                s.flush()
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    state.vars["reference"] = consultation.reference
+    row = IvrSession(
+        call_sid=call_sid,
+        consultation_id=consultation.id,
+        caller=caller,
+        dialled=dialled,
+        direction=direction,
+        channel=channel,
+        spoke_id=spoke_id,
+        node=state.node,
+        language=state.language,
+        vars=state.vars,
+    )
+    s.add(row)
+    s.flush()
+    return LoadedCall(row.id, consultation.id, caller, "active", state)
+
+
+def record_call(
+    s: Session, *, call_sid: str, caller: str, dialled: str, direction: str, node: str, status: str
+) -> None:
+    """A call that runs no intake (missed call, rate-limited), kept for counting and audit."""
+    if s.scalar(select(_SESSIONS.c.id).where(_SESSIONS.c.call_sid == call_sid)) is not None:
+        return
+    s.add(
+        IvrSession(
+            call_sid=call_sid,
+            caller=caller,
+            dialled=dialled,
+            direction=direction,
+            channel="missed" if node == "missed_call" else "spoke",
+            node=node,
+            status=status,
+            vars={},
+        )
+    )

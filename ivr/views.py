@@ -1,0 +1,55 @@
+"""The IVR's webhooks (Flask blueprint, url_prefix ``/ivr``).
+
+- ``POST /ivr/incoming``: the Voice URL of every spoke, district-wide and missed-call
+  number (and the URL of our call-backs);
+- ``POST /ivr/step?n=<node>&l=<lang>``: each answer (``<Gather>``/``<Record>`` action);
+- ``POST /ivr/recording?n=<node>``: a recording is ready (recordingStatusCallback);
+- ``POST /ivr/status``: the call's status callback (hang-ups).
+
+Every route checks Twilio's signature first (403 otherwise) and then never fails:
+see ``ivr.fallback.safe_twiml``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+from twilio.twiml.voice_response import VoiceResponse
+
+from ivr import calls
+from ivr.fallback import safe_twiml
+from sampark.runtime import current_runtime
+from telephony.webhooks import twilio_webhook
+
+bp = Blueprint("ivr", __name__, url_prefix="/ivr")
+
+
+def _run(kind: str) -> VoiceResponse:
+    return calls.HANDLERS[kind](current_runtime(), request.form, request.args)
+
+
+@bp.post("/incoming")
+@twilio_webhook
+@safe_twiml("incoming")
+def incoming() -> VoiceResponse:
+    return _run("incoming")
+
+
+@bp.post("/step")
+@twilio_webhook
+@safe_twiml("step")
+def step() -> VoiceResponse:
+    return _run("step")
+
+
+@bp.post("/recording")
+@twilio_webhook
+@safe_twiml("recording")
+def recording() -> VoiceResponse:
+    return _run("recording")
+
+
+@bp.post("/status")
+@twilio_webhook
+@safe_twiml("status")
+def status() -> VoiceResponse:
+    return _run("status")
