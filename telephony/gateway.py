@@ -14,6 +14,7 @@ masked numbers and no credentials or message bodies.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -59,6 +60,19 @@ def classify(status: int | None, code: int | None, message: str) -> GatewayError
     if status is None or status == 429 or status == 408 or status >= 500:
         return RetryableGatewayError(code, status, message)
     return PermanentGatewayError(code, status, message)
+
+
+def _page_failure(exc: TwilioException) -> tuple[int | None, int | None, str]:
+    """Status, Twilio code and message of a failed list page (``TwilioException(msg, resp)``)."""
+    response = exc.args[1] if len(exc.args) > 1 else None
+    status = getattr(response, "status_code", None)
+    code, message = None, str(exc.args[0]) if exc.args else type(exc).__name__
+    try:
+        body = json.loads(getattr(response, "text", "") or "{}")
+        code, message = body.get("code"), f"{message}: {body.get('message', '')}"
+    except (ValueError, AttributeError):
+        pass
+    return status, code, message
 
 
 def _bool_text(value: bool | str) -> str:
@@ -133,9 +147,9 @@ class TelephonyGateway:
             outcome = "retryable"
             raise RetryableGatewayError(None, None, "could not connect to the API") from exc
         except TwilioException as exc:
-            status = getattr(exc, "status", None)
-            code = getattr(exc, "code", None)
-            error = classify(status, code, str(exc))
+            # List pages raise a bare TwilioException(message, response).
+            status, code, message = _page_failure(exc)
+            error = classify(status, code, message)
             outcome = "retryable" if error.retryable else "permanent"
             raise error from exc
         finally:

@@ -391,7 +391,7 @@ class OpenApiCoreValidator:
             path=werkzeug_request.path,
             query_string=werkzeug_request.query_string,
             data=werkzeug_request.get_data(),
-            headers=dict(werkzeug_request.headers),
+            headers={k: v for k, v in werkzeug_request.headers.items() if k.lower() != "host"},
         ).get_environ()
         result = self.api.unmarshal_request(WerkzeugOpenAPIRequest(Request(replay)))
         problems: list[Problem] = []
