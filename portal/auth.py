@@ -112,6 +112,7 @@ def login() -> ResponseReturnValue:
     lang = session.get("lang")
     session.clear()  # a fresh session (and CSRF token) at every login: no fixation
     session["sid"] = token
+    session["csrf"] = new_token()
     if lang:
         session["lang"] = lang
     return redirect(safe_next(request.args.get("next")))

@@ -213,7 +213,10 @@ def medicine_options(mode: str, lang: str) -> list[OptionGroup]:
     refused: list[Option] = []
     prohibited: list[Option] = []
     for medicine in all_medicines():
-        options = [Option(f"{medicine.code}|{s}", f"{medicine.label} {s}") for s in medicine.strengths]
+        name = medicine.name
+        if medicine.form.split()[-1].lower() not in name.lower():
+            name = f"{name} {medicine.form}"
+        options = [Option(f"{medicine.code}|{s}", f"{name} {s}") for s in medicine.strengths]
         if medicine.drug_list is DrugList.PROHIBITED:
             prohibited.extend(options)
         elif check_medicine(medicine, mode).allowed:
