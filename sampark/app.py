@@ -60,7 +60,12 @@ def _register_blueprints(app: Flask) -> None:
 
 
 #: Each area's blueprint, registered in this order (later issues add theirs here).
-BLUEPRINT_MODULES: list[str] = ["portal.views", "prescriptions.voice", "ivr.views"]
+BLUEPRINT_MODULES: list[str] = [
+    "portal.views",
+    "prescriptions.voice",
+    "ivr.views",
+    "telephony.sms_views",
+]
 
 
 def _install_request_ids(app: Flask) -> None:

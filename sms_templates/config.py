@@ -99,9 +99,7 @@ def load_config() -> SmsConfig:
         if script not in SCRIPTS:
             raise SmsConfigError(f"sms.yaml default_script.{lang}={script!r}: use native or roman")
     return SmsConfig(
-        max_segments={
-            str(k): _budget(k, v) for k, v in (sms.get("max_segments") or {}).items()
-        },
+        max_segments={str(k): _budget(k, v) for k, v in (sms.get("max_segments") or {}).items()},
         max_list_lines=int(sms.get("max_list_lines", 6)),
         variable_max_chars=int(sms.get("variable_max_chars", 40)),
         default_script=default_script,

@@ -24,13 +24,28 @@ _RX_OPTIONAL = ("advice", "tests", "follow_up_on", "referral_to", "referral_urge
 
 CONTEXTS: dict[str, ContextSpec] = {
     "prescription_patient": ContextSpec(
-        ("code", "issued_on", "patient_name", "doctor_name", "doctor_registration", "diagnosis",
-         "medicines", "callback_number"),
+        (
+            "code",
+            "issued_on",
+            "patient_name",
+            "doctor_name",
+            "doctor_registration",
+            "diagnosis",
+            "medicines",
+            "callback_number",
+        ),
         _RX_OPTIONAL,
     ),
     "prescription_anm": ContextSpec(
-        ("code", "reference", "patient_name", "patient_age", "patient_sex", "doctor_name",
-         "medicines"),
+        (
+            "code",
+            "reference",
+            "patient_name",
+            "patient_age",
+            "patient_sex",
+            "doctor_name",
+            "medicines",
+        ),
         _RX_OPTIONAL,
     ),
     "followup_reminder": ContextSpec(("follow_up_on", "callback_number"), ("patient_name", "code")),
@@ -47,8 +62,7 @@ CONTEXTS: dict[str, ContextSpec] = {
     "doctor_prescription_reminder": ContextSpec(("reference", "link")),
     "rx_verify_reply": ContextSpec(
         ("code", "found"),
-        ("doctor_name", "doctor_registration", "hub_name", "issued_at", "current",
-         "superseded_at"),
+        ("doctor_name", "doctor_registration", "hub_name", "issued_at", "current", "superseded_at"),
     ),
     "rx_verify_refused": ContextSpec(()),
 }

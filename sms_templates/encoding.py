@@ -34,13 +34,17 @@ UCS2_SINGLE, UCS2_PART = 70, 67
 
 #: Look-alikes of GSM-7 characters (after Twilio's Smart Encoding table, plus a few).
 _LOOKALIKES: dict[str, str] = {
-    **dict.fromkeys("\u00ab\u00bb\u201c\u201d\u201e\u201f\u02ba\u02ee\u275d\u275e\u301d\u301e\uff02", '"'),
+    **dict.fromkeys(
+        "\u00ab\u00bb\u201c\u201d\u201e\u201f\u02ba\u02ee\u275d\u275e\u301d\u301e\uff02", '"'
+    ),
     **dict.fromkeys(
         "\u2018\u2019\u201a\u201b\u2032\u2035\u02bb\u02bc\u02bd\u02b9\u02c8\u02ca\u02cb"
         "\u00b4\u0060\u275b\u275c\uff07",
         "'",
     ),
-    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe63\uff0d\u2022\u00b7", "-"),
+    **dict.fromkeys(
+        "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe63\uff0d\u2022\u00b7", "-"
+    ),
     **dict.fromkeys(
         "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f"
         "\u205f\u3000\u2028\u2029\t",

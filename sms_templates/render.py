@@ -8,7 +8,9 @@ Inside a template:
     ``{{ x | v }}``          a DLT variable: one line, at most 40 characters, and for a
                              Latin template cleaned to GSM-7.
     ``{{ d | date }}``       ``25-11-2026``; ``{{ t | datetime }}`` adds the IST time.
-    ``{{ k | label("complaint") }}`` the localised label of a key (``labels.yaml``).
+    ``{{ k | label("complaint") }}`` the localised label of a key (``labels.yaml``);
+                             ``labels`` does the same for a list or "a, b" string.
+    ``{{ link | url }}``     a DLT ``{#url#}`` variable (whitelisted link, not clipped).
     ``lines`` / ``more``     the compact medicine lines that fit and how many were left out.
 
 A message over its budget (``sms.yaml`` ``max_segments``) is shortened step by step:
@@ -119,6 +121,7 @@ def _environment() -> Environment:
     env.filters["date"] = short_date
     env.filters["datetime"] = short_datetime
     env.filters["label"] = _label
+    env.filters["labels"] = _labels
     env.filters["url"] = _url
     return env
 
@@ -145,6 +148,14 @@ def _label(ctx: Context, key: Any, kind: str) -> str:
     table = _labels().get(kind, {}).get(str(key), {})
     variant = ctx.get("_variant", "en.native")
     return table.get(variant) or table.get("en.native") or str(key).replace("_", " ")
+
+
+@pass_context
+def _labels(ctx: Context, keys: Any, kind: str) -> str:
+    """A list of keys (or one comma-separated string) as localised labels, comma-joined."""
+    if isinstance(keys, str):
+        keys = [k.strip() for k in keys.split(",")]
+    return ", ".join(_label(ctx, k, kind) for k in keys or () if k)
 
 
 def resolve_script(language: str, script: str | None) -> str:
@@ -208,7 +219,9 @@ def render(
     ctx = complete(purpose, dict(context))
     ctx.update(_latin=latin, _variant=f"{language}.{script}", lines=[], more=0)
     if shortening.list_field:
-        lines = _lines(ctx.get(shortening.list_field) or (), cfg.variable_max_chars, shortening.for_anm)
+        lines = _lines(
+            ctx.get(shortening.list_field) or (), cfg.variable_max_chars, shortening.for_anm
+        )
         ctx["lines"] = lines[: cfg.max_list_lines]
         ctx["more"] = len(lines) - len(ctx["lines"])
     optional = [f for f in shortening.optional if ctx.get(f)]
@@ -280,7 +293,7 @@ def dlt_registration_text(purpose: str, language: str, script: str = "native") -
         more=_Var(),
     )
     env_dlt = env.overlay()
-    for filt in ("v", "date", "datetime", "label"):
+    for filt in ("v", "date", "datetime", "label", "labels"):
         env_dlt.filters[filt] = lambda value, *a, **k: "{#var#}"
     env_dlt.filters["url"] = lambda value, *a, **k: "{#url#}"
     text = env_dlt.get_template(name).render(ctx)

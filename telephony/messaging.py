@@ -1,0 +1,507 @@
+"""Outbound SMS: write the message with the caller's transaction, send it from a worker,
+track it from Twilio's status callbacks, re-send once, then hand over to a fallback.
+
+Life of an ``SmsMessage`` (``status`` only ever moves forward, whatever order Twilio's
+callbacks arrive in):
+
+    pending -> submitting -> queued -> sending -> sent -> delivered
+                                                      \\-> undelivered | failed
+
+1. ``queue_sms(session, ...)`` renders the template and adds the row (``pending``) in the
+   caller's transaction; the same ``idempotency_key`` returns the same row.
+2. After commit, ``enqueue_delivery(runtime, sms_id)`` puts ``deliver_pending`` on the
+   ``<prefix>-sms`` RQ queue; it never raises (Redis down: the row stays ``pending``).
+3. ``deliver_pending`` claims the row, calls ``TelephonyGateway.send_sms`` and stores the
+   MessageSid. A retryable error (timeout, 429, 5xx) is retried by RQ
+   (``sms.send_retry_intervals``); a permanent one (invalid number...) fails the row.
+4. ``POST /sms/status`` (``telephony/sms_views.py``) applies Twilio's statuses.
+5. An undelivered or failed first attempt is re-sent ONCE as a new row (``attempt`` 2,
+   key ``<key>#r2``). When that one fails too (or a send is refused permanently), the
+   fallback runs: ``on_sms_undeliverable(runtime, sms)`` calls the handlers registered
+   for the purpose (e.g. a phone call that reads the prescription aloud).
+
+Registering a fallback (two ways, both by purpose; ``"*"`` matches every purpose):
+
+    from telephony.messaging import register_undeliverable_handler
+    register_undeliverable_handler("prescription_patient", place_readout_call)
+
+or in ``sms_templates/sms.yaml``: ``undeliverable_handlers: {prescription_patient:
+"prescriptions.readout:on_sms_undeliverable"}`` (imported when first needed, so the
+worker need not import the module beforehand). A handler is ``fn(runtime, sms)``; it
+runs in an RQ worker, must be idempotent, and its exceptions are logged, not raised.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from rq import Retry, get_current_job
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import AuditEvent, Consultation, NumberKind, Patient, ServiceNumber, SmsMessage
+from sampark.phones import InvalidPhoneNumber, is_mobile, normalize
+from sampark.runtime import Runtime, process_runtime
+from sampark.timeutil import utcnow
+from sms_templates import choose_script, render
+from sms_templates.config import load_config
+from telephony.errors import GatewayError, mask_number
+
+log = logging.getLogger(__name__)
+
+SMS_QUEUE = "sms"
+#: Order of statuses; a callback never moves a message backwards.
+STATUS_RANK: dict[str, int] = {
+    "pending": 0,
+    "submitting": 1,
+    "accepted": 2,
+    "scheduled": 2,
+    "queued": 3,
+    "sending": 4,
+    "sent": 5,
+    "delivered": 6,
+    "undelivered": 6,
+    "failed": 6,
+    "canceled": 6,
+    "read": 7,
+}
+FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "canceled", "read"})
+FAILED_STATUSES = frozenset({"undelivered", "failed"})
+MAX_ATTEMPTS = 2  # the first send and one re-send
+
+UndeliverableHandler = Callable[[Runtime, SmsMessage], Any]
+_HANDLERS: dict[str, list[UndeliverableHandler]] = {}
+
+
+class NotAMobileNumber(ValueError):
+    """SMS can only go to a mobile; the message names the number."""
+
+
+# --------------------------------------------------------------------------- queueing
+def _resolve_number(raw: str) -> str:
+    try:
+        e164 = normalize(raw)
+    except InvalidPhoneNumber as exc:
+        raise NotAMobileNumber(f"{exc}: cannot send an SMS to it") from exc
+    if not is_mobile(e164):
+        raise NotAMobileNumber(
+            f"{raw!r} is not a mobile number (a landline or service number cannot get SMS)"
+        )
+    return e164
+
+
+def _sender(session: Session, consultation: Consultation | None) -> str:
+    """The spoke's own number (the patient can ring it back), else the district's line,
+    else the DLT sender header."""
+    if consultation is not None:
+        number = session.scalar(
+            select(ServiceNumber.number).where(
+                ServiceNumber.spoke_id == consultation.spoke_id,
+                ServiceNumber.kind == NumberKind.SPOKE,
+            )
+        )
+        if number:
+            return number
+    number = session.scalar(
+        select(ServiceNumber.number)
+        .where(ServiceNumber.kind == NumberKind.DISTRICT)
+        .order_by(ServiceNumber.id)
+    )
+    return number or load_config().dlt_header
+
+
+def _recipient_script(
+    session: Session, to: str, language: str, consultation: Consultation | None
+) -> str:
+    patient: Patient | None = None
+    if consultation is not None and consultation.patient_id is not None:
+        patient = session.get(Patient, consultation.patient_id)
+        if patient is not None and patient.mobile != to:
+            patient = None
+    if patient is None:
+        patient = session.scalar(
+            select(Patient)
+            .where(Patient.mobile == to, Patient.caregiver_id.is_(None))
+            .order_by(Patient.id)
+        )
+    return choose_script(patient, language)
+
+
+def queue_sms(
+    session: Session,
+    *,
+    to: str,
+    purpose: str,
+    language: str,
+    context: dict[str, Any],
+    script: str | None = None,
+    consultation_id: int | None = None,
+    prescription_id: int | None = None,
+    idempotency_key: str,
+    from_: str | None = None,
+) -> SmsMessage:
+    """Render and store an SMS (status ``pending``) in the caller's transaction.
+
+    Call ``enqueue_delivery(runtime, sms.id)`` after the commit to send it.
+
+    Args:
+        to: the recipient, in any usual Indian form; must be a mobile.
+        purpose, language, context: what ``sms_templates.render`` needs.
+        script: native or roman; None: the patient's remembered choice (by the
+            consultation's patient or by the number), else the default.
+        idempotency_key: the same key returns the row already written (e.g.
+            ``rx:42:patient``), so a retried job never sends twice.
+        from_: the sender; default the consultation's spoke number.
+
+    Raises:
+        NotAMobileNumber: ``to`` is invalid or not a mobile.
+        sms_templates.UnknownTemplate / MissingContext: a programming error.
+    """
+    existing = session.scalar(
+        select(SmsMessage).where(SmsMessage.idempotency_key == idempotency_key)
+    )
+    if existing is not None:
+        return existing
+    to_e164 = _resolve_number(to)
+    consultation = session.get(Consultation, consultation_id) if consultation_id else None
+    if script is None:
+        script = _recipient_script(session, to_e164, language, consultation)
+    rendered = render(purpose, language, script, **context)
+    row = SmsMessage(
+        purpose=purpose,
+        idempotency_key=idempotency_key,
+        consultation_id=consultation_id,
+        prescription_id=prescription_id,
+        to_number=to_e164,
+        from_number=from_ or _sender(session, consultation),
+        template=rendered.template,
+        dlt_template_id=rendered.dlt_template_id,
+        language=rendered.language,
+        script=rendered.script,
+        body=rendered.body,
+        encoding=rendered.encoding,
+        segments=rendered.segments,
+        status="pending",
+        attempt=1,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        # Another transaction wrote the same key first (and committed).
+        winner = session.scalar(
+            select(SmsMessage).where(SmsMessage.idempotency_key == idempotency_key)
+        )
+        if winner is None:
+            raise
+        return winner
+    log.info(
+        "sms queued",
+        extra={
+            "sms_id": row.id,
+            "purpose": purpose,
+            "to": mask_number(to_e164),
+            "encoding": rendered.encoding,
+            "segments": rendered.segments,
+        },
+    )
+    return row
+
+
+def enqueue_delivery(runtime: Runtime, sms_id: int, *, delay_seconds: int = 0) -> bool:
+    """Put the send of ``sms_id`` on the SMS queue (after the commit). Never raises.
+
+    Returns False when Redis could not take the job: the row stays ``pending`` and
+    ``redrive_pending`` (or the next enqueue) sends it.
+    """
+    intervals = load_config().send_retry_intervals
+    try:
+        queue = runtime.queue(SMS_QUEUE)
+        options: dict[str, Any] = {
+            "retry": Retry(max=len(intervals), interval=intervals) if intervals else None,
+            "job_timeout": 60,
+            "description": f"sms {sms_id}",
+        }
+        if delay_seconds > 0:
+            queue.enqueue_in(
+                timedelta(seconds=delay_seconds),
+                "telephony.messaging.deliver_pending",
+                sms_id,
+                **options,
+            )
+        else:
+            queue.enqueue("telephony.messaging.deliver_pending", sms_id, **options)
+        return True
+    except Exception as exc:
+        log.error(
+            "could not enqueue an SMS; it stays pending",
+            extra={"sms_id": sms_id, "error": repr(exc)},
+        )
+        return False
+
+
+def redrive_pending(runtime: Runtime, *, older_than_seconds: int = 120) -> int:
+    """Enqueue every SMS still ``pending`` after ``older_than_seconds`` (for a sweeper)."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    with runtime.db.session() as session:
+        ids = list(
+            session.scalars(
+                select(SmsMessage.id).where(
+                    SmsMessage.status == "pending", SmsMessage.created_at < cutoff
+                )
+            )
+        )
+    return sum(enqueue_delivery(runtime, sms_id) for sms_id in ids)
+
+
+# --------------------------------------------------------------------------- sending
+def status_callback_url(runtime: Runtime, sms_id: int) -> str:
+    """Where Twilio reports this message's statuses (the id helps when the callback
+    overtakes the API response that carries the MessageSid)."""
+    return f"{runtime.settings.public_base_url.rstrip('/')}/sms/status?sms={sms_id}"
+
+
+def deliver_pending(sms_id: int | Runtime, maybe_id: int | None = None) -> str:
+    """RQ job: send one pending SMS. Returns its status afterwards.
+
+    Called by RQ as ``deliver_pending(sms_id)`` (the runtime is this worker's
+    ``process_runtime()``), or directly as ``deliver_pending(runtime, sms_id)``.
+    """
+    if isinstance(sms_id, Runtime):
+        assert maybe_id is not None
+        return deliver(sms_id, maybe_id)
+    return deliver(process_runtime(), sms_id)
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    to: str
+    from_: str
+    body: str
+
+
+def _claim(runtime: Runtime, sms_id: int) -> _Claimed | str:
+    """Move the row from pending to submitting (one worker only); else its status."""
+    with runtime.db.session() as session:
+        sms = session.get(SmsMessage, sms_id, with_for_update=True)
+        if sms is None:
+            return "missing"
+        if sms.status != "pending":
+            return sms.status
+        sms.status = "submitting"
+        return _Claimed(sms.to_number, sms.from_number or load_config().dlt_header, sms.body)
+
+
+def deliver(runtime: Runtime, sms_id: int) -> str:
+    """Send SMS ``sms_id`` through the gateway if it is still pending; see ``deliver_pending``."""
+    from telephony.gateway import TelephonyGateway
+
+    claimed = _claim(runtime, sms_id)
+    if isinstance(claimed, str):
+        log.info("sms not sent: not pending", extra={"sms_id": sms_id, "status": claimed})
+        return claimed
+    try:
+        sid = TelephonyGateway.for_runtime(runtime).send_sms(
+            to=claimed.to,
+            from_=claimed.from_,
+            body=claimed.body,
+            status_callback=status_callback_url(runtime, sms_id),
+        )
+    except GatewayError as exc:
+        return _send_failed(runtime, sms_id, exc)
+    with runtime.db.session() as session:
+        sms = session.get(SmsMessage, sms_id, with_for_update=True)
+        assert sms is not None
+        if sms.provider_sid is None:
+            sms.provider_sid = sid
+        sms.sent_at = sms.sent_at or utcnow()
+        advance(sms, "queued")
+        return sms.status
+
+
+def _send_failed(runtime: Runtime, sms_id: int, exc: GatewayError) -> str:
+    job = get_current_job()
+    will_retry = exc.retryable and job is not None and bool(job.retries_left)
+    followup: _Followup | None = None
+    with runtime.db.session() as session:
+        sms = session.get(SmsMessage, sms_id, with_for_update=True)
+        assert sms is not None
+        sms.error_code = exc.code
+        if exc.retryable and (will_retry or job is None):
+            sms.status = "pending"  # RQ (or the caller) tries again
+        else:
+            sms.status = "failed"
+            followup = after_failure(session, sms, resend=exc.retryable)
+        status = sms.status
+    log.warning(
+        "sms send failed",
+        extra={"sms_id": sms_id, "code": exc.code, "retryable": exc.retryable, "status": status},
+    )
+    if followup is not None:
+        followup.run(runtime)
+    if status == "pending":
+        raise exc  # RQ re-runs the job after its retry interval
+    return status
+
+
+# --------------------------------------------------------------------------- statuses
+def advance(sms: SmsMessage, status: str, *, error_code: int | None = None) -> bool:
+    """Apply a reported status if it moves the message forward. Returns whether it did.
+
+    Unknown statuses, repeats, and anything after a final status are ignored, so
+    duplicate and out-of-order callbacks are harmless.
+    """
+    rank = STATUS_RANK.get(status)
+    if rank is None or sms.status in FINAL_STATUSES or rank <= STATUS_RANK.get(sms.status, 0):
+        return False
+    sms.status = status
+    if error_code is not None:
+        sms.error_code = error_code
+    now = utcnow()
+    if status in ("sent", "delivered") and sms.sent_at is None:
+        sms.sent_at = now
+    if status in ("delivered", "read"):
+        sms.delivered_at = sms.delivered_at or now
+    return True
+
+
+@dataclass(frozen=True)
+class _Followup:
+    """What to do after the commit: send the re-send row, or run the fallback."""
+
+    resend_id: int | None = None
+    fallback_id: int | None = None
+
+    def run(self, runtime: Runtime) -> None:
+        if self.resend_id is not None:
+            enqueue_delivery(
+                runtime, self.resend_id, delay_seconds=load_config().retry_delay_seconds
+            )
+        if self.fallback_id is not None:
+            try:
+                runtime.queue(SMS_QUEUE).enqueue(
+                    "telephony.messaging.run_undeliverable", self.fallback_id, job_timeout=120
+                )
+            except Exception as exc:
+                log.error(
+                    "could not enqueue the SMS fallback; running it here",
+                    extra={"sms_id": self.fallback_id, "error": repr(exc)},
+                )
+                run_undeliverable(self.fallback_id, runtime=runtime)
+
+
+def after_failure(session: Session, sms: SmsMessage, *, resend: bool = True) -> _Followup:
+    """Decide what follows an undelivered/failed message (in the same transaction).
+
+    The first attempt gets one re-send (a new row, ``attempt`` 2); after that, or when
+    ``resend`` is False (a permanent refusal), the fallback handlers run.
+    """
+    if resend and sms.attempt < MAX_ATTEMPTS:
+        key = f"{(sms.idempotency_key or f'sms{sms.id}')[:112]}#r{sms.attempt + 1}"
+        again = session.scalar(select(SmsMessage).where(SmsMessage.idempotency_key == key))
+        if again is None:
+            again = SmsMessage(
+                purpose=sms.purpose,
+                idempotency_key=key,
+                consultation_id=sms.consultation_id,
+                prescription_id=sms.prescription_id,
+                to_number=sms.to_number,
+                from_number=sms.from_number,
+                template=sms.template,
+                dlt_template_id=sms.dlt_template_id,
+                language=sms.language,
+                script=sms.script,
+                body=sms.body,
+                encoding=sms.encoding,
+                segments=sms.segments,
+                status="pending",
+                attempt=sms.attempt + 1,
+            )
+            session.add(again)
+            session.flush()
+        return _Followup(resend_id=again.id)
+    session.add(
+        AuditEvent(
+            action="sms.undeliverable",
+            subject_type="sms_message",
+            subject_id=sms.id,
+            detail={
+                "purpose": sms.purpose,
+                "attempt": sms.attempt,
+                "status": sms.status,
+                "error_code": sms.error_code,
+                "consultation_id": sms.consultation_id,
+                "prescription_id": sms.prescription_id,
+            },
+        )
+    )
+    return _Followup(fallback_id=sms.id)
+
+
+# --------------------------------------------------------------------------- fallback
+def register_undeliverable_handler(purpose: str, handler: UndeliverableHandler) -> None:
+    """Call ``handler(runtime, sms)`` when an SMS of ``purpose`` ("*": any) cannot be delivered."""
+    handlers = _HANDLERS.setdefault(purpose, [])
+    if handler not in handlers:
+        handlers.append(handler)
+
+
+def unregister_undeliverable_handler(purpose: str, handler: UndeliverableHandler) -> None:
+    """Remove a handler registered with ``register_undeliverable_handler``."""
+    if handler in _HANDLERS.get(purpose, []):
+        _HANDLERS[purpose].remove(handler)
+
+
+def _configured_handlers(purpose: str) -> list[UndeliverableHandler]:
+    path = load_config().undeliverable_handlers.get(purpose)
+    if not path:
+        return []
+    module_name, _, attr = path.partition(":")
+    try:
+        return [getattr(importlib.import_module(module_name), attr)]
+    except (ImportError, AttributeError) as exc:
+        log.error("undeliverable handler not found", extra={"path": path, "error": repr(exc)})
+        return []
+
+
+def undeliverable_handlers(purpose: str) -> list[UndeliverableHandler]:
+    """The handlers that run for an undeliverable SMS of ``purpose``."""
+    found = [*_HANDLERS.get(purpose, []), *_HANDLERS.get("*", [])]
+    return found + [h for h in _configured_handlers(purpose) if h not in found]
+
+
+def on_sms_undeliverable(runtime: Runtime, sms: SmsMessage) -> int:
+    """Run every handler for ``sms.purpose``; returns how many ran without error."""
+    ran = 0
+    for handler in undeliverable_handlers(sms.purpose):
+        try:
+            handler(runtime, sms)
+            ran += 1
+        except Exception:
+            log.exception(
+                "SMS fallback handler failed",
+                extra={"sms_id": sms.id, "purpose": sms.purpose, "handler": repr(handler)},
+            )
+    if ran == 0:
+        log.warning(
+            "SMS undeliverable and no fallback ran",
+            extra={"sms_id": sms.id, "purpose": sms.purpose, "to": mask_number(sms.to_number)},
+        )
+    return ran
+
+
+def run_undeliverable(sms_id: int, runtime: Runtime | None = None) -> int:
+    """RQ job: run the fallback for SMS ``sms_id``."""
+    runtime = runtime or process_runtime()
+    with runtime.db.session() as session:
+        sms = session.get(SmsMessage, sms_id)
+        if sms is None:
+            return 0
+        session.expunge(sms)
+    return on_sms_undeliverable(runtime, sms)

@@ -1,0 +1,261 @@
+"""SMS webhooks: Twilio's delivery reports and inbound texts (``RX <code>`` verification).
+
+``POST /sms/status`` applies a message's status (forward only: duplicate and
+out-of-order callbacks change nothing) and starts the re-send or the fallback when
+a message ends undelivered or failed.
+
+``POST /sms/inbound`` answers ``RX <code>`` from a registered, active ANM or
+pharmacist with who issued the prescription, when, and whether it is current. Any
+other number gets one neutral reply a day that says nothing about any patient, and
+the attempt is written to the audit log. Other texts get no reply (no loops with
+auto-responders).
+
+The reply is an SMS queued with ``queue_sms``, not a TwiML ``<Message>``: it is the
+same DLT-registered template as every other SMS, its delivery is tracked and
+re-sent like theirs, it is idempotent on the inbound MessageSid (Twilio may post a
+webhook twice), and the webhook answers at once even if the database is slow.
+
+Both webhooks verify Twilio's signature and always answer valid, empty TwiML.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Response, request
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from twilio.twiml.messaging_response import MessagingResponse
+
+from models import AuditEvent, Prescription, SmsMessage, Staff, StaffRole
+from sampark.phones import InvalidPhoneNumber, normalize
+from sampark.runtime import Runtime, current_runtime
+from sampark.timeutil import to_ist, utcnow
+from telephony.errors import mask_number
+from telephony.messaging import (
+    FAILED_STATUSES,
+    NotAMobileNumber,
+    advance,
+    after_failure,
+    enqueue_delivery,
+    queue_sms,
+)
+from telephony.webhooks import twilio_webhook
+
+log = logging.getLogger(__name__)
+bp = Blueprint("sms", __name__)
+
+RX_COMMAND = re.compile(r"^\s*RX\b[\s:#.-]*([A-Za-z0-9][A-Za-z0-9 -]{1,20})\s*$", re.IGNORECASE)
+VERIFIER_ROLES = (StaffRole.ANM, StaffRole.PHARMACIST)
+SMS_LANGUAGES = ("hi", "ur", "bn", "en")
+
+
+def _twiml() -> Response:
+    return Response(str(MessagingResponse()), mimetype="text/xml")
+
+
+# --------------------------------------------------------------------------- status
+def _error_code(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.strip().isdigit() else None
+
+
+def record_status(
+    runtime: Runtime,
+    *,
+    message_sid: str,
+    status: str,
+    error_code: int | None = None,
+    sms_id: int | None = None,
+) -> bool:
+    """Apply one status callback; start the re-send or fallback after the commit.
+
+    ``sms_id`` (from the callback URL) finds a message whose callback overtook the
+    API response carrying its MessageSid. Returns whether the status moved forward.
+    """
+    followup = None
+    with runtime.db.session() as session:
+        sms = session.scalar(
+            select(SmsMessage).where(SmsMessage.provider_sid == message_sid).with_for_update()
+        )
+        if sms is None and sms_id is not None:
+            sms = session.get(SmsMessage, sms_id, with_for_update=True)
+            if sms is not None and sms.provider_sid not in (None, message_sid):
+                sms = None
+            elif sms is not None:
+                sms.provider_sid = message_sid
+        if sms is None:
+            log.warning(
+                "status callback for an unknown message",
+                extra={"message_sid": message_sid, "status": status},
+            )
+            return False
+        moved = advance(sms, status, error_code=error_code)
+        log.info(
+            "sms status",
+            extra={"sms_id": sms.id, "status": status, "applied": moved, "code": error_code},
+        )
+        if moved and status in FAILED_STATUSES:
+            followup = after_failure(session, sms)
+    if followup is not None:
+        followup.run(runtime)
+    return moved
+
+
+@bp.post("/sms/status")
+@twilio_webhook
+def sms_status() -> Response:
+    """Twilio's message status callback."""
+    form = request.form
+    sid = form.get("MessageSid") or form.get("SmsSid") or ""
+    status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
+    try:
+        if sid and status:
+            record_status(
+                current_runtime(),
+                message_sid=sid,
+                status=status,
+                error_code=_error_code(form.get("ErrorCode")),
+                sms_id=request.args.get("sms", type=int),
+            )
+    except Exception:
+        log.exception("could not record an SMS status", extra={"message_sid": sid})
+    return _twiml()
+
+
+# --------------------------------------------------------------------------- inbound
+@dataclass(frozen=True)
+class RxQuery:
+    """An inbound ``RX <code>`` and what it was answered with."""
+
+    code: str
+    answered: bool  # a registered verifier asked
+    found: bool
+    reply_id: int | None
+
+
+def parse_rx(body: str) -> str | None:
+    """The code of ``RX <code>`` (any case, ``RX:K7`` or ``rx k7 2p``), else None."""
+    match = RX_COMMAND.match(body or "")
+    if not match:
+        return None
+    code = "".join(ch for ch in match.group(1).upper() if ch.isalnum())
+    return code or None
+
+
+def _verifier(session: Session, mobile: str) -> Staff | None:
+    return session.scalar(
+        select(Staff).where(
+            Staff.mobile == mobile, Staff.active.is_(True), Staff.role.in_(VERIFIER_ROLES)
+        )
+    )
+
+
+def _reply_context(rx: Prescription | None, code: str) -> dict[str, Any]:
+    if rx is None:
+        return {"code": code, "found": False}
+    return {
+        "code": rx.code,
+        "found": True,
+        "doctor_name": rx.doctor_name,
+        "doctor_registration": rx.doctor_registration,
+        "hub_name": rx.hub_name,
+        "issued_at": rx.issued_at,
+        "current": rx.superseded_at is None,
+        "superseded_at": rx.superseded_at,
+    }
+
+
+def answer_rx(session: Session, *, from_number: str, code: str, message_sid: str) -> RxQuery:
+    """Answer ``RX <code>`` from ``from_number`` (in the caller's transaction)."""
+    staff = _verifier(session, from_number)
+    if staff is None:
+        session.add(
+            AuditEvent(
+                actor=f"sms:{mask_number(from_number)}",
+                action="rx_verify.refused",
+                subject_type="prescription",
+                subject_id=None,
+                detail={"code": code[:20], "from": from_number, "message_sid": message_sid},
+            )
+        )
+        day = to_ist(utcnow()).date().isoformat()
+        try:
+            reply = queue_sms(
+                session,
+                to=from_number,
+                purpose="rx_verify_refused",
+                language="hi",
+                script="roman",  # GSM-7: readable on any phone
+                context={},
+                idempotency_key=f"rx-refused:{from_number}:{day}",  # at most one a day
+            )
+        except NotAMobileNumber:
+            return RxQuery(code, answered=False, found=False, reply_id=None)
+        return RxQuery(code, answered=False, found=False, reply_id=reply.id)
+    rx = session.scalar(select(Prescription).where(func.upper(Prescription.code) == code))
+    language = next((lang for lang in staff.languages or [] if lang in SMS_LANGUAGES), "hi")
+    session.add(
+        AuditEvent(
+            actor_staff_id=staff.id,
+            actor=staff.code,
+            action="rx_verify.answered",
+            subject_type="prescription",
+            subject_id=rx.id if rx else None,
+            detail={"code": code, "found": rx is not None, "message_sid": message_sid},
+        )
+    )
+    try:
+        reply = queue_sms(
+            session,
+            to=from_number,
+            purpose="rx_verify_reply",
+            language=language,
+            context=_reply_context(rx, code),
+            prescription_id=rx.id if rx else None,
+            idempotency_key=f"rx-verify:{message_sid or from_number + ':' + utcnow().isoformat()}",
+        )
+    except NotAMobileNumber:
+        return RxQuery(code, answered=True, found=rx is not None, reply_id=None)
+    return RxQuery(code, answered=True, found=rx is not None, reply_id=reply.id)
+
+
+def handle_inbound(
+    runtime: Runtime, *, from_raw: str, body: str, message_sid: str
+) -> RxQuery | None:
+    """Act on one inbound SMS; returns the RX query it answered, if any."""
+    code = parse_rx(body)
+    if code is None:
+        log.info("inbound SMS ignored (not a command)", extra={"from": mask_number(from_raw)})
+        return None
+    try:
+        from_number = normalize(from_raw)
+    except InvalidPhoneNumber:
+        log.info("RX query from an invalid number", extra={"from": mask_number(from_raw)})
+        return None
+    with runtime.db.session() as session:
+        result = answer_rx(session, from_number=from_number, code=code, message_sid=message_sid)
+    if result.reply_id is not None:
+        enqueue_delivery(runtime, result.reply_id)
+    return result
+
+
+@bp.post("/sms/inbound")
+@twilio_webhook
+def sms_inbound() -> Response:
+    """Twilio's incoming-message webhook for the service numbers."""
+    form = request.form
+    try:
+        handle_inbound(
+            current_runtime(),
+            from_raw=form.get("From", ""),
+            body=form.get("Body", ""),
+            message_sid=form.get("MessageSid") or form.get("SmsSid") or "",
+        )
+    except Exception:
+        log.exception(
+            "could not handle an inbound SMS", extra={"from": mask_number(form.get("From"))}
+        )
+    return _twiml()
