@@ -98,6 +98,11 @@ def queue_prescription_sms(
     """Queue the patient's and the ANM's SMS for ``rx``; deliver them after commit."""
     consultation = rx.consultation or session.get(Consultation, rx.consultation_id)
     assert consultation is not None
+    try:
+        import telephony.messaging  # noqa: F401
+    except ModuleNotFoundError:  # the SMS layer is not installed in this build
+        log.error("telephony.messaging missing: prescription SMS not queued")
+        return []
     number = callback_number(session, consultation)
     queued: list[SmsMessage] = []
     patient = consultation.patient
@@ -109,7 +114,7 @@ def queue_prescription_sms(
                 to=to_patient,
                 purpose=PATIENT_PURPOSE,
                 language=patient_language(consultation),
-                script=patient.sms_script if patient else None,
+                script=None,  # the patient's remembered script (messaging looks it up)
                 context=_rx_context(rx, callback_number=number or ""),
                 consultation_id=consultation.id,
                 prescription_id=rx.id,
