@@ -18,6 +18,7 @@ import json
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -42,6 +43,8 @@ _HTTP_LOG.setLevel(logging.WARNING)
 
 T = TypeVar("T")
 CALL_EVENTS = ("initiated", "ringing", "answered", "completed")
+_BY_RUNTIME: dict[int, tuple[weakref.ref[Any], TelephonyGateway]] = {}
+_BY_RUNTIME_LOCK = threading.Lock()
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 10.0
 
@@ -113,8 +116,25 @@ class TelephonyGateway:
 
     @classmethod
     def for_runtime(cls, runtime: Any, *, cache_seconds: float = 30.0) -> TelephonyGateway:
-        """A gateway whose fictional-number check reads the registry (cached briefly)."""
-        return cls(runtime.settings, is_fictional=RegistryFictional(runtime.db, cache_seconds))
+        """The runtime's gateway, whose fictional-number check reads the registry.
+
+        One gateway per runtime (kept while the runtime lives), so its HTTP connections and
+        its ``cache_seconds`` cache of fictional numbers serve every job of a worker.
+        """
+        key = id(runtime)
+        with _BY_RUNTIME_LOCK:
+            entry = _BY_RUNTIME.get(key)
+            if entry is not None and entry[0]() is runtime:
+                gateway = entry[1]
+                if gateway.settings is runtime.settings:
+                    return gateway
+            for stale in [k for k, (ref, _) in _BY_RUNTIME.items() if ref() is None]:
+                del _BY_RUNTIME[stale]
+            gateway = cls(
+                runtime.settings, is_fictional=RegistryFictional(runtime.db, cache_seconds)
+            )
+            _BY_RUNTIME[key] = (weakref.ref(runtime), gateway)
+            return gateway
 
     # ----------------------------------------------------------------- plumbing
     def _refuse_fictional(self, *numbers: str | None) -> None:

@@ -295,7 +295,7 @@ class RestServer:
     def start(self) -> str:
         """Serve in a daemon thread; returns the base URL."""
         self.thread = threading.Thread(
-            target=self.server.serve_forever, name="standin-rest", daemon=True
+            target=self.server.serve_forever, args=(0.05,), name="standin-rest", daemon=True
         )
         self.thread.start()
         return self.base_url
