@@ -84,9 +84,7 @@ def next_window_open(moment: datetime, window: tuple[time, time]) -> datetime:
     if in_window(moment, window):
         return as_utc(moment)
     local = moment.astimezone(IST)
-    opening = local.replace(
-        hour=window[0].hour, minute=window[0].minute, second=0, microsecond=0
-    )
+    opening = local.replace(hour=window[0].hour, minute=window[0].minute, second=0, microsecond=0)
     if opening <= local:
         opening += timedelta(days=1)
     return as_utc(opening)

@@ -40,8 +40,7 @@ PROMPTS: dict[str, dict[str, str]] = {
         "callback_later": "We could not connect a doctor yet. We will call you back soon. "
         "Thank you.",
         "closing": "The doctor has finished. Your prescription will come by SMS. Thank you.",
-        "patient_missing": "The patient could not be reached. We will try again later. "
-        "Thank you.",
+        "patient_missing": "The patient could not be reached. We will try again later. Thank you.",
         "apology": "Sorry, we have a technical problem. We will call you back.",
         "male": "male",
         "female": "female",
@@ -65,10 +64,8 @@ PROMPTS: dict[str, dict[str, str]] = {
         "anm_wait_doctor": "धन्यवाद। डॉक्टर तैयार होते ही हम आपको फ़ोन करेंगे।",
         "passed": "धन्यवाद। हम किसी और से पूछेंगे।",
         "taken": "धन्यवाद। यह केस देख लिया गया है।",
-        "patient_wait": "कृपया लाइन पर बने रहें। हम आपको स्वास्थ्य कार्यकर्ता और डॉक्टर से "
-        "जोड़ रहे हैं।",
-        "patient_callback_hello": "नमस्ते। सम्पर्क से आपके परामर्श के लिए फ़ोन है। कृपया लाइन पर "
-        "बने रहें।",
+        "patient_wait": "कृपया लाइन पर बने रहें। हम आपको स्वास्थ्य कार्यकर्ता और डॉक्टर से जोड़ रहे हैं।",
+        "patient_callback_hello": "नमस्ते। सम्पर्क से आपके परामर्श के लिए फ़ोन है। कृपया लाइन पर बने रहें।",
         "callback_later": "अभी डॉक्टर से नहीं जोड़ पाए। हम जल्द ही आपको वापस फ़ोन करेंगे। धन्यवाद।",
         "closing": "डॉक्टर ने बात पूरी कर ली है। आपकी पर्ची SMS से आएगी। धन्यवाद।",
         "patient_missing": "मरीज़ से बात नहीं हो पाई। हम बाद में फिर कोशिश करेंगे। धन्यवाद।",
@@ -113,8 +110,7 @@ PROMPTS: dict[str, dict[str, str]] = {
         "complaint": "সমস্যা: {complaint}, {days} দিন ধরে।",
         "danger": "বিপদের লক্ষণ: {signs}।",
         "menu_anm": (
-            "কেস নিয়ে এখনই যুক্ত হতে 1 টিপুন। পরে নিতে 2। অন্যকে দিতে 3। "
-            "রোগীর কথা শুনতে 9 টিপুন।"
+            "কেস নিয়ে এখনই যুক্ত হতে 1 টিপুন। পরে নিতে 2। অন্যকে দিতে 3। রোগীর কথা শুনতে 9 টিপুন।"
         ),
         "menu_doctor": "গ্রহণ করতে 1, না বলতে 2, রোগীর কথা শুনতে 9 টিপুন।",
         "wrong_key": "এই বোতামটি ঠিক নয়।",

@@ -1,0 +1,86 @@
+"""Running a step's effects after its commit: calls, redirects, SMS, timers, the doctor queue.
+
+Inside a worker (``inline=True``) calls are placed and the doctor queue is run at
+once, which keeps the number of jobs per consultation small; a retryable failure
+falls back to a job retried with backoff. From a webhook everything is enqueued,
+so Twilio gets its TwiML without waiting on Twilio. Redis being unavailable is
+logged and survived: each state's deadline is in the database for the sweeper.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from rq import Retry
+
+from sampark.runtime import Runtime
+from telephony.errors import RetryableGatewayError
+from workflows.store import Effects
+
+log = logging.getLogger(__name__)
+QUEUE = "workflow"
+#: Backoff for calls to Twilio that failed in a retryable way (seconds).
+GATEWAY_RETRY = Retry(max=6, interval=[1, 2, 5, 10, 30, 60])
+JOB_TIMEOUT = 60
+
+
+def _safely(what: str, action: Callable[[], Any]) -> None:
+    try:
+        action()
+    except Exception as exc:
+        log.error(
+            "workflow effect not scheduled; the sweeper will re-drive it",
+            extra={"effect": what, "error": repr(exc)},
+        )
+
+
+def enqueue(runtime: Runtime, func: str, *args: Any, retry: Retry | None = None) -> None:
+    """Enqueue a workflow job (never raises)."""
+    _safely(
+        func,
+        lambda: runtime.queue(QUEUE).enqueue(func, *args, retry=retry, job_timeout=JOB_TIMEOUT),
+    )
+
+
+def apply(runtime: Runtime, fx: Effects, *, inline: bool = False, depth: int = 0) -> None:
+    """Carry out ``fx`` (after the transaction that produced it has committed)."""
+    from workflows import dispatch, legs
+
+    for leg_id in fx.place:
+        if inline:
+            try:
+                legs.place(runtime, leg_id)
+                continue
+            except RetryableGatewayError as exc:
+                log.warning(
+                    "placing a leg failed; retrying", extra={"leg_id": leg_id, "error": exc.message}
+                )
+            except Exception as exc:
+                log.error("placing a leg failed", extra={"leg_id": leg_id, "error": repr(exc)})
+        enqueue(runtime, "workflows.jobs.place_leg", leg_id, retry=GATEWAY_RETRY)
+    for sid, twiml in fx.redirect:
+        enqueue(runtime, "workflows.jobs.redirect_call", sid, twiml, retry=GATEWAY_RETRY)
+    for sid in fx.hangup:
+        enqueue(runtime, "workflows.jobs.hangup_call", sid, retry=GATEWAY_RETRY)
+    if fx.sms:
+        from telephony.messaging import enqueue_delivery
+
+        for sms_id in fx.sms:
+            enqueue_delivery(runtime, sms_id)
+    for at, consultation_id in fx.timers:
+        _safely(
+            "timer",
+            lambda at=at, cid=consultation_id: runtime.queue(QUEUE).enqueue_at(
+                at, "workflows.jobs.advance", cid, "deadline", job_timeout=JOB_TIMEOUT
+            ),
+        )
+    if fx.dispatch:
+        if inline and depth < 3:
+            try:
+                apply(runtime, dispatch.dispatch(runtime), inline=True, depth=depth + 1)
+                return
+            except Exception as exc:
+                log.error("doctor queue failed; enqueued", extra={"error": repr(exc)})
+        enqueue(runtime, "workflows.jobs.dispatch")

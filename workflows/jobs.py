@@ -1,0 +1,62 @@
+"""The workflow's RQ jobs: module-level functions taking ids, on ``process_runtime()``.
+
+Queue ``<prefix>-workflow``. Every job is safe to run twice or late: the steps are
+level-triggered on the locked row, and legs are claimed once per purpose.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sampark.runtime import process_runtime
+from workflows import effects, engine
+
+
+def advance(consultation_id: int, event: str, **data: Any) -> None:
+    """Drive consultation ``consultation_id`` on after ``event``."""
+    runtime = process_runtime()
+    effects.apply(runtime, engine.advance(runtime, consultation_id, event, **data), inline=True)
+
+
+def place_leg(leg_id: int) -> str | None:
+    """Place one call leg (retried with backoff on retryable gateway errors)."""
+    from workflows import legs
+
+    return legs.place(process_runtime(), leg_id)
+
+
+def dispatch() -> None:
+    """Offer free doctors to waiting consultations."""
+    from workflows import dispatch as doctor_queue
+
+    runtime = process_runtime()
+    effects.apply(runtime, doctor_queue.dispatch(runtime), inline=True)
+
+
+def redirect_call(call_sid: str, twiml: str) -> None:
+    """Give a live call new TwiML (a closing message, a call-back notice)."""
+    from telephony.errors import PermanentGatewayError
+    from workflows.legs import gateway
+
+    try:
+        gateway(process_runtime()).update_call(call_sid, twiml=twiml)
+    except PermanentGatewayError:
+        pass  # the call has already ended: nothing left to say
+
+
+def hangup_call(call_sid: str) -> None:
+    """End a call that is no longer needed (an offer that timed out)."""
+    from telephony.errors import PermanentGatewayError
+    from workflows.legs import gateway
+
+    try:
+        gateway(process_runtime()).hangup(call_sid)
+    except PermanentGatewayError:
+        pass
+
+
+def sweep() -> dict[str, int]:
+    """The sweeper (an RQ cron job every minute)."""
+    from workflows import sweeper
+
+    return sweeper.sweep(process_runtime())

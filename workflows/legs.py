@@ -1,0 +1,180 @@
+"""Placing a call leg through the gateway, at most once per purpose.
+
+The rule (documented in the README of this package's tests and the report):
+
+1. The leg row, with its unique ``purpose``, is committed before any request.
+2. One worker *claims* it: ``UPDATE ... SET status='dialing' WHERE status='created'``;
+   a second worker (a retried or duplicated job) finds nothing to claim and stops.
+3. A retryable gateway error (429, 5xx, timeout, connection) means Twilio did not
+   create the call: the claim is released (``dialing`` -> ``created``) and RQ
+   retries the job with backoff.
+4. A permanent error ends the leg (``failed``, with Twilio's code) and the
+   workflow moves on as for any failed call.
+5. A leg that has a CallSid is never placed again. A worker killed between the
+   claim and the REST answer leaves ``dialing`` with no CallSid: that leg is *not*
+   placed again (at most once). If Twilio did create it, its webhooks carry the
+   leg id in their URL and the CallSid is adopted; if not, the state's deadline
+   passes and the workflow moves on with a new purpose (the leg ends as ``lost``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import update
+
+from models import CallLeg, Consultation, ConsultationState, LegRole
+from sampark.runtime import Runtime
+from telephony.errors import PermanentGatewayError, RetryableGatewayError
+from telephony.gateway import TelephonyGateway
+from workflows import urls
+from workflows.config import workflow_config
+from workflows.store import details
+
+log = logging.getLogger(__name__)
+S = ConsultationState
+CALL_EVENTS = ("initiated", "ringing", "answered", "completed")
+_gateways: dict[int, tuple[Runtime, TelephonyGateway]] = {}
+
+
+def gateway(runtime: Runtime) -> TelephonyGateway:
+    """The runtime's gateway (one per runtime, reused between jobs)."""
+    key = id(runtime)
+    if key not in _gateways:
+        _gateways[key] = (runtime, TelephonyGateway.for_runtime(runtime))
+    return _gateways[key][1]
+
+
+def wanted(c: Consultation, leg: CallLeg) -> bool:
+    """Whether the consultation still needs this leg (it may have moved on)."""
+    d = details(c)
+    if leg.role is LegRole.DOCTOR_OFFER:
+        return c.state is S.FINDING_DOCTOR and d.get("offer_leg") == leg.id
+    if leg.role is LegRole.PATIENT_CALLBACK:
+        return c.state is S.BRIDGING and d.get("patient_leg") == leg.id
+    if leg.role is LegRole.ANM and d.get("anm_join_leg") == leg.id:
+        return c.state in (S.BRIDGING, S.IN_CONFERENCE)
+    if leg.role is LegRole.ANM:
+        return c.state is S.CALLING_ANM and d.get("anm_leg") == leg.id
+    return True
+
+
+def _claim(runtime: Runtime, leg_id: int) -> dict[str, object] | None:
+    """Claim the leg for dialling and describe the request, or None if not ours to place."""
+    cfg = workflow_config(runtime.settings)
+    base = runtime.settings.public_base_url
+    with runtime.db.session() as session:
+        claimed = session.execute(
+            update(CallLeg)
+            .where(CallLeg.id == leg_id, CallLeg.status == "created", CallLeg.call_sid.is_(None))
+            .values(status="dialing")
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        leg = session.get_one(CallLeg, leg_id)
+        c = session.get_one(Consultation, leg.consultation_id)
+        if not wanted(c, leg):
+            leg.status, leg.outcome = "canceled", leg.outcome or "not-needed"
+            return None
+        request: dict[str, object] = {
+            "to": leg.to_number,
+            "from_": leg.from_number,
+            "status_callback": urls.leg_status(base, leg.id),
+            "status_events": CALL_EVENTS,
+        }
+        if leg.role is LegRole.ANM and details(c).get("anm_join_leg") == leg.id:
+            request |= {
+                "kind": "participant",
+                "conference": c.conference_name or f"sampark-{c.reference}",
+                "label": "anm",
+                "start_on_enter": True,
+                "end_on_exit": False,
+                "wait_url": urls.wait_music(base, c.language or "hi"),
+                "record": bool(c.consent),
+                "timeout": cfg.anm_ring_timeout_s,
+                "conference_status_callback": urls.conference_events(base, c.id),
+                "conference_events": ("start", "end", "join", "leave"),
+            }
+        else:
+            timeout = {
+                LegRole.ANM: cfg.anm_ring_timeout_s,
+                LegRole.DOCTOR_OFFER: cfg.offer_timeout_s,
+                LegRole.PATIENT_CALLBACK: cfg.patient_ring_timeout_s,
+            }.get(leg.role, 30)
+            request |= {"kind": "call", "url": urls.leg_answer(base, leg.id), "timeout": timeout}
+            if leg.role is LegRole.PATIENT_CALLBACK:
+                request["machine_detection"] = "Enable"
+        return request
+
+
+def place(runtime: Runtime, leg_id: int) -> str | None:
+    """Place leg ``leg_id`` unless it was placed already or is no longer needed.
+
+    Returns:
+        The CallSid, or None when nothing was placed.
+
+    Raises:
+        RetryableGatewayError: Twilio may accept it later (the caller retries).
+    """
+    request = _claim(runtime, leg_id)
+    if request is None:
+        return None
+    kind = request.pop("kind")
+    gw = gateway(runtime)
+    try:
+        if kind == "participant":
+            conference = str(request.pop("conference"))
+            sid = gw.add_participant(conference, **request)  # type: ignore[arg-type]
+        else:
+            sid = gw.place_call(**request)  # type: ignore[arg-type]
+    except RetryableGatewayError:
+        _release(runtime, leg_id)
+        raise
+    except PermanentGatewayError as exc:
+        log.warning("leg refused by Twilio", extra={"leg_id": leg_id, "error": exc.message})
+        _failed(runtime, leg_id, exc)
+        return None
+    except Exception:
+        _release(runtime, leg_id)
+        raise
+    with runtime.db.session() as session:
+        session.execute(
+            update(CallLeg)
+            .where(CallLeg.id == leg_id, CallLeg.call_sid.is_(None))
+            .values(call_sid=sid)
+        )
+        session.execute(
+            update(CallLeg)
+            .where(CallLeg.id == leg_id, CallLeg.status == "dialing")
+            .values(status="queued")
+        )
+    return sid
+
+
+def _release(runtime: Runtime, leg_id: int) -> None:
+    with runtime.db.session() as session:
+        session.execute(
+            update(CallLeg)
+            .where(CallLeg.id == leg_id, CallLeg.status == "dialing", CallLeg.call_sid.is_(None))
+            .values(status="created")
+        )
+
+
+def _failed(runtime: Runtime, leg_id: int, exc: PermanentGatewayError) -> None:
+    """A permanent refusal: end the leg and let the workflow move on with the reason."""
+    from workflows import effects, engine
+
+    with runtime.db.session() as session:
+        cid = session.get_one(CallLeg, leg_id).consultation_id
+    if cid is None:
+        return
+    fx = engine.advance(
+        runtime,
+        cid,
+        "leg_status",
+        leg_id=leg_id,
+        status="failed",
+        error_code=exc.code or 0,
+        error_message=exc.message,
+    )
+    effects.apply(runtime, fx, inline=True)

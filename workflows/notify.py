@@ -1,0 +1,152 @@
+"""SMS the workflow sends: could-not-reach, the doctor's prescription link and reminder,
+and the district admin's notice of a doctor set unavailable.
+
+Messages are written in the caller's transaction (``telephony.messaging.queue_sms``)
+with an idempotency key, so a step that runs twice queues one message; they are
+delivered by an RQ job after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from models import SmsMessage, Staff, StaffRole
+from telephony.messaging import queue_sms
+from workflows.people import staff_language
+from workflows.store import caller_id
+
+if TYPE_CHECKING:
+    from workflows.engine import Ctx
+
+log = logging.getLogger(__name__)
+
+
+def _queue(
+    ctx: Ctx, *, to: str, purpose: str, language: str, context: dict[str, Any], key: str
+) -> None:
+    existing = ctx.session.scalars(
+        select(SmsMessage.id).where(SmsMessage.idempotency_key == key)
+    ).first()
+    if existing is not None:
+        return
+    msg = queue_sms(
+        ctx.session,
+        to=to,
+        purpose=purpose,
+        language=language,
+        context=context,
+        consultation_id=ctx.c.id,
+        idempotency_key=key,
+    )
+    ctx.session.flush()
+    ctx.fx.sms.append(msg.id)
+
+
+def could_not_reach(ctx: Ctx) -> None:
+    """Tell the patient (and the ANM) that every call-back failed and what to do next."""
+    c = ctx.c
+    number = caller_id(ctx.session, c)
+    context = {"callback_number": number}
+    _queue(
+        ctx,
+        to=c.caller_mobile,
+        purpose="could_not_reach",
+        language=c.language or "hi",
+        context=context,
+        key=f"c{c.id}:could_not_reach:patient",
+    )
+    anm = ctx.session.get(Staff, c.anm_id) if c.anm_id else None
+    if anm is None:
+        anm = _spoke_anm(ctx)
+    if anm is not None:
+        _queue(
+            ctx,
+            to=anm.mobile,
+            purpose="could_not_reach",
+            language=staff_language(anm),
+            context=context,
+            key=f"c{c.id}:could_not_reach:anm",
+        )
+
+
+def _spoke_anm(ctx: Ctx) -> Staff | None:
+    return ctx.session.scalars(
+        select(Staff)
+        .where(Staff.role == StaffRole.ANM, Staff.spoke_id == ctx.c.spoke_id)
+        .order_by(Staff.rank)
+    ).first()
+
+
+def _link(ctx: Ctx) -> str:
+    return f"{ctx.runtime.settings.public_base_url}/portal/consultations/{ctx.c.id}"
+
+
+def doctor_prescription_link(ctx: Ctx) -> None:
+    """Send the doctor the link to write the prescription."""
+    doctor = ctx.session.get(Staff, ctx.c.doctor_id) if ctx.c.doctor_id else None
+    if doctor is None:
+        return
+    _queue(
+        ctx,
+        to=doctor.mobile,
+        purpose="doctor_prescription_link",
+        language=staff_language(doctor, "en"),
+        context={"doctor_name": doctor.name, "reference": ctx.c.reference, "link": _link(ctx)},
+        key=f"c{ctx.c.id}:doctor_prescription_link",
+    )
+
+
+def doctor_prescription_reminder(ctx: Ctx) -> None:
+    """Remind the doctor once that the prescription is not written yet."""
+    doctor = ctx.session.get(Staff, ctx.c.doctor_id) if ctx.c.doctor_id else None
+    if doctor is None:
+        return
+    _queue(
+        ctx,
+        to=doctor.mobile,
+        purpose="doctor_prescription_reminder",
+        language=staff_language(doctor, "en"),
+        context={"reference": ctx.c.reference, "link": _link(ctx)},
+        key=f"c{ctx.c.id}:doctor_prescription_reminder",
+    )
+
+
+def doctor_unavailable(ctx: Ctx, doctor: Staff) -> None:
+    """Tell the district admin a doctor missed too many offers and is set unavailable.
+
+    There is no registered patient-facing template for this staff notice; it is a
+    plain English (GSM-7) text stored and delivered like any other SMS.
+    """
+    admins = ctx.session.scalars(
+        select(Staff).where(
+            Staff.role == StaffRole.DISTRICT_ADMIN, Staff.district_id == doctor.district_id
+        )
+    ).all()
+    body = (
+        f"Sampark: Dr {doctor.name} ({doctor.code}) missed {doctor.missed_offers} consultation "
+        "offers in a row and is set unavailable. Set her available again in the portal."
+    )
+    for admin in admins:
+        key = f"staff{doctor.id}:unavailable:{ctx.c.id}:{admin.id}"
+        if ctx.session.scalars(
+            select(SmsMessage.id).where(SmsMessage.idempotency_key == key)
+        ).first():
+            continue
+        msg = SmsMessage(
+            consultation_id=ctx.c.id,
+            purpose="doctor_unavailable",
+            idempotency_key=key,
+            to_number=admin.mobile,
+            language="en",
+            script="native",
+            body=body,
+            encoding="GSM-7",
+            segments=1 if len(body) <= 160 else -(-len(body) // 153),
+            status="pending",
+        )
+        ctx.session.add(msg)
+        ctx.session.flush()
+        ctx.fx.sms.append(msg.id)

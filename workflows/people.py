@@ -1,0 +1,103 @@
+"""Loading staff for the router: who is on duty now, who is busy, what a case sounds like."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from models import CallLeg, Consultation, ConsultationState, LegRole, Spoke, Staff, StaffRole
+from sampark.timeutil import IST
+from workflows import router
+from workflows.store import FINAL_STATUSES
+from workflows.twiml import CaseSummary
+
+S = ConsultationState
+DOCTOR_BUSY_STATES = (S.BRIDGING, S.IN_CONFERENCE)
+
+
+def on_duty(staff: Staff, now: datetime) -> bool:
+    """Whether a roster slot of ``staff`` covers ``now`` (IST)."""
+    local = now.astimezone(IST)
+    return any(r.covers(local.weekday(), local.time()) for r in staff.rosters)
+
+
+def staff_language(staff: Staff | None, fallback: str = "hi") -> str:
+    """The language a staff member hears prompts in (her first listed)."""
+    if staff is not None and staff.languages:
+        return str(staff.languages[0])
+    return fallback
+
+
+def anm_order(session: Session, c: Consultation, now: datetime) -> list[int]:
+    """ANM ids to call for ``c``: the spoke's own by rank, then the block's."""
+    spoke = session.get(Spoke, c.spoke_id) if c.spoke_id else None
+    if spoke is None:
+        return []
+    block_spokes = session.scalars(select(Spoke.id).where(Spoke.block_id == spoke.block_id)).all()
+    anms = session.scalars(
+        select(Staff)
+        .where(Staff.role == StaffRole.ANM, Staff.spoke_id.in_(block_spokes))
+        .options(selectinload(Staff.rosters))
+    ).all()
+    views = [
+        router.Anm(a.id, a.spoke_id, a.rank, on_duty=on_duty(a, now), active=a.active) for a in anms
+    ]
+    return router.anm_order(views, spoke_id=spoke.id, block_spoke_ids=block_spokes)
+
+
+def busy_doctor_ids(session: Session) -> set[int]:
+    """Doctors in a consultation, or holding an offer that is still ringing."""
+    in_call = session.scalars(
+        select(Consultation.doctor_id).where(
+            Consultation.state.in_(DOCTOR_BUSY_STATES), Consultation.doctor_id.is_not(None)
+        )
+    ).all()
+    offered = session.scalars(
+        select(CallLeg.staff_id).where(
+            CallLeg.role == LegRole.DOCTOR_OFFER,
+            CallLeg.outcome.is_(None),
+            CallLeg.status.not_in(FINAL_STATUSES),
+        )
+    ).all()
+    return {i for i in (*in_call, *offered) if i is not None}
+
+
+def doctor_pool(session: Session, now: datetime) -> tuple[list[router.Doctor], dict[int, Staff]]:
+    """Every doctor as the router sees them now, and the rows by id."""
+    doctors = session.scalars(
+        select(Staff).where(Staff.role == StaffRole.DOCTOR).options(selectinload(Staff.rosters))
+    ).all()
+    busy = busy_doctor_ids(session)
+    views = [
+        router.Doctor(
+            id=d.id,
+            hub_id=d.hub_id,
+            specialty=d.specialty,
+            languages=tuple(d.languages or ()),
+            on_duty=on_duty(d, now),
+            active=d.active,
+            available=d.available,
+            busy=d.id in busy,
+            idle_since=d.idle_since,
+        )
+        for d in doctors
+    ]
+    return views, {d.id: d for d in doctors}
+
+
+def case_summary(c: Consultation) -> CaseSummary:
+    """What staff hear about ``c``."""
+    p = c.patient
+    return CaseSummary(
+        reference=c.reference,
+        name=p.name if p else None,
+        age_years=p.age_years if p else None,
+        sex=p.sex if p else None,
+        complaint=c.complaint,
+        days=c.days,
+        danger_signs=tuple(str(s) for s in (c.danger_signs or ())),
+        emergency=bool(c.emergency),
+        recording_url=c.recording_url,
+    )

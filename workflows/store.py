@@ -1,0 +1,150 @@
+"""Database side of the workflow: row locks, call legs, and effects run after commit.
+
+Every change to a consultation happens inside ``locked(runtime, id)``: one
+transaction holding ``SELECT ... FOR UPDATE`` on the consultation's row
+(PostgreSQL; SQLite has a single writer), so two workers or web processes never
+act on the same consultation at once. Side effects on the outside world (calls
+placed, calls redirected, SMS sent, timers) are collected as ``Effects`` and run
+only after the commit: if the process dies in between, the stored state and its
+``state_deadline_at`` are enough for the sweeper to carry on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import CallLeg, Consultation, LegRole, NumberKind, ServiceNumber
+from sampark.runtime import Runtime
+
+#: Call statuses in the order a call goes through them; a callback never moves a leg back.
+STATUS_RANK: dict[str, int] = {
+    "created": 0,  # row written, nothing asked of Twilio yet
+    "dialing": 1,  # claimed by one worker; the REST request is in flight
+    "queued": 2,
+    "initiated": 3,
+    "ringing": 4,
+    "in-progress": 5,
+    "answered": 5,
+    "completed": 9,
+    "busy": 9,
+    "no-answer": 9,
+    "failed": 9,
+    "canceled": 9,
+    "lost": 9,  # never confirmed by Twilio (see workflows.legs)
+}
+FINAL_STATUSES = frozenset(s for s, rank in STATUS_RANK.items() if rank == 9)
+
+
+def is_final(status: str | None) -> bool:
+    """Whether a leg's status is final (the call is over or never happened)."""
+    return status in FINAL_STATUSES
+
+
+@dataclass
+class Effects:
+    """What to do outside the database once the transaction has committed."""
+
+    place: list[int] = field(default_factory=list)  # CallLeg ids to dial
+    redirect: list[tuple[str, str]] = field(default_factory=list)  # (CallSid, TwiML)
+    hangup: list[str] = field(default_factory=list)  # CallSids
+    sms: list[int] = field(default_factory=list)  # SmsMessage ids to deliver
+    timers: list[tuple[datetime, int]] = field(default_factory=list)  # (when, consultation id)
+    dispatch: bool = False  # run the doctor queue
+
+    def merge(self, other: Effects) -> None:
+        self.place += other.place
+        self.redirect += other.redirect
+        self.hangup += other.hangup
+        self.sms += other.sms
+        self.timers += other.timers
+        self.dispatch = self.dispatch or other.dispatch
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.place or self.redirect or self.hangup or self.sms or self.timers or self.dispatch
+        )
+
+
+@contextmanager
+def locked(runtime: Runtime, consultation_id: int) -> Iterator[tuple[Session, Consultation | None]]:
+    """A transaction holding the consultation's row lock (``None`` if it does not exist)."""
+    with runtime.db.session() as session:
+        consultation = session.scalars(
+            select(Consultation).where(Consultation.id == consultation_id).with_for_update()
+        ).one_or_none()
+        yield session, consultation
+
+
+def details(c: Consultation) -> dict[str, Any]:
+    """The workflow's bookkeeping on the consultation (read-only view)."""
+    return dict(c.details or {})
+
+
+def set_details(c: Consultation, **values: Any) -> None:
+    """Update the workflow's bookkeeping (reassigned so SQLAlchemy sees the change)."""
+    c.details = {**(c.details or {}), **values}
+
+
+def present(c: Consultation) -> dict[str, str]:
+    """Who is in the conference now: label -> CallSid."""
+    return dict(details(c).get("present") or {})
+
+
+def caller_id(session: Session, c: Consultation) -> str:
+    """The number our calls for ``c`` come from: the spoke's own, else a district line."""
+    numbers = session.scalars(
+        select(ServiceNumber).where(ServiceNumber.kind != NumberKind.MISSED_CALL)
+    ).all()
+    for n in numbers:
+        if n.spoke_id == c.spoke_id and n.kind == NumberKind.SPOKE:
+            return n.number
+    for n in numbers:
+        if n.kind == NumberKind.DISTRICT:
+            return n.number
+    return numbers[0].number if numbers else "+910000000000"
+
+
+def new_leg(
+    session: Session,
+    c: Consultation,
+    *,
+    purpose: str,
+    role: LegRole,
+    to: str,
+    staff_id: int | None = None,
+    attempt: int = 1,
+) -> CallLeg:
+    """The leg for ``purpose``, created (status ``created``) if it does not exist yet.
+
+    ``purpose`` is the leg's idempotency key: a second request for the same purpose
+    returns the first leg, so no purpose is ever dialled twice.
+    """
+    leg = session.scalars(select(CallLeg).where(CallLeg.purpose == purpose)).one_or_none()
+    if leg is not None:
+        return leg
+    leg = CallLeg(
+        consultation_id=c.id,
+        purpose=purpose,
+        role=role,
+        direction="outbound-api",
+        staff_id=staff_id,
+        from_number=caller_id(session, c),
+        to_number=to,
+        status="created",
+        attempt=attempt,
+    )
+    session.add(leg)
+    session.flush()
+    return leg
+
+
+def leg_for_sid(session: Session, call_sid: str) -> CallLeg | None:
+    """The leg Twilio calls ``call_sid``, if we know it."""
+    return session.scalars(select(CallLeg).where(CallLeg.call_sid == call_sid)).one_or_none()

@@ -1,0 +1,106 @@
+"""Recovery: drive on every consultation past its deadline, whatever Redis kept.
+
+Runs every minute as an RQ cron job (``sampark worker`` registers it) and is the
+one timer loop tests and the simulator drive with a virtual ``now``
+(``run_due_timers``). It finds consultations whose ``state_deadline_at`` has
+passed (a timer job lost with Redis's data, a worker killed mid-job, a dropped
+callback) and hand-offs that never reached the workflow, and re-drives each
+from what the database says. It also replays the IVR's fallback records and
+re-sends SMS left pending.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select
+
+from models import Consultation, ConsultationState
+from sampark.runtime import Runtime
+from workflows import clock, effects, engine
+from workflows.dispatch import dispatch
+
+log = logging.getLogger(__name__)
+S = ConsultationState
+BATCH = 500
+#: A hand-off not picked up after this long is re-driven (the job or Redis was lost).
+HANDOFF_GRACE_S = 20
+
+
+def due_consultations(runtime: Runtime, now: datetime, limit: int = BATCH) -> list[int]:
+    """Ids of consultations the workflow owns whose deadline has passed, oldest first."""
+    started = func.coalesce(Consultation.intake_completed_at, Consultation.created_at)
+    with runtime.db.session() as session:
+        return list(
+            session.scalars(
+                select(Consultation.id)
+                .where(
+                    or_(
+                        and_(
+                            Consultation.state.in_(engine.ACTIVE_STATES),
+                            Consultation.state_deadline_at <= now,
+                        ),
+                        and_(
+                            Consultation.state.in_((S.INTAKE_COMPLETE, S.EMERGENCY)),
+                            Consultation.state_deadline_at.is_(None),
+                            started <= now - timedelta(seconds=HANDOFF_GRACE_S),
+                        ),
+                    )
+                )
+                .order_by(Consultation.state_deadline_at)
+                .limit(limit)
+            )
+        )
+
+
+def sweep(runtime: Runtime, now: datetime | None = None) -> dict[str, int]:
+    """One pass: re-drive what is due; returns counts for the logs."""
+    now = now or clock.now()
+    counts = {"due": 0, "failed": 0, "offers": 0, "fallback": 0}
+    for consultation_id in due_consultations(runtime, now):
+        counts["due"] += 1
+        try:
+            fx = engine.advance(runtime, consultation_id, "deadline", now=now)
+            effects.apply(runtime, fx, inline=True)
+        except Exception:
+            counts["failed"] += 1
+            log.exception("sweeper could not re-drive", extra={"consultation_id": consultation_id})
+    try:
+        fx = dispatch(runtime, now)
+        counts["offers"] = len(fx.place)
+        effects.apply(runtime, fx, inline=True)
+    except Exception:
+        log.exception("sweeper could not run the doctor queue")
+    counts["fallback"] = _replay_ivr_fallback(runtime)
+    _redrive_sms(runtime)
+    if counts["due"] or counts["failed"]:
+        log.info("sweep", extra=counts)
+    return counts
+
+
+def run_due_timers(runtime: Runtime, now: datetime) -> dict[str, int]:
+    """Fire every timer due at ``now`` (a virtual time in tests and the simulator)."""
+    return sweep(runtime, now)
+
+
+def _replay_ivr_fallback(runtime: Runtime) -> int:
+    try:
+        from ivr.recovery import replay_fallback
+    except ImportError:
+        return 0
+    try:
+        report = replay_fallback(runtime)
+    except Exception:
+        log.exception("IVR fallback replay failed")
+        return 0
+    return int(getattr(report, "replayed", 0) or 0)
+
+
+def _redrive_sms(runtime: Runtime) -> None:
+    try:
+        from telephony.messaging import redrive_pending
+
+        redrive_pending(runtime)
+    except Exception:
+        log.exception("SMS re-drive failed")
