@@ -202,16 +202,15 @@ class RestApp:
         method = getattr(self.engine, method_name, None)
         if method is None:
             raise TwilioApiError(405, 20004, "Method not allowed")
-        filters = {k: val for k, val in v.query.items() if k not in PAGING}
         available = {
             "params": v.params,
-            "filters": filters,
+            "filters": v.query,  # filters and paging: an engine may page itself
             "sid": v.path.get("Sid", ""),
             "conference": v.path.get("ConferenceSid", ""),
             "call": v.path.get("CallSid", ""),
         }
         result = method(*(available[name] for name in args_spec.split(",")))
-        if list_key is not None:
+        if list_key is not None and not isinstance(result, Mapping):
             return _json(200, self._page(request, list(result), list_key, v.query))
         return _json(status, result)
 
