@@ -10,6 +10,7 @@ Inside a template:
     ``{{ d | date }}``       ``25-11-2026``; ``{{ t | datetime }}`` adds the IST time.
     ``{{ k | label("complaint") }}`` the localised label of a key (``labels.yaml``);
                              ``labels`` does the same for a list or "a, b" string.
+    ``{{ n | phone }}``      a number as dialled in India (``06456 220001``).
     ``{{ link | url }}``     a DLT ``{#url#}`` variable (whitelisted link, not clipped).
     ``lines`` / ``more``     the compact medicine lines that fit and how many were left out.
 
@@ -101,14 +102,15 @@ _SHORTENING: dict[str, _Shortening] = {
 
 
 @lru_cache(maxsize=1)
-def _labels() -> dict[str, dict[str, dict[str, str]]]:
+def _label_table() -> dict[str, dict[str, dict[str, str]]]:
     with (PACKAGE_DIR / "labels.yaml").open(encoding="utf-8") as fh:
         data: dict[str, dict[str, dict[str, str]]] = yaml.safe_load(fh) or {}
     return data
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
+@lru_cache(maxsize=2)
+def _environment(dlt: bool = False) -> Environment:
+    """The template environment; ``dlt=True`` renders every variable as ``{#var#}``."""
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=False,
@@ -117,13 +119,31 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.filters["v"] = _variable
-    env.filters["date"] = short_date
-    env.filters["datetime"] = short_datetime
-    env.filters["label"] = _label
-    env.filters["labels"] = _labels
-    env.filters["url"] = _url
+    filters: dict[str, Any] = {
+        "v": _variable,
+        "date": short_date,
+        "datetime": short_datetime,
+        "label": _label,
+        "labels": _labels,
+        "url": _url,
+        "phone": _phone,
+    }
+    if dlt:
+        filters = {name: _dlt_var for name in filters}
+        filters["url"] = lambda value, *a, **k: "{#url#}"
+    env.filters.update(filters)
     return env
+
+
+def _phone(value: Any) -> str:
+    """A number as people in India dial it (``06456 220001``); anything else as is."""
+    from sampark.phones import display
+
+    return display(str(value)) if value else ""
+
+
+def _dlt_var(value: Any, *args: Any, **kwargs: Any) -> str:
+    return "{#var#}"
 
 
 @pass_context
@@ -145,7 +165,7 @@ def _url(ctx: Context, value: Any) -> str:
 def _label(ctx: Context, key: Any, kind: str) -> str:
     if key is None or key == "":
         return ""
-    table = _labels().get(kind, {}).get(str(key), {})
+    table = _label_table().get(kind, {}).get(str(key), {})
     variant = ctx.get("_variant", "en.native")
     return table.get(variant) or table.get("en.native") or str(key).replace("_", " ")
 
@@ -279,7 +299,7 @@ def dlt_registration_text(purpose: str, language: str, script: str = "native") -
 
     script = resolve_script(language, script)
     _check(purpose, language, script)
-    env = _environment()
+    env = _environment(dlt=True)
     name = template_name(purpose, language, script)
     assert env.loader is not None
     source = env.loader.get_source(env, name)[0]
@@ -288,13 +308,8 @@ def dlt_registration_text(purpose: str, language: str, script: str = "native") -
     ctx.update(
         _latin=False,
         _variant=f"{language}.{script}",
-        _dlt=True,
         lines=[_Var()] * load_config().max_list_lines,
         more=_Var(),
     )
-    env_dlt = env.overlay()
-    for filt in ("v", "date", "datetime", "label", "labels"):
-        env_dlt.filters[filt] = lambda value, *a, **k: "{#var#}"
-    env_dlt.filters["url"] = lambda value, *a, **k: "{#url#}"
-    text = env_dlt.get_template(name).render(ctx)
+    text = env.get_template(name).render(ctx)
     return "\n".join(line.rstrip() for line in text.strip().split("\n") if line.strip())

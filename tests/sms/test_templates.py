@@ -1,0 +1,158 @@
+"""Every template in every language and script: golden bodies, encodings, part counts.
+
+Regenerate the golden files after a deliberate wording change with
+``SMS_GOLDEN_UPDATE=1 pytest tests/sms/test_templates.py`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from sms_templates import PURPOSES, choose_script, dlt_registration_text, remember_script, render
+from sms_templates.config import TEMPLATES_DIR, load_config
+from sms_templates.contexts import MissingContext
+from sms_templates.encoding import count_segments
+from sms_templates.render import UnknownTemplate
+from tests.sms.samples import MEDICINES, RX, SAMPLES, VARIANTS
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("SMS_GOLDEN_UPDATE") == "1"
+CASES = [(p, lang, script) for p in PURPOSES for lang, script in VARIANTS]
+
+
+def _golden_text(purpose: str, language: str, script: str) -> str:
+    sms = render(purpose, language, script, **SAMPLES[purpose])
+    return (
+        f"template: {sms.template}\n"
+        f"dlt_template_id: {sms.dlt_template_id}\n"
+        f"encoding: {sms.encoding}\n"
+        f"segments: {sms.segments} (budget {sms.max_segments})\n"
+        f"units: {sms.units}\n"
+        f"dropped: {', '.join(sms.dropped) or '-'}\n"
+        "---\n"
+        f"{sms.body}\n"
+    )
+
+
+@pytest.mark.parametrize(("purpose", "language", "script"), CASES)
+def test_golden(purpose: str, language: str, script: str) -> None:
+    path = GOLDEN / purpose / f"{language}.{script}.txt"
+    actual = _golden_text(purpose, language, script)
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+    assert path.exists(), f"missing golden file {path}: run with SMS_GOLDEN_UPDATE=1"
+    assert actual == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("purpose", "language", "script"), CASES)
+def test_encoding_follows_script_and_budget_holds(purpose: str, language: str, script: str) -> None:
+    sms = render(purpose, language, script, **SAMPLES[purpose])
+    latin = script == "roman" or language == "en"
+    assert sms.encoding == ("GSM-7" if latin else "UCS-2")
+    assert count_segments(sms.body).segments == sms.segments
+    assert sms.within_budget, f"{sms.template}: {sms.segments} > {sms.max_segments}"
+
+
+def test_every_template_file_has_a_unique_dlt_id() -> None:
+    cfg = load_config()
+    ids = []
+    for purpose, language, script in CASES:
+        assert (TEMPLATES_DIR / purpose / f"{language}.{script}.j2").exists()
+        template_id = cfg.dlt_template_id(purpose, language, script)
+        assert re.fullmatch(r"\d{19}", template_id), template_id
+        ids.append(template_id)
+    assert len(ids) == len(set(ids))
+    assert cfg.dlt_header and len(cfg.dlt_header) == 6
+
+
+def test_dlt_variables_are_at_most_40_characters() -> None:
+    long = "Severe iron deficiency anaemia with breathlessness on exertion and fatigue"
+    sms = render("prescription_patient", "en", **{**RX, "diagnosis": long, "advice": long})
+    for line in sms.body.split("\n"):
+        label, _, value = line.partition(": ")
+        if label in ("Illness", "Advice"):
+            assert len(value) <= 40 and value.endswith("..")
+    assert "anaemia with" in sms.body
+
+
+def test_dlt_registration_text_marks_variables() -> None:
+    text = dlt_registration_text("prescription_patient", "hi", "roman")
+    assert text.startswith("Parcha {#var#} {#var#}")
+    assert text.count("{#var#}") >= 6 + 6  # fixed fields + max_list_lines medicine lines
+    assert "{#url#}" in dlt_registration_text("doctor_prescription_link", "en")
+
+
+def test_many_medicines_end_with_a_tail_and_no_line_is_cut() -> None:
+    many = [{**MEDICINES[i % 5], "name": f"{MEDICINES[i % 5]['name']} {i}"} for i in range(9)]
+    sms = render("prescription_patient", "hi", "native", **{**RX, "medicines": many})
+    assert sms.within_budget
+    lines = [ln for ln in sms.body.split("\n") if re.match(r"^\d+\.", ln)]
+    shown = len(lines)
+    assert 0 < shown < 9
+    assert f"+{9 - shown} और दवा, ANM से पूछें" in sms.body
+    for line in lines:  # each shown line is complete: it ends with its duration
+        assert re.search(r"x\d+d$", line), line
+    assert sms.dropped[-1] == f"medicines:{9 - shown}"
+
+
+def test_budget_drops_optional_fields_before_medicines() -> None:
+    sms = render("prescription_patient", "en", max_segments=2, **RX)
+    assert sms.segments <= 2
+    assert "tests" in sms.dropped and "Tests:" not in sms.body
+    assert "1.Paracetamol 500mg 1-1-1 x3d" in sms.body
+
+
+def test_compact_dosing() -> None:
+    sms = render("prescription_anm", "en", **{**RX, "medicines": MEDICINES})
+    assert "1.Paracetamol 500mg 1-1-1 x3d =9tab" in sms.body
+    assert "3.Zinc sulphate 20mg 1-0-0 x14d =14tab" in sms.body  # OD -> 1-0-0
+    assert "5.Salbutamol syrup 2mg/5ml 5ml 1-1-1 x5d" in sms.body  # TDS, dose kept
+
+
+def test_stray_typography_in_a_latin_message_stays_gsm7() -> None:
+    messy = {**RX, "patient_name": "Sabina\u00a0Khatun", "advice": "“Rest” – drink ORS…"}
+    sms = render("prescription_patient", "hi", "roman", **messy)
+    assert sms.encoding == "GSM-7"
+    assert 'Salah: "Rest" - drink ORS...' in sms.body
+
+
+def test_english_has_one_latin_template_for_both_scripts() -> None:
+    assert render("could_not_reach", "en", "roman", **SAMPLES["could_not_reach"]).script == (
+        "native"
+    )
+
+
+def test_unknown_and_incomplete_requests_are_refused() -> None:
+    with pytest.raises(UnknownTemplate):
+        render("birthday", "hi")
+    with pytest.raises(UnknownTemplate):
+        render("could_not_reach", "fr", callback_number="+916456220001")
+    with pytest.raises(MissingContext, match="callback_number"):
+        render("could_not_reach", "hi")
+
+
+def test_rx_verify_reply_variants() -> None:
+    base = SAMPLES["rx_verify_reply"]
+    replaced = render(
+        "rx_verify_reply", "en", **{**base, "current": False, "superseded_at": base["issued_at"]}
+    )
+    assert "REPLACED 25-11-2026 14:05, do not dispense" in replaced.body
+    missing = render("rx_verify_reply", "en", code="ZZZZZZ", found=False)
+    assert missing.body == "Sampark: no prescription has code ZZZZZZ. Check the code."
+
+
+def test_choose_script_remembers_the_patients_choice() -> None:
+    patient = SimpleNamespace(preferred_language="ur", sms_script=None)
+    assert choose_script(patient) == "native"  # the district default
+    remember_script(patient, "roman")
+    assert choose_script(patient) == "roman"
+    assert choose_script(patient, "en") == "native"  # English is Latin anyway
+    assert choose_script(None, "bn") == "native"
+    with pytest.raises(ValueError):
+        remember_script(patient, "cyrillic")
