@@ -1,0 +1,225 @@
+"""The engine's shared state and plumbing: lock, clock, SIDs, timeline, signed webhooks.
+
+Webhooks are never sent while the engine lock is held: the application may call the REST API
+(another thread) while it handles one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from twilio.request_validator import RequestValidator
+
+from telephony.standin.clock import RealClock, VirtualClock
+from telephony.standin.faults import Decision, FaultDice, Faults
+from telephony.standin.phones import DEFAULT_SCRIPT, InboxItem, PhoneScript
+from telephony.standin.resources import Call, Conference, Message, PhoneNumber, Recording
+from telephony.standin.transport import HttpTransport, Response, Transport
+from telephony.standin.util import SidFactory, rfc2822
+
+MAX_LOGGED_BODY = 4000
+
+
+class EngineBase:
+    """State and helpers every part of the engine uses."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        *,
+        clock: VirtualClock | RealClock | None = None,
+        seed: int = 0,
+        transport: Transport | None = None,
+        faults: Faults | None = None,
+        strict_caller_id: bool = True,
+    ) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.clock: VirtualClock | RealClock = clock if clock is not None else VirtualClock()
+        self.seed = seed
+        self.transport: Transport = transport if transport is not None else HttpTransport()
+        self.faults = faults if faults is not None else Faults()
+        self.dice = FaultDice(self.faults, seed)
+        self.strict_caller_id = strict_caller_id
+        self.sid = SidFactory(seed)
+        self.lock = threading.RLock()
+        self.validator = RequestValidator(auth_token)
+        # Where recordings are served (the REST server's base URL once started).
+        self.api_base_url = "https://api.twilio.com"
+        self.calls: dict[str, Call] = {}
+        self.conferences: dict[str, Conference] = {}
+        self.messages: dict[str, Message] = {}
+        self.recordings: dict[str, Recording] = {}
+        self.numbers: dict[str, PhoneNumber] = {}  # by E.164
+        self.scripts: dict[str, PhoneScript] = {}
+        self.inboxes: dict[str, list[InboxItem]] = {}
+        self._timeline: list[dict[str, Any]] = []
+        self._held: dict[str, list[Callable[[], None]]] = {}  # reordered callbacks, by URL
+        self.clock.on_error = self._clock_error
+
+    # -- time and events ------------------------------------------------------------------
+    def now_text(self) -> str:
+        """Current (virtual) time in Twilio's RFC 2822 form."""
+        return rfc2822(self.clock.now()) or ""
+
+    def later(self, delay: float, callback: Callable[[], None]) -> None:
+        """Run ``callback`` after ``delay`` (virtual) seconds."""
+        self.clock.schedule(delay, callback)
+
+    def _clock_error(self, exc: BaseException) -> None:
+        self.record("engine-error", error=repr(exc))
+
+    # -- timeline -------------------------------------------------------------------------
+    def record(self, kind: str, **fields: Any) -> dict[str, Any]:
+        """Append one entry to the inspector's timeline."""
+        entry = {
+            "seq": 0,
+            "at": round(self.clock.seconds(), 3),
+            "time": self.clock.now().isoformat(),
+            "kind": kind,
+            **fields,
+        }
+        with self.lock:
+            entry["seq"] = len(self._timeline)
+            self._timeline.append(entry)
+        return entry
+
+    def debugger(self, code: int, message: str, *, level: str = "ERROR", **fields: Any) -> None:
+        """Log an error the way Twilio's Debugger does (https://www.twilio.com/docs/api/errors)."""
+        self.record(
+            "debugger",
+            error_code=code,
+            level=level,
+            message=message,
+            more_info=f"https://www.twilio.com/docs/errors/{code}",
+            **fields,
+        )
+
+    # -- phones ---------------------------------------------------------------------------
+    def script_for(self, number: str) -> PhoneScript:
+        """The behaviour of the phone at ``number`` (the default: rings ~3 s, answers, silent)."""
+        return self.scripts.get(number, DEFAULT_SCRIPT)
+
+    # -- webhooks -------------------------------------------------------------------------
+    def _signed(
+        self, url: str, method: str, params: dict[str, str]
+    ) -> tuple[str, dict[str, str], dict[str, str]]:
+        """URL, form body and headers of a request signed like Twilio
+        (https://www.twilio.com/docs/usage/security#validating-requests)."""
+        if method == "GET":
+            if params:
+                url = url + ("&" if "?" in url else "?") + urlencode(params)
+            body: dict[str, str] = {}
+        else:
+            body = params
+        headers = {
+            "X-Twilio-Signature": self.validator.compute_signature(url, body),
+            "User-Agent": "TwilioProxy/1.1",
+            "Accept": "*/*",
+            "I-Twilio-Idempotency-Token": self.sid("").lower()[:36],
+        }
+        if method == "POST":
+            headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
+        return url, body, headers
+
+    def fetch(
+        self,
+        url: str,
+        method: str,
+        params: dict[str, str],
+        *,
+        purpose: str,
+        subject: str | None = None,
+        faults: list[str] | None = None,
+        headers: dict[str, str] | None = None,
+        signed: tuple[str, dict[str, str], dict[str, str]] | None = None,
+    ) -> Response:
+        """Send one signed webhook now and log it. Never call with the engine lock held."""
+        full_url, body, hdrs = signed or self._signed(url, method, params)
+        if headers:
+            hdrs = {**hdrs, **headers}
+        resp = self.transport.deliver(method, full_url, body, hdrs)
+        self.record(
+            "webhook",
+            purpose=purpose,
+            subject=subject,
+            method=method,
+            url=full_url,
+            params=dict(params),
+            signature=hdrs["X-Twilio-Signature"],
+            status=resp.status,
+            response=resp.body[:MAX_LOGGED_BODY],
+            content_type=resp.content_type,
+            elapsed_ms=resp.elapsed_ms,
+            error=resp.error,
+            faults=faults or [],
+        )
+        return resp
+
+    def notify(
+        self, kind: str, url: str | None, method: str, params: dict[str, str], subject: str
+    ) -> None:
+        """Queue an asynchronous status callback, subject to the configured delivery faults."""
+        if not url:
+            return
+        decision = self.dice.decide(kind)
+        signed = self._signed(url, method, params)  # one signature/token, even for a duplicate
+
+        def send(labels: list[str]) -> Callable[[], None]:
+            return lambda: self._deliver(url, method, params, kind, subject, labels, signed)
+
+        labels = decision.labels()
+        if decision.drop:
+            self.record(
+                "webhook-dropped", purpose=kind, subject=subject, url=url, params=dict(params)
+            )
+            return
+        self._schedule_delivery(url, decision, send(labels))
+        if decision.duplicate:
+            self.later(decision.delay + self.faults.duplicate_gap, send([*labels, "duplicate"]))
+
+    def _schedule_delivery(self, url: str, decision: Decision, send: Callable[[], None]) -> None:
+        if decision.reorder:
+            with self.lock:
+                self._held.setdefault(url, []).append(send)
+            # released after the next callback to the same URL, or after 30 s at the latest
+            self.later(30.0 + decision.delay, lambda: self._release(url, send))
+            return
+        held: list[Callable[[], None]] = []
+        with self.lock:
+            if url in self._held:
+                held = self._held.pop(url)
+        self.later(decision.delay, send)
+        for h in held:
+            self.later(decision.delay, h)
+
+    def _release(self, url: str, send: Callable[[], None]) -> None:
+        with self.lock:
+            pending = self._held.get(url, [])
+            if send not in pending:
+                return
+            pending.remove(send)
+            if not pending:
+                self._held.pop(url, None)
+        send()
+
+    def _deliver(
+        self,
+        url: str,
+        method: str,
+        params: dict[str, str],
+        kind: str,
+        subject: str,
+        labels: list[str],
+        signed: tuple[str, dict[str, str], dict[str, str]],
+    ) -> None:
+        self.fetch(url, method, params, purpose=kind, subject=subject, faults=labels, signed=signed)
+
+    def timeline(self) -> list[dict[str, Any]]:
+        """A copy of every recorded event, oldest first."""
+        with self.lock:
+            return [dict(e) for e in self._timeline]

@@ -1,0 +1,123 @@
+"""How the stand-in's webhooks reach the application: real HTTP, or in-process WSGI."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import requests
+from werkzeug.test import Client, EnvironBuilder
+
+# Twilio waits 15 seconds for a webhook response
+# (https://www.twilio.com/docs/usage/webhooks/webhooks-connection-overrides#timeout-t).
+WEBHOOK_TIMEOUT = 15.0
+
+
+@dataclass
+class Response:
+    """What came back from a webhook request."""
+
+    status: int | None
+    body: str
+    content_type: str = ""
+    error: str | None = None
+    elapsed_ms: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """A 2xx answer."""
+        return self.status is not None and 200 <= self.status < 300
+
+
+class Transport(Protocol):
+    """Delivers one signed webhook request."""
+
+    def deliver(
+        self, method: str, url: str, params: dict[str, str], headers: dict[str, str]
+    ) -> Response: ...
+
+
+class HttpTransport:
+    """Real HTTP through ``requests`` (15 s timeout like Twilio)."""
+
+    def __init__(self, timeout: float = WEBHOOK_TIMEOUT) -> None:
+        self.timeout = timeout
+        self._local = threading.local()
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
+
+    def deliver(
+        self, method: str, url: str, params: dict[str, str], headers: dict[str, str]
+    ) -> Response:
+        """POST the form (or GET the URL, whose query already carries the params)."""
+        t0 = time.perf_counter()
+        try:
+            resp = self._session().request(
+                method,
+                url,
+                data=params if method == "POST" else None,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=True,
+            )
+        except requests.Timeout as exc:
+            return Response(None, "", error=f"timeout: {exc}", elapsed_ms=_ms(t0))
+        except requests.RequestException as exc:
+            return Response(None, "", error=f"connection error: {exc}", elapsed_ms=_ms(t0))
+        return Response(
+            resp.status_code,
+            resp.text,
+            resp.headers.get("Content-Type", ""),
+            elapsed_ms=_ms(t0),
+        )
+
+
+class WsgiTransport:
+    """Delivers webhooks in-process through a WSGI app (werkzeug's test client).
+
+    The request carries the same URL (scheme, host, path, query) and signature as over HTTP,
+    so ``RequestValidator`` in the app sees exactly what Twilio would have signed.
+    """
+
+    def __init__(self, wsgi_app: Any) -> None:
+        self.app = wsgi_app
+        self._client = Client(wsgi_app, use_cookies=False)
+        self._lock = threading.Lock()
+
+    def deliver(
+        self, method: str, url: str, params: dict[str, str], headers: dict[str, str]
+    ) -> Response:
+        """Run the request through the WSGI app."""
+        parts = urlsplit(url)
+        builder = EnvironBuilder(
+            path=parts.path or "/",
+            base_url=f"{parts.scheme}://{parts.netloc}",
+            query_string=parts.query,
+            method=method,
+            data=params if method == "POST" else None,
+            headers=headers,
+        )
+        t0 = time.perf_counter()
+        try:
+            resp = self._client.open(builder)
+        except Exception as exc:  # the app crashed outside Flask's handler
+            return Response(500, "", error=f"wsgi app raised {exc!r}", elapsed_ms=_ms(t0))
+        finally:
+            builder.close()
+        return Response(
+            resp.status_code,
+            resp.get_data(as_text=True),
+            resp.headers.get("Content-Type", ""),
+            elapsed_ms=_ms(t0),
+        )
+
+
+def _ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 2)
