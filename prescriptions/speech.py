@@ -36,7 +36,13 @@ class Voice:
     words: dict[str, Any]
 
     def say(self, key: str, **values: Any) -> str:
-        return str(self.words["say"][key]).format(**values)
+        """A sentence; free text in it loses its own final full stop (the sentence has one)."""
+        clean = {k: _strip_end(v) if isinstance(v, str) else v for k, v in values.items()}
+        return str(self.words["say"][key]).format(**clean)
+
+
+def _strip_end(text: str) -> str:
+    return text.strip().rstrip(".।۔ ")
 
 
 @cache

@@ -103,3 +103,23 @@ def fever_draft(**changes: object) -> PrescriptionDraft:
     for key, value in changes.items():
         setattr(draft, key, value)
     return draft
+
+
+PUBLIC_BASE = "http://sampark.test"
+
+
+def signed_post(client, path_or_url: str, params: dict[str, str]):  # type: ignore[no-untyped-def]
+    """POST ``params`` signed for the public URL, as Twilio does."""
+    from urllib.parse import urlsplit
+
+    from twilio.request_validator import RequestValidator
+
+    from tests.conftest import TEST_AUTH_TOKEN
+
+    url = path_or_url if "://" in path_or_url else PUBLIC_BASE + path_or_url
+    parts = urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    signature = RequestValidator(TEST_AUTH_TOKEN).compute_signature(url, params)
+    return client.post(
+        path, data=params, headers={"X-Twilio-Signature": signature, "Host": parts.netloc}
+    )

@@ -66,8 +66,8 @@ def test_an_issued_prescription_carries_every_tpg_field(runtime: Runtime) -> Non
         )
         assert (para.duration_days, para.instructions, para.drug_list) == (5, "After food", "O")
         assert (ors.strength, ors.dose, ors.frequency, ors.duration_days) == (
-            "20.5 g (1 litre)",
-            "1 sachet in 1 litre",
+            "20.5 g",
+            "1 sachet",
             "SOS",
             3,
         )
