@@ -33,9 +33,7 @@ def spoke_anm(s: Session, spoke_id: int | None) -> Staff | None:
     ).first()
 
 
-def queue_emergency_alert(
-    s: Session, consultation_id: int, emergency_number: str
-) -> int | None:
+def queue_emergency_alert(s: Session, consultation_id: int, emergency_number: str) -> int | None:
     """Write the ANM's emergency SMS (status pending); returns its id, or None if no ANM."""
     consultation = s.get(Consultation, consultation_id)
     if consultation is None:
@@ -112,7 +110,9 @@ def deliver_later(runtime: Runtime, sms_id: int) -> Callable[[], None]:
         try:
             import telephony.messaging as messaging
         except ImportError:
-            log.warning("SMS engine missing: emergency alert left pending", extra={"sms_id": sms_id})
+            log.warning(
+                "SMS engine missing: emergency alert left pending", extra={"sms_id": sms_id}
+            )
             return
         if not hasattr(messaging, "deliver_pending"):
             return

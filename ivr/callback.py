@@ -119,15 +119,15 @@ def place_callback(
         # The leg stays (its purpose is spent: the request may have reached Twilio);
         # the failure is on the row for operators and the workflow's sweeper.
         with runtime.db.session() as s:
-            failed = s.get(CallLeg, leg_id)
+            failed: CallLeg | None = s.get(CallLeg, leg_id)
             if failed is not None:
                 failed.status = "failed"
                 failed.error_message = repr(exc)[:500]
         raise
     with runtime.db.session() as s:
-        leg = s.get(CallLeg, leg_id)
-        if leg is not None:
-            leg.call_sid = sid
-            leg.status = "initiated"
-            leg.started_at = utcnow()
+        placed = s.get(CallLeg, leg_id)
+        if placed is not None:
+            placed.call_sid = sid
+            placed.status = "initiated"
+            placed.started_at = utcnow()
     return sid

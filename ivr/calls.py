@@ -119,9 +119,7 @@ def incoming(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str])
         if inbound and dialled.kind == "missed_call":
             store.record_call(s, **_row(info), node="missed_call", status="rejected")
             purpose = f"missed-callback:{info.call_sid}"
-            after.actions.append(
-                lambda: _schedule(runtime, info.caller, info.dialled, purpose)
-            )
+            after.actions.append(lambda: _schedule(runtime, info.caller, info.dialled, purpose))
             response = twiml.reject_busy()
         else:
             response = _start_or_resume(s, engine, info, dialled)
@@ -228,7 +226,8 @@ def step(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str]) -> 
             unknown = True
         else:
             unknown = False
-            response = _answer(runtime, s, engine, call, args.get("n", ""), given, after)
+            replay = args.get("replay") == "1"
+            response = _answer(runtime, s, engine, call, args.get("n", ""), given, after, replay)
     if unknown:  # e.g. the call began while the database was down: start it now
         return incoming(runtime, form, args)
     after.run()
@@ -243,9 +242,10 @@ def _answer(
     asked: str,
     given: Input,
     after: After,
+    replay: bool = False,
 ) -> VoiceResponse:
     state = call.state
-    if call.status != "active":
+    if call.status != "active" and not replay:  # replays still store late answers
         return twiml.say_and_hang_up([])
     if asked != state.step_id:  # a late or repeated request: ask the current question
         log.info("stale IVR step", extra={"asked": asked, "current": state.step_id})
@@ -268,7 +268,7 @@ def _answer(
                 after.actions.append(deliver_later(runtime, sms_id))
         if reached:
             status = "ended"
-    store.save_call(s, call, status=status)
+    store.save_call(s, call, status=status if call.status == "active" else call.status)
     return engine.render(state, answered.before)
 
 
@@ -314,7 +314,8 @@ def status(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str]) -
         call = store.load_call(s, call_sid)
         if call is None or call.status != "active":
             return twiml.empty()
-        if store.finish(s, call.consultation_id, "abandoned", "caller-hung-up"):
+        reason = args.get("reason", "caller-hung-up")
+        if store.finish(s, call.consultation_id, "abandoned", reason):
             after.hand_off(runtime, call.consultation_id, "abandoned")
         store.save_call(s, call, status="ended")
     after.run()

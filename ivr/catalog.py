@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -46,7 +47,7 @@ class Catalog:
         return template.format(**values) if values else template
 
 
-def parse_catalog(data: dict) -> Catalog:  # type: ignore[type-arg]
+def parse_catalog(data: dict[str, Any]) -> Catalog:
     texts: dict[str, str] = {}
     speak: dict[str, str] = {}
     for key, value in data["prompts"].items():

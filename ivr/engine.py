@@ -234,7 +234,9 @@ class Engine:
         return Answered(goto="emergency_goodbye")
 
     # -- entering a node -------------------------------------------------------------
-    def enter(self, state: CallState, goto: str, before: list[Line], *, repeat: bool = False) -> str:
+    def enter(
+        self, state: CallState, goto: str, before: list[Line], *, repeat: bool = False
+    ) -> str:
         """Move ``state`` to the first node at or after ``goto`` that applies.
 
         Returns the outcome of a final node reached ("" if none).

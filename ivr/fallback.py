@@ -93,7 +93,11 @@ def safe_twiml(kind: str) -> Callable[[Callable[..., VoiceResponse]], Callable[.
                 form, args = request.form.to_dict(), request.args.to_dict()
                 log.exception(
                     "IVR webhook failed: apology given, call details kept for replay",
-                    extra={"event": "ivr-webhook-failed", "kind": kind, "call_sid": form.get("CallSid")},
+                    extra={
+                        "event": "ivr-webhook-failed",
+                        "kind": kind,
+                        "call_sid": form.get("CallSid"),
+                    },
                 )
                 try:
                     settings = current_runtime().settings

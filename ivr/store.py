@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -35,7 +35,7 @@ from sampark.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 S = ConsultationState
-_SESSIONS = IvrSession.__table__
+_SESSIONS: Table = IvrSession.__table__  # type: ignore[assignment]
 
 
 @dataclass
@@ -54,7 +54,14 @@ def load_call(s: Session, call_sid: str) -> LoadedCall | None:
     c = _SESSIONS.c
     row = s.execute(
         select(
-            c.id, c.consultation_id, c.caller, c.status, c.node, c.language, c.retries, c.errors,
+            c.id,
+            c.consultation_id,
+            c.caller,
+            c.status,
+            c.node,
+            c.language,
+            c.retries,
+            c.errors,
             c.vars,
         ).where(c.call_sid == call_sid)
     ).first()
@@ -163,9 +170,9 @@ def link_patient(s: Session, call: LoadedCall, relation: str) -> None:
     known = relation == "self" and patient.age_years is not None and patient.sex is not None
     st.vars["patient_known"] = True if known else None
     s.execute(
-        update(Consultation).where(Consultation.id == call.consultation_id).values(
-            patient_id=patient.id
-        )
+        update(Consultation)
+        .where(Consultation.id == call.consultation_id)
+        .values(patient_id=patient.id)
     )
 
 
@@ -251,21 +258,22 @@ def resumable_call(s: Session, caller: str, minutes: int) -> IvrSession | None:
 
 
 def caller_memory(s: Session, caller: str) -> tuple[str | None, int | None, str | None]:
-    """A returning caller's language, and the spoke (id, short code) of their last consultation."""
-    language = s.scalar(
-        select(Patient.preferred_language)
-        .where(Patient.mobile == caller, Patient.caregiver_id.is_(None))
-        .order_by(Patient.id)
-        .limit(1)
-    )
+    """A returning caller's language and spoke (id, short code), from their last consultation.
+
+    The language counts as chosen once the caller got past the language question
+    (consent answered either way).
+    """
     last = s.execute(
-        select(Spoke.id, Spoke.short_code)
-        .join(Consultation, Consultation.spoke_id == Spoke.id)
+        select(Consultation.language, Consultation.consent, Spoke.id, Spoke.short_code)
+        .outerjoin(Spoke, Consultation.spoke_id == Spoke.id)
         .where(Consultation.caller_mobile == caller)
         .order_by(Consultation.id.desc())
         .limit(1)
     ).first()
-    return language, (last.id if last else None), (last.short_code if last else None)
+    if last is None:
+        return None, None, None
+    language = last.language if last.consent is not None else None
+    return language, last.id, last.short_code
 
 
 def new_reference(s: Session) -> str:

@@ -152,7 +152,11 @@ def reference_lines(cat: Catalog, reference: str) -> list[Line]:
 
 
 def final_message(
-    cat: Catalog, reference: str, closing: str, before: Sequence[Line] = (), audio: str | None = None
+    cat: Catalog,
+    reference: str,
+    closing: str,
+    before: Sequence[Line] = (),
+    audio: str | None = None,
 ) -> VoiceResponse:
     """The end of an intake: the reference number digit by digit, what happens next, hang up."""
     return say_and_hang_up([*before, *reference_lines(cat, reference), Line(cat, closing)], audio)
@@ -202,7 +206,9 @@ def rate_limited(language: str) -> VoiceResponse:
 
 def unknown_number() -> VoiceResponse:
     """The dialled number is not ours: said in Hindi, then English."""
-    return say_and_hang_up([Line(catalog("hi"), "unknown_number"), Line(catalog("en"), "unknown_number")])
+    return say_and_hang_up(
+        [Line(catalog("hi"), "unknown_number"), Line(catalog("en"), "unknown_number")]
+    )
 
 
 def reject_busy() -> VoiceResponse:

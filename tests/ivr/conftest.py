@@ -1,0 +1,42 @@
+"""Fixtures for the IVR tests: the small district, and a way to read what was stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from sampark.cli.consultations import consultation_rows
+from sampark.runtime import Runtime
+from tests.builders import MiniDistrict, build_mini_district
+from tests.ivr.caller import Caller
+
+PATIENT = "+919431012345"
+
+
+@pytest.fixture
+def mini(runtime: Runtime) -> MiniDistrict:
+    with runtime.db.session() as s:
+        return build_mini_district(s)
+
+
+@pytest.fixture
+def call_spoke(client: FlaskClient, mini: MiniDistrict):  # type: ignore[no-untyped-def]
+    """A caller ringing HWC-001's own number (not yet dialled)."""
+
+    def make(caller: str = PATIENT, spoke: str = "HWC-001") -> Caller:
+        return Caller(client, caller, mini.spoke_numbers[spoke])
+
+    return make
+
+
+def stored(runtime: Runtime, **filters: Any) -> list[dict[str, Any]]:
+    """What ``sampark consultations --json`` prints, newest first."""
+    with runtime.db.session() as s:
+        return consultation_rows(s, **filters)
+
+
+def queued(runtime: Runtime, name: str) -> list[tuple[str, tuple[Any, ...]]]:
+    """(function name, args) of the jobs waiting on an RQ queue."""
+    return [(job.func_name, tuple(job.args)) for job in runtime.queue(name).jobs]
