@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("rx_voice", __name__, url_prefix="/rx")
 
-READOUT_QUEUE = "default"
+READOUT_QUEUE = "calls"
 FINAL_CALL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
 
 
