@@ -71,10 +71,12 @@ def use_clock(clock: Clock) -> Iterator[Clock]:
 
 
 def in_window(moment: datetime, window: tuple[time, time]) -> bool:
-    """Whether an aware ``moment`` falls inside an IST wall-clock window."""
+    """Whether an aware ``moment`` falls inside an IST wall-clock window (start == end: always)."""
     start, end = window
+    if start == end:
+        return True  # a window that opens when it closes: always open
     local = moment.astimezone(IST).time()
-    if start <= end:
+    if start < end:
         return start <= local < end
     return local >= start or local < end  # a window across midnight
 

@@ -90,7 +90,6 @@ def _claim(runtime: Runtime, leg_id: int) -> dict[str, object] | None:
                 "start_on_enter": True,
                 "end_on_exit": False,
                 "wait_url": urls.wait_music(base, c.language or "hi"),
-                "record": bool(c.consent),
                 "timeout": cfg.anm_ring_timeout_s,
                 "conference_status_callback": urls.conference_events(base, c.id),
                 "conference_events": ("start", "end", "join", "leave"),
