@@ -82,16 +82,34 @@ def _phone_script(target: Any, number: str, body: Mapping[str, Any]) -> Any:
 
 
 def _faults_webhooks(target: Any, request: Request) -> Any:
+    """Read or change the engine's webhook faults (a mutable ``Faults`` dataclass)."""
     faults = getattr(target, "webhook_faults", None)
     if faults is None:
         raise ControlError(501, "this stand-in has no webhook fault plan")
     if request.method in ("PUT", "POST"):
         body = _body(request)
-        try:
-            faults.configure(body.get("rules", []), seed=body.get("seed"))
-        except (TypeError, ValueError) as exc:
-            raise ControlError(400, str(exc)) from exc
-    return jsonable(faults.snapshot() if hasattr(faults, "snapshot") else faults)
+        seed = body.pop("seed", None)
+        known = {f.name: f for f in dataclasses.fields(faults)}
+        unknown = set(body) - set(known)
+        if unknown:
+            raise ControlError(
+                400, f"unknown webhook fault setting(s): {', '.join(sorted(unknown))}"
+            )
+        for name, value in body.items():
+            current = getattr(faults, name)
+            if isinstance(current, tuple):
+                value = tuple(float(v) for v in value)
+            elif isinstance(current, frozenset):
+                value = frozenset(value)
+            elif isinstance(current, float):
+                value = float(value)
+            setattr(faults, name, value)
+        engine = getattr(target, "engine", None)
+        if seed is not None and engine is not None and hasattr(engine, "dice"):
+            from telephony.standin.faults import FaultDice
+
+            engine.dice = FaultDice(faults, int(seed))
+    return jsonable(faults)
 
 
 def _faults_rest(app: RestApp, request: Request) -> Any:
@@ -159,7 +177,7 @@ def _route(app: RestApp, request: Request) -> Any:
         number = body.pop("number", None)
         if not number:
             raise ControlError(400, "number is required")
-        return jsonable(_need(target, "add_number")(number, **body)) or {"number": number}
+        return {"number": number, "sid": jsonable(_need(target, "add_number")(number, **body))}
     m = re.fullmatch(r"/phones/([^/]+)(?:/script)?", path)
     if m and method in ("PUT", "POST"):
         return _phone_script(target, m.group(1), _body(request))
@@ -213,6 +231,6 @@ ENDPOINTS = [
     "POST /_standin/dial-in {from, to}",
     "POST /_standin/calls/CA.../press {digits}   .../answer   .../hangup",
     "GET|PUT|DELETE /_standin/faults/rest {seed, rules: [{endpoint, error_rate, ...}]}",
-    "GET|PUT /_standin/faults/webhooks {seed, rules: [...]}",
+    "GET|PUT /_standin/faults/webhooks {seed, drop_rate, duplicate_rate, delay_rate, ...}",
     "GET  /_standin/clock   POST /_standin/clock/advance {seconds}   POST /_standin/clock/run",
 ]

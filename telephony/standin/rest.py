@@ -15,6 +15,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -33,6 +34,7 @@ from telephony.standin.twilio_codes import error_for, not_found
 log = logging.getLogger(__name__)
 
 PAGING = ("Page", "PageSize", "PageToken")
+_MEDIA = re.compile(r"^/2010-04-01/Accounts/(AC\w{32})/Recordings/(RE\w{32})(?:\.wav|\.mp3)?$")
 DEFAULT_PAGE_SIZE = 50
 
 #: operation -> (engine method, its arguments, HTTP status, list envelope key)
@@ -157,6 +159,9 @@ class RestApp:
             )
 
     def _handle(self, request: Request) -> Response:
+        media = _MEDIA.match(request.path)
+        if media is not None and request.method in ("GET", "HEAD"):
+            return self._recording_media(media.group(1), media.group(2), request.path)
         if not self._authenticated(request):
             raise TwilioApiError(401, 20003, "Authenticate")
         op, path_params, path_exists = self.spec.match(request.method, request.path)
@@ -181,6 +186,13 @@ class RestApp:
         validated = self._validate(request, op, path_params)
         self.stats.add(time.perf_counter() - t0)
         return self._dispatch(request, validated)
+
+    def _recording_media(self, account: str, sid: str, path: str) -> Response:
+        """A recording's audio. Twilio serves media URLs without auth unless the account
+        enforces it (docs: Recordings resource, "Fetch a Recording's media file")."""
+        if account != self.account_sid or not hasattr(self.engine, "recording_media"):
+            raise not_found(path)
+        return Response(self.engine.recording_media(sid), mimetype="audio/x-wav")
 
     def _validate(self, request: Request, op: Any, path_params: dict[str, str]) -> ValidatedRequest:
         if self.validator == "openapi-core":
