@@ -79,7 +79,9 @@ def open_and_recent(
     return list(open_rows), list(recent_rows)
 
 
-def past_consultations(db: Session, consultation: Consultation, limit: int = 10) -> list[Consultation]:
+def past_consultations(
+    db: Session, consultation: Consultation, limit: int = 10
+) -> list[Consultation]:
     """Earlier consultations of the same patient (newest first)."""
     if consultation.patient_id is None:
         return []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import datetime
 
@@ -34,10 +35,8 @@ def find_doctor(db: Session, identifier: str) -> Staff | None:
     if not identifier:
         return None
     conditions = [func.upper(Staff.code) == identifier.upper()]
-    try:
+    with contextlib.suppress(InvalidPhoneNumber):
         conditions.append(Staff.mobile == normalize(identifier))
-    except InvalidPhoneNumber:
-        pass
     return db.scalars(
         select(Staff).where(
             or_(*conditions), Staff.role == StaffRole.DOCTOR, Staff.active.is_(True)

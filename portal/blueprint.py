@@ -16,7 +16,17 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -152,7 +162,7 @@ def login_required(view: F) -> F:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if g.get("staff") is None:
-            args_out: dict[str, str] = {"next": request.full_path.rstrip("?")}
+            args_out: dict[str, Any] = {"next": request.full_path.rstrip("?")}
             if g.get("session_expired"):
                 args_out["expired"] = "1"
             return redirect(url_for("portal.login", **args_out))
@@ -225,7 +235,10 @@ def set_language(code: str) -> ResponseReturnValue:
 
 def safe_next(target: str | None) -> str:
     """``target`` if it is a path inside the portal, else the consultation list."""
-    if target and target.startswith("/portal/") and not target.startswith("//"):
-        if "\\" not in target and "\n" not in target and "\r" not in target:
-            return target
+    if (
+        target
+        and target.startswith("/portal/")
+        and not any(bad in target for bad in ("\\", "\n", "\r", "//"))
+    ):
+        return target
     return url_for("portal.consultations")

@@ -107,7 +107,10 @@ CATALOG: dict[str, tuple[str, str]] = {
         "इस सर्वर पर अभी पर्चा लिखना उपलब्ध नहीं है।",
     ),
     "years": ("y", "वर्ष"),
-    "defaults": ("Empty boxes take the usual dose shown in grey.", "खाली ख़ानों में धूसर दिखी सामान्य खुराक लगेगी।"),
+    "defaults": (
+        "Empty boxes take the usual dose shown in grey.",
+        "खाली ख़ानों में धूसर दिखी सामान्य खुराक लगेगी।",
+    ),
     "form_opens": ("The form opens when the call ends.", "कॉल ख़त्म होने पर फ़ॉर्म खुलेगा।"),
     # complaint keys of the IVR
     "c_fever": ("Fever", "बुख़ार"),

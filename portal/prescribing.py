@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from models import Consultation, Prescription, SmsMessage
 from portal import access
-from portal.blueprint import audit, bp, get_db, login_required, t
+from portal.blueprint import audit, bp, get_db, login_required
 from portal.consultations import consultation_context, load_visible
 from portal.rx_form import URGENCIES, RxForm, consultation_mode, default_hint, medicine_options
 from prescriptions.service import PrescriptionRejected, find_by_code, issue_prescription
@@ -159,4 +159,3 @@ def correct(code: str) -> ResponseReturnValue:
     return render_template(
         "portal/correct.html", rx=rx, c=c, **form_context(db, c, form, problems)
     ), (422 if problems else 200)
-

@@ -82,8 +82,13 @@ def seed_portal(runtime: Runtime) -> Seeded:
         )
         s.add_all([past, consultation])
         s.flush()
-        for question, value in [("age", "34"), ("sex", "female"), ("complaint", "fever"),
-                                ("days", "3"), ("danger_signs", "none")]:
+        for question, value in [
+            ("age", "34"),
+            ("sex", "female"),
+            ("complaint", "fever"),
+            ("days", "3"),
+            ("danger_signs", "none"),
+        ]:
             s.add(IntakeAnswer(consultation_id=consultation.id, question=question, value=value))
         s.add(
             CallLeg(

@@ -3,6 +3,7 @@ view of a patient's data is in the audit log."""
 
 from __future__ import annotations
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -22,9 +23,7 @@ def test_signed_out_visitors_are_sent_to_login(client: FlaskClient, seeded: Seed
     assert "/portal/login?next=/portal/consultations/" in response.headers["Location"]
 
 
-def test_the_list_shows_her_consultations_only(
-    app, seeded: Seeded  # type: ignore[no-untyped-def]
-) -> None:
+def test_the_list_shows_her_consultations_only(app: Flask, seeded: Seeded) -> None:
     pages = {}
     for code in (DOCTOR, OFFERED, STRANGER):
         client = app.test_client()
@@ -44,7 +43,10 @@ def test_the_consultation_page_shows_intake_recording_and_past_visits(
     assert page.status_code == 200
     text = page.text
     assert "Rani Kumari" in text and "Fever" in text and "Belwa" in text
-    assert '<audio controls preload="none" src="http://127.0.0.1:9/Recordings/RE0123456789.mp3">' in text
+    assert (
+        '<audio controls preload="none" src="http://127.0.0.1:9/Recordings/RE0123456789.mp3">'
+        in text
+    )
     assert "KSG-000001" in text  # the past consultation
     assert "Cough / breathing" in text
     assert "Write the prescription" in text
@@ -59,10 +61,13 @@ def test_another_doctor_is_refused_and_the_attempt_is_audited(
     page = client.get(f"/portal/consultations/{seeded.consultation_id}")
     assert page.status_code == 403
     assert "Rani Kumari" not in page.text
-    assert client.post(
-        f"/portal/consultations/{seeded.consultation_id}/prescription",
-        data={"csrf_token": auth.csrf("/portal/consultations"), "diagnosis": "x"},
-    ).status_code == 403
+    assert (
+        client.post(
+            f"/portal/consultations/{seeded.consultation_id}/prescription",
+            data={"csrf_token": auth.csrf("/portal/consultations"), "diagnosis": "x"},
+        ).status_code
+        == 403
+    )
     denied = audit_rows(runtime, "access_denied")
     assert [d.actor_staff_id for d in denied] == [seeded.staff_ids[STRANGER]] * 2
     assert audit_rows(runtime, "view_consultation") == []

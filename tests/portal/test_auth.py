@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from unittest.mock import patch
 
 from click.testing import CliRunner
@@ -31,7 +32,7 @@ class Clock:
         self.now += timedelta(**kw)
 
 
-def frozen(clock: Clock):  # type: ignore[no-untyped-def]
+def frozen(clock: Clock) -> tuple[Any, Any]:
     """Patch the portal's notion of now (login limits and session expiry)."""
     return patch.multiple("portal.auth", utcnow=clock), patch.multiple(
         "portal.blueprint", utcnow=clock
@@ -168,7 +169,10 @@ def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(
         assert auth.login().status_code == 302
     with runtime.db.session() as s:
         doctor_id = s.scalars(select(Staff.id).where(Staff.code == DOCTOR)).one()
-        assert s.scalars(select(LoginThrottle).where(LoginThrottle.key == f"staff:{doctor_id}")).all() == []
+        assert (
+            s.scalars(select(LoginThrottle).where(LoginThrottle.key == f"staff:{doctor_id}")).all()
+            == []
+        )
 
 
 def test_failures_are_slowed_before_the_lock(
@@ -211,7 +215,9 @@ def test_set_password_cli_sets_an_argon2_hash(runtime: Runtime, seeded: Seeded) 
     with runtime.db.session() as s:
         stored = s.scalars(select(Staff.password_hash).where(Staff.code == "DR-GM-2")).one()
     assert stored and stored.startswith("$argon2id$")
-    weak = CliRunner().invoke(cli, ["staff", "set-password", "DR-GM-2", "--password", "123"], env=env)
+    weak = CliRunner().invoke(
+        cli, ["staff", "set-password", "DR-GM-2", "--password", "123"], env=env
+    )
     assert weak.exit_code == 1
     missing = CliRunner().invoke(
         cli, ["staff", "set-password", "NOBODY", "--password", "New-pass-word-9"], env=env
