@@ -58,7 +58,7 @@ class EngineBase:
         self.scripts: dict[str, PhoneScript] = {}
         self.inboxes: dict[str, list[InboxItem]] = {}
         self._timeline: list[dict[str, Any]] = []
-        self._held: dict[str, list[Callable[[], None]]] = {}  # reordered callbacks, by URL
+        self._held: dict[str, list[Callable[[], None]]] = {}  # reordered, by URL + subject
         self.clock.on_error = self._clock_error
 
     # -- time and events ------------------------------------------------------------------
@@ -161,9 +161,17 @@ class EngineBase:
         return resp
 
     def notify(
-        self, kind: str, url: str | None, method: str, params: dict[str, str], subject: str
+        self,
+        kind: str,
+        url: str | None,
+        method: str,
+        params: dict[str, str],
+        subject: str,
+        *,
+        after: float = 0.0,
     ) -> None:
-        """Queue an asynchronous status callback, subject to the configured delivery faults."""
+        """Queue an asynchronous status callback (``after`` seconds from now), subject to the
+        configured delivery faults."""
         if not url:
             return
         decision = self.dice.decide(kind)
@@ -172,39 +180,41 @@ class EngineBase:
         def send(labels: list[str]) -> Callable[[], None]:
             return lambda: self._deliver(url, method, params, kind, subject, labels, signed)
 
+        decision.delay += after
         labels = decision.labels()
         if decision.drop:
             self.record(
                 "webhook-dropped", purpose=kind, subject=subject, url=url, params=dict(params)
             )
             return
-        self._schedule_delivery(url, decision, send(labels))
+        # a reordered callback is overtaken by the next one about the same resource
+        self._schedule_delivery(f"{url} {subject}", decision, send(labels))
         if decision.duplicate:
             self.later(decision.delay + self.faults.duplicate_gap, send([*labels, "duplicate"]))
 
-    def _schedule_delivery(self, url: str, decision: Decision, send: Callable[[], None]) -> None:
+    def _schedule_delivery(self, key: str, decision: Decision, send: Callable[[], None]) -> None:
         if decision.reorder:
             with self.lock:
-                self._held.setdefault(url, []).append(send)
-            # released after the next callback to the same URL, or after 30 s at the latest
-            self.later(30.0 + decision.delay, lambda: self._release(url, send))
+                self._held.setdefault(key, []).append(send)
+            # released after the next callback about the same resource, or after 30 s
+            self.later(30.0 + decision.delay, lambda: self._release(key, send))
             return
         held: list[Callable[[], None]] = []
         with self.lock:
-            if url in self._held:
-                held = self._held.pop(url)
+            if key in self._held:
+                held = self._held.pop(key)
         self.later(decision.delay, send)
         for h in held:
             self.later(decision.delay, h)
 
-    def _release(self, url: str, send: Callable[[], None]) -> None:
+    def _release(self, key: str, send: Callable[[], None]) -> None:
         with self.lock:
-            pending = self._held.get(url, [])
+            pending = self._held.get(key, [])
             if send not in pending:
                 return
             pending.remove(send)
             if not pending:
-                self._held.pop(url, None)
+                self._held.pop(key, None)
         send()
 
     def _deliver(

@@ -20,6 +20,7 @@ from telephony.standin.util import API_VERSION, compact, country_of
 SETUP_SECONDS = 1.0
 # Answering machine detection takes a few seconds
 # (https://www.twilio.com/docs/voice/answering-machine-detection).
+RECORDING_PROCESSING = 1.0
 AMD_SECONDS = {"human": 2.5, "machine_start": 4.0, "machine_end_beep": 12.0}
 
 
@@ -275,7 +276,7 @@ class CallsMixin(EngineBase):
             conference_sid=conference_sid,
             date_created=self.clock.now(),
             start_time=start,
-            duration=int(round(duration)),
+            duration=round(duration),
             source=source,
         )
         self.recordings[rec.sid] = rec
@@ -307,7 +308,8 @@ class CallsMixin(EngineBase):
                 "RecordingTrack": "both",
             }
         )
-        self.notify("recording-status", url, method, params, rec.sid)
+        # the recording is processed (about a second) before its callback
+        self.notify("recording-status", url, method, params, rec.sid, after=RECORDING_PROCESSING)
 
     def _participant_status(self, call: Call, status: str) -> None:
         """Mirror a REST participant's call progress on its Participant resource."""

@@ -174,8 +174,10 @@ class ConferenceMixin(RunnerMixin):
         self.record("participant", sid=call.sid, conference_sid=conf.sid, event="leave",
                     reason=reason)  # fmt: skip
         status = call.status if call.final else "in-progress"
-        self.conference_event(conf, "participant-leave", part,
-                              ReasonParticipantLeft=reason, ParticipantCallStatus=status)  # fmt: skip
+        self.conference_event(
+            conf, "participant-leave", part, ReasonParticipantLeft=reason,
+            ParticipantCallStatus=status,
+        )  # fmt: skip
         if conf.status != "completed":
             if part.end_conference_on_exit:
                 why = "participant-with-end-conference-on-exit-" + (
@@ -313,7 +315,11 @@ class ConferenceMixin(RunnerMixin):
         call = self.calls[part.call_sid]
         params = {**self.call_params(call), "ConferenceSid": conf.sid}
         method = part.hold_method
-        self.later(0.0, lambda: self._play_music(url, method, params, "hold-url", call.sid))
+
+        def play() -> None:
+            self._play_music(url, method, params, "hold-url", call.sid)
+
+        self.later(0.0, play)
 
     def announce(self, conf: Conference, url: str, method: str, part: Participant | None) -> None:
         """Play an AnnounceUrl document, then announcement-end."""

@@ -82,6 +82,7 @@ class Decision:
     duplicate: bool = False
     delay: float = 0.0
     reorder: bool = False
+    delayed: bool = False
 
     def labels(self) -> list[str]:
         """Names of the faults applied, for the timeline."""
@@ -90,7 +91,7 @@ class Decision:
             out.append("dropped")
         if self.duplicate:
             out.append("duplicated")
-        if self.delay:
+        if self.delay and self.delayed:
             out.append(f"delayed {self.delay:.1f}s")
         if self.reorder:
             out.append("reordered")
@@ -116,7 +117,7 @@ class FaultDice:
         d = Decision()
         d.duplicate = rng.random() < f.duplicate_rate
         if rng.random() < f.delay_rate:
-            d.delay = rng.uniform(*f.delay_seconds)
+            d.delay, d.delayed = rng.uniform(*f.delay_seconds), True
         d.reorder = rng.random() < f.reorder_rate
         return d
 

@@ -74,7 +74,7 @@ class Call:
         """Seconds from answer to end (Twilio's ``duration`` / CallDuration)."""
         if self.answered_at is None or self.end_time is None:
             return 0
-        return int(round((self.end_time - self.answered_at).total_seconds()))
+        return round((self.end_time - self.answered_at).total_seconds())
 
     def to_json(self) -> dict[str, Any]:
         """Twilio's Call resource."""

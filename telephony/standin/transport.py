@@ -102,7 +102,7 @@ class WsgiTransport:
             query_string=parts.query,
             method=method,
             data=params if method == "POST" else None,
-            headers=headers,
+            headers=list(headers.items()),
         )
         t0 = time.perf_counter()
         try:

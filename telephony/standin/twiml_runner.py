@@ -54,7 +54,8 @@ class RunnerMixin(CallsMixin):
     """Fetching and executing TwiML."""
 
     # provided by the other mixins
-    def _verb_dial(self, call: Call, verb: Verb) -> bool: ...  # pragma: no cover
+    def _verb_dial(self, call: Call, verb: Verb) -> bool:  # pragma: no cover
+        raise NotImplementedError
 
     # -- documents ------------------------------------------------------------------------
     def _start_twiml(self, call: Call) -> None:
@@ -328,7 +329,8 @@ class RunnerMixin(CallsMixin):
             duration=seconds, source="RecordVerb",
         )  # fmt: skip
         self.recording_callback(
-            rec, resolve(call.doc_url, verb.attr("recordingStatusCallback")),
+            rec, resolve(call.doc_url, verb.attr("recordingStatusCallback"))
+            if verb.attr("recordingStatusCallback") else None,
             method_of(verb, "recordingStatusCallbackMethod"),
         )  # fmt: skip
         extra = {

@@ -26,8 +26,15 @@ def make_app(auth_token: str) -> Flask:
         valid = validator.validate(
             request.url, params, request.headers.get("X-Twilio-Signature", "")
         )
-        seen.append({"path": request.path, "form": params, "args": request.args.to_dict(),
-                     "valid": valid, "token": request.headers.get("I-Twilio-Idempotency-Token")})
+        seen.append(
+            {
+                "path": request.path,
+                "form": params,
+                "args": request.args.to_dict(),
+                "valid": valid,
+                "token": request.headers.get("I-Twilio-Idempotency-Token"),
+            }
+        )
         if not valid:
             return Response("bad signature", status=403)
         return None
@@ -60,8 +67,12 @@ def make_app(auth_token: str) -> Flask:
     def record() -> Response:
         r = VoiceResponse()
         r.say("Describe the problem after the beep.")
-        r.record(action="/recorded", max_length=60, timeout=3,
-                 recording_status_callback="/recording-status")
+        r.record(
+            action="/recorded",
+            max_length=60,
+            timeout=3,
+            recording_status_callback="/recording-status",
+        )
         r.say("We did not hear anything.")
         r.hangup()
         return twiml(r)

@@ -1,0 +1,62 @@
+"""The engine behind the REST layer, driven by twilio-python with only its base URL changed;
+and the real clock."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask
+from twilio.rest import Client
+
+from telephony.standin import PhoneScript, RealClock, StandIn, WsgiTransport
+from tests.standin_engine.conftest import ACCOUNT, ANM, CLINIC, PATIENT, TOKEN
+from tests.standin_engine.helpers import seen, statuses
+from tests.standin_engine.twiml_app import BASE
+
+
+def client_for(base_url: str) -> Client:
+    client = Client(ACCOUNT, TOKEN)
+    client.api.base_url = base_url
+    return client
+
+
+def test_twilio_client_places_a_call_adds_a_participant_and_sends_sms(
+    si: StandIn, twiml_app: Flask
+) -> None:
+    base = si.start()
+    client = client_for(base)
+    si.script(PATIENT, PhoneScript(digits=["1"], record_seconds=4))
+    call = client.calls.create(to=PATIENT, from_=CLINIC, url=f"{BASE}/voice",
+                               status_callback=f"{BASE}/status",
+                               status_callback_event=["initiated", "ringing", "answered",
+                                                      "completed"])  # fmt: skip
+    assert call.status == "queued" and call.direction == "outbound-api"
+    part = client.conferences("room-7").participants.create(
+        from_=CLINIC, to=ANM, label="anm", status_callback=f"{BASE}/status"
+    )
+    message = client.messages.create(to=PATIENT, from_=CLINIC, body="hello",
+                                     status_callback=f"{BASE}/sms-status")  # fmt: skip
+    si.run_until_idle()
+
+    assert statuses(twiml_app, call.sid) == ["initiated", "ringing", "in-progress", "completed"]
+    assert client.calls(call.sid).fetch().status == "completed"
+    assert part.call_sid in si.calls and part.label == "anm"
+    assert client.messages(message.sid).fetch().status == "delivered"
+    recording = client.recordings.list(call_sid=call.sid)[0]
+    assert recording.duration == "4"
+    assert seen(twiml_app, "/recorded")[0]["form"]["RecordingUrl"].startswith(base)
+
+
+def test_real_clock_runs_events_in_a_thread(twiml_app: Flask) -> None:
+    si = StandIn(ACCOUNT, TOKEN, clock=RealClock(), transport=WsgiTransport(twiml_app))
+    try:
+        si.add_number(CLINIC)
+        si.script(PATIENT, PhoneScript(answer_after=0.1))
+        twiml = '<Response><Pause length="0.2"/></Response>'
+        sid = si.engine.create_call({"To": PATIENT, "From": CLINIC, "Twiml": twiml})["sid"]
+        deadline = time.monotonic() + 5
+        while si.calls[sid]["status"] != "completed" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert si.calls[sid]["status"] == "completed"
+    finally:
+        si.stop()
