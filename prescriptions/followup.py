@@ -23,6 +23,7 @@ from models import (
     NumberKind,
     Prescription,
     ServiceNumber,
+    SmsMessage,
 )
 from prescriptions.notify import callback_number, deliver_after_commit, patient_language
 from sampark.runtime import Runtime, process_runtime
@@ -61,11 +62,14 @@ def _callback_offer_number(session: Session, consultation: Consultation) -> str 
 def queue_followup_reminders(
     session: Session, today: date, *, runtime: Runtime | None = None
 ) -> int:
-    """Queue today's reminders in ``session`` (idempotent per prescription); returns how many."""
+    """Queue today's reminders not yet queued (one per prescription); returns how many."""
     from telephony.messaging import NotAMobileNumber, queue_sms
 
     ids: list[int] = []
     for rx in due_followups(session, today):
+        key = f"rx:{rx.code}:followup"
+        if session.scalar(select(SmsMessage.id).where(SmsMessage.idempotency_key == key)):
+            continue  # already reminded
         consultation = rx.consultation
         patient = consultation.patient
         to = (patient.mobile if patient else None) or consultation.caller_mobile
@@ -83,13 +87,12 @@ def queue_followup_reminders(
                 },
                 consultation_id=consultation.id,
                 prescription_id=rx.id,
-                idempotency_key=f"rx:{rx.code}:followup",
+                idempotency_key=key,
             )
         except NotAMobileNumber:
             log.warning("follow-up reminder not sent: not a mobile", extra={"code": rx.code})
             continue
-        if sms.status == "pending":
-            ids.append(sms.id)
+        ids.append(sms.id)
     deliver_after_commit(session, ids, runtime)
     return len(ids)
 
@@ -166,3 +169,15 @@ def start_follow_up(session: Session, previous_consultation_id: int) -> Consulta
         extra={"consultation_id": follow.id, "follow_up_of": previous.id},
     )
     return follow
+
+
+def send_due_followup_reminders(runtime: Runtime | None = None) -> int:
+    """For a periodic sweeper: send today's reminders, but only inside the call window.
+
+    Idempotent (one reminder per prescription), so it may run every few minutes.
+    """
+    from prescriptions.voice import next_window_opening
+
+    if next_window_opening(utcnow()) is not None:
+        return 0
+    return send_followup_reminders(runtime=runtime)
