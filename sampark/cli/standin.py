@@ -1,0 +1,100 @@
+"""``sampark standin``: run the local Twilio stand-in (REST API + control endpoints)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from typing import Any
+
+import click
+
+from sampark.cli import load_settings
+
+log = logging.getLogger(__name__)
+
+#: Where the app answers Twilio for our numbers (ivr/views.py, telephony/sms_views.py).
+VOICE_PATH = "/ivr/incoming"
+SMS_PATH = "/sms/inbound"
+
+
+def _registry_numbers(settings: Any) -> list[str]:
+    """The service numbers in the registry ([] when the database cannot be read)."""
+    from sqlalchemy import select
+
+    from models import ServiceNumber
+    from sampark.runtime import Runtime
+
+    try:
+        runtime = Runtime.from_settings(settings)
+        with runtime.db.session() as session:
+            return list(session.scalars(select(ServiceNumber.number)))
+    except Exception as exc:  # a missing database must not stop the stand-in
+        click.echo(f"sampark standin: could not read the registry's numbers: {exc}", err=True)
+        return []
+
+
+@click.command("standin")
+@click.option("--port", default=8765, show_default=True, type=int, help="0 = a free port")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--virtual", is_flag=True, help="Virtual clock: time moves only through /_standin/clock."
+)
+@click.option("--seed", default=1, show_default=True, type=int, help="Seed for SIDs and faults.")
+@click.option(
+    "--app-url",
+    default=None,
+    help="The app's base URL (PUBLIC_BASE_URL): the registry's numbers ring its IVR there.",
+)
+@click.option("--number", "numbers", multiple=True, help="Another number the account owns (E.164).")
+def standin_cmd(
+    port: int,
+    host: str,
+    virtual: bool,
+    seed: int,
+    app_url: str | None,
+    numbers: tuple[str, ...],
+) -> None:
+    """Run the local Twilio stand-in until interrupted.
+
+    It answers Twilio's REST API 2010-04-01 with TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN,
+    signs webhooks with that token, and serves control endpoints under /_standin/
+    (see telephony/standin/README.md). Point the app at it with
+    TWILIO_API_BASE_URL=http://HOST:PORT.
+    """
+    from telephony.standin import RealClock, StandIn, VirtualClock
+
+    settings = load_settings()
+    clock = VirtualClock() if virtual else RealClock()
+    standin = StandIn(
+        settings.twilio_account_sid, settings.twilio_auth_token, clock=clock, seed=seed
+    )
+    owned = list(numbers)
+    if app_url:
+        owned += [n for n in _registry_numbers(settings) if n not in owned]
+    base = (app_url or "").rstrip("/")
+    for number in owned:
+        standin.add_number(
+            number,
+            voice_url=f"{base}{VOICE_PATH}" if base else None,
+            sms_url=f"{base}{SMS_PATH}" if base else None,
+        )
+    base_url = standin.start(port=port, host=host)
+    click.echo(f"Twilio stand-in on {base_url} ({'virtual' if virtual else 'real'} clock)")
+    click.echo(f"  numbers: {len(owned)}; webhooks to {base or '(set per number)'}")
+    click.echo(f"  control: {base_url}/_standin/   app: TWILIO_API_BASE_URL={base_url}")
+    sys.stdout.flush()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        standin.stop()
+        click.echo("stand-in stopped")
+
+
+COMMANDS = [standin_cmd]
