@@ -9,7 +9,9 @@ none of which may fail the call.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -49,22 +51,57 @@ def engine_for(runtime: Runtime) -> Engine:
     return engine
 
 
+_BACKGROUND = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ivr-after-commit")
+_PENDING: set[Future[None]] = set()
+_PENDING_LOCK = threading.Lock()
+
+
+def settle(timeout: float = 30.0) -> None:
+    """Wait for the after-commit actions already started (tests, orderly shutdown)."""
+    with _PENDING_LOCK:
+        pending = list(_PENDING)
+    wait(pending, timeout=timeout)
+
+
 @dataclass
 class After:
-    """Actions to run once the transaction has committed."""
+    """Actions to run once the transaction has committed (hand-off, SMS, call-back).
+
+    They run on a small background pool so the caller never waits on Redis: when
+    Redis is slow or down, the TwiML has already gone back; the database holds
+    everything and the workflow's sweeper re-drives what did not get enqueued.
+    ``inline`` runs them in the calling thread (the recovery sweeper).
+    """
 
     actions: list[Callable[[], object]] = field(default_factory=list)
+    inline: bool = False
 
     def hand_off(self, runtime: Runtime, consultation_id: int | None, event: str) -> None:
         if consultation_id is not None and event in HANDOFF_EVENTS:
             self.actions.append(lambda: hand_off(runtime, consultation_id, event))
 
     def run(self) -> None:
+        if not self.actions:
+            return
+        if self.inline:
+            self._run_all()
+            return
+        future = _BACKGROUND.submit(self._run_all)
+        with _PENDING_LOCK:
+            _PENDING.add(future)
+        future.add_done_callback(_forget)
+
+    def _run_all(self) -> None:
         for action in self.actions:
             try:
                 action()
             except Exception:  # after the commit nothing may fail the call
                 log.exception("after-commit action failed")
+
+
+def _forget(future: Future[None]) -> None:
+    with _PENDING_LOCK:
+        _PENDING.discard(future)
 
 
 @dataclass(frozen=True)
@@ -94,7 +131,7 @@ def incoming(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str])
     info = CallInfo.from_form(form)
     engine = engine_for(runtime)
     config = engine.config
-    after = After()
+    after = After(inline=args.get("replay") == "1")
     with runtime.db.session() as s:
         known = store.load_call(s, info.call_sid)
         if known is not None:  # a repeated request: ask the current question again
@@ -214,7 +251,7 @@ def _start_or_resume(
 def step(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str]) -> VoiceResponse:
     """The caller answered (or did not) the question named in the URL."""
     engine = engine_for(runtime)
-    after = After()
+    after = After(inline=args.get("replay") == "1")
     given = Input(
         digits=form.get("Digits"),
         recording_url=form.get("RecordingUrl"),
@@ -300,7 +337,7 @@ def status(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str]) -
     """The call ended: an intake left half-way is kept as abandoned and the ANM told."""
     call_status = form.get("CallStatus", "")
     call_sid = form.get("CallSid", "")
-    after = After()
+    after = After(inline=args.get("replay") == "1")
     with runtime.db.session() as s:
         leg = s.scalars(select(CallLeg).where(CallLeg.call_sid == call_sid)).first()
         if leg is not None:

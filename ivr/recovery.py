@@ -80,7 +80,7 @@ def _replay_file(runtime: Runtime, path: Path, report: ReplayReport) -> None:
             calls.status(
                 runtime,
                 {"CallSid": sid, "CallStatus": "completed"},
-                {"reason": "recovered-after-failure"},
+                {"reason": "recovered-after-failure", "replay": "1"},
             )
             report.calls.add(sid)
         except Exception:

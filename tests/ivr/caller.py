@@ -14,6 +14,8 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from ivr.calls import settle
+
 from tests.ivr.signing import signed_post
 
 _sids = itertools.count(1)
@@ -56,6 +58,7 @@ class Caller:
 
     def _post(self, url: str, form: dict[str, str]) -> ET.Element:
         response = signed_post(self.client, url, form)
+        settle()  # let the after-commit work (hand-off, SMS, call-back) finish
         self.status_code = response.status_code
         assert response.status_code == 200, response.data
         assert response.mimetype == "text/xml"
@@ -107,6 +110,7 @@ class Caller:
         response = signed_post(
             self.client, "/ivr/status", self._form(CallStatus=status, CallDuration="42")
         )
+        settle()
         assert response.status_code == 200
 
     @property
