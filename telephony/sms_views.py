@@ -168,8 +168,18 @@ def _reply_context(rx: Prescription | None, code: str) -> dict[str, Any]:
     }
 
 
-def answer_rx(session: Session, *, from_number: str, code: str, message_sid: str) -> RxQuery:
-    """Answer ``RX <code>`` from ``from_number`` (in the caller's transaction)."""
+def answer_rx(
+    session: Session,
+    *,
+    from_number: str,
+    code: str,
+    message_sid: str,
+    our_number: str | None = None,
+) -> RxQuery:
+    """Answer ``RX <code>`` from ``from_number`` (in the caller's transaction).
+
+    The reply comes from ``our_number`` (the number that was texted) when given.
+    """
     staff = _verifier(session, from_number)
     if staff is None:
         session.add(
@@ -191,6 +201,7 @@ def answer_rx(session: Session, *, from_number: str, code: str, message_sid: str
                 script="roman",  # GSM-7: readable on any phone
                 context={},
                 idempotency_key=f"rx-refused:{from_number}:{day}",  # at most one a day
+                from_=our_number,
             )
         except NotAMobileNumber:
             return RxQuery(code, answered=False, found=False, reply_id=None)
@@ -215,6 +226,7 @@ def answer_rx(session: Session, *, from_number: str, code: str, message_sid: str
             language=language,
             context=_reply_context(rx, code),
             prescription_id=rx.id if rx else None,
+            from_=our_number,
             idempotency_key=f"rx-verify:{message_sid or from_number + ':' + utcnow().isoformat()}",
         )
     except NotAMobileNumber:
@@ -223,7 +235,7 @@ def answer_rx(session: Session, *, from_number: str, code: str, message_sid: str
 
 
 def handle_inbound(
-    runtime: Runtime, *, from_raw: str, body: str, message_sid: str
+    runtime: Runtime, *, from_raw: str, body: str, message_sid: str, to: str | None = None
 ) -> RxQuery | None:
     """Act on one inbound SMS; returns the RX query it answered, if any."""
     code = parse_rx(body)
@@ -236,7 +248,9 @@ def handle_inbound(
         log.info("RX query from an invalid number", extra={"from": mask_number(from_raw)})
         return None
     with runtime.db.session() as session:
-        result = answer_rx(session, from_number=from_number, code=code, message_sid=message_sid)
+        result = answer_rx(
+            session, from_number=from_number, code=code, message_sid=message_sid, our_number=to
+        )
     if result.reply_id is not None:
         enqueue_delivery(runtime, result.reply_id)
     return result
@@ -253,6 +267,7 @@ def sms_inbound() -> Response:
             from_raw=form.get("From", ""),
             body=form.get("Body", ""),
             message_sid=form.get("MessageSid") or form.get("SmsSid") or "",
+            to=form.get("To") or None,
         )
     except Exception:
         log.exception(

@@ -1,0 +1,100 @@
+"""queue_sms writes one row per idempotency key, refuses landlines, picks script and sender."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from models import Consultation, Patient, SmsMessage
+from sampark.runtime import Runtime
+from telephony.messaging import NotAMobileNumber, enqueue_delivery, queue_sms
+from tests.builders import MiniDistrict
+from tests.sms.conftest import PATIENT, rows
+from tests.sms.samples import SAMPLES
+
+CTX = SAMPLES["could_not_reach"]
+
+
+def _queue(runtime: Runtime, **kw: object) -> SmsMessage:
+    args: dict[str, object] = {
+        "to": PATIENT,
+        "purpose": "could_not_reach",
+        "language": "hi",
+        "context": CTX,
+        "idempotency_key": "k1",
+    }
+    args.update(kw)
+    with runtime.db.session() as session:
+        sms = queue_sms(session, **args)  # type: ignore[arg-type]
+        session.flush()
+        session.expunge(sms)
+    return sms
+
+
+def test_row_is_pending_with_encoding_parts_and_dlt_id(
+    runtime: Runtime, mini: MiniDistrict
+) -> None:
+    sms = _queue(runtime, to="094310 12345")
+    assert sms.to_number == PATIENT
+    assert (sms.status, sms.attempt, sms.encoding, sms.segments) == ("pending", 1, "UCS-2", 2)
+    assert sms.template == "could_not_reach/hi.native.j2"
+    assert sms.dlt_template_id == "1107040100000000401"
+    assert sms.from_number == mini.district_number  # no consultation: the district line
+    assert "06456 220 001" in sms.body
+
+
+def test_same_key_returns_the_same_row(runtime: Runtime, mini: MiniDistrict) -> None:
+    first = _queue(runtime)
+    again = _queue(runtime, language="en")
+    assert again.id == first.id and again.language == "hi"
+    assert len(rows(runtime)) == 1
+
+
+def test_landlines_and_invalid_numbers_are_refused(runtime: Runtime, mini: MiniDistrict) -> None:
+    with pytest.raises(NotAMobileNumber, match="not a mobile"):
+        _queue(runtime, to="06456-222333")
+    with pytest.raises(NotAMobileNumber, match="12345"):
+        _queue(runtime, to="12345")
+    assert rows(runtime) == []
+
+
+def test_script_follows_the_patients_remembered_choice(
+    runtime: Runtime, mini: MiniDistrict
+) -> None:
+    with runtime.db.session() as session:
+        session.add(Patient(mobile=PATIENT, preferred_language="ur", sms_script="roman"))
+    sms = _queue(runtime, language="ur")
+    assert (sms.script, sms.encoding) == ("roman", "GSM-7")
+    explicit = _queue(runtime, language="ur", script="native", idempotency_key="k2")
+    assert (explicit.script, explicit.encoding) == ("native", "UCS-2")
+
+
+def test_sender_is_the_consultations_spoke_number(runtime: Runtime, mini: MiniDistrict) -> None:
+    with runtime.db.session() as session:
+        c = Consultation(
+            reference="SMP-T-1", caller_mobile=PATIENT, spoke_id=mini.spoke_ids["HWC-002"]
+        )
+        session.add(c)
+        session.flush()
+        cid = c.id
+    sms = _queue(runtime, consultation_id=cid)
+    assert sms.from_number == mini.spoke_numbers["HWC-002"]
+    assert sms.consultation_id == cid
+
+
+def test_enqueue_puts_the_job_on_the_sms_queue(runtime: Runtime, mini: MiniDistrict) -> None:
+    sms = _queue(runtime)
+    assert enqueue_delivery(runtime, sms.id) is True
+    jobs = runtime.queue("sms").get_jobs()
+    assert [(j.func_name, j.args) for j in jobs] == [
+        ("telephony.messaging.deliver_pending", (sms.id,))
+    ]
+    assert jobs[0].retries_left == 3
+
+
+def test_enqueue_never_raises_when_redis_is_down(runtime: Runtime, mini: MiniDistrict) -> None:
+    sms = _queue(runtime)
+    down = Runtime(runtime.settings.with_overrides(redis_url="redis://127.0.0.1:1/0"), runtime.db)
+    assert enqueue_delivery(down, sms.id) is False
+    with runtime.db.session() as session:
+        assert session.scalar(select(SmsMessage.status).where(SmsMessage.id == sms.id)) == "pending"
