@@ -156,7 +156,7 @@ class Stack:
                     return True
         return bool(redis is None)
 
-    def settle(self, timeout: float = 60.0) -> None:
+    def settle(self, timeout: float = 60.0, stop: Callable[[], bool] | None = None) -> None:
         """Run the stand-in event by event, letting the workers react after each one.
 
         Virtual time only moves when nothing of ours is in flight, as if the app
@@ -167,6 +167,8 @@ class Stack:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.wait_for_workers(deadline)
+            if stop is not None and stop():
+                return
             due = clock.next_due()
             if due is None:
                 time.sleep(0.03)
@@ -204,15 +206,22 @@ class Stack:
         """Settle, then fire deadlines one by one until ``until()`` holds."""
         started = time.monotonic()
         for _ in range(max_timers):
-            self.settle()
+            self.settle(stop=until)
             if until():
                 return
             due = self.next_deadline()
             if due is None or time.monotonic() - started > timeout:
                 break
             run_due_timers(self.runtime, max(due, utcnow()) + timedelta(seconds=1))
-        self.settle()
+        self.settle(stop=until)
         assert until(), f"not reached; states: {self.all_states()}"
+
+    def deadline_after_last_move(self, cid: int) -> float:
+        """Seconds from the consultation's last transition to its deadline."""
+        with self.runtime.db.session() as s:
+            c = s.get_one(Consultation, cid)
+            assert c.state_deadline_at is not None
+            return (c.state_deadline_at - c.transitions[-1].at).total_seconds()
 
     def all_states(self) -> dict[int, str]:
         with self.runtime.db.session() as s:

@@ -2,23 +2,141 @@
 
 from __future__ import annotations
 
-from models import ConsultationState, LegRole
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from models import ConsultationState, LegRole, Staff
+from telephony.standin import PhoneScript
 from tests.workflows.harness import Stack
 
 S = ConsultationState
+TALKS = 90.0  # seconds a doctor or ANM stays in the conference
+
+
+def staff(stack: Stack, code: str) -> Staff:
+    with stack.runtime.db.session() as s:
+        return s.scalars(select(Staff).where(Staff.code == code)).one()
+
+
+def assert_no_leg_placed_twice(stack: Stack) -> None:
+    legs = stack.legs()
+    assert len({leg.purpose for leg in legs}) == len(legs)
+    placed = [leg for leg in legs if leg.call_sid]
+    assert len(stack.standin.calls) == len(placed), "a call Twilio saw is not one of our legs"
 
 
 def test_happy_path_patient_anm_and_doctor_talk_then_prescription_is_awaited(stack: Stack) -> None:
     cid = stack.consultation(complaint="fever")
     stack.drive(lambda: stack.state(cid) is S.AWAITING_PRESCRIPTION)
-    reasons = stack.reasons(cid)
-    assert reasons[:3] == ["ivr-complete", "intake-complete", "anm-accepted"]
-    assert "doctor-accepted" in reasons and "all-joined" in reasons
-    legs = stack.legs(cid)
-    roles = [leg.role for leg in legs]
-    assert roles.count(LegRole.ANM) == 2  # her offer call, then joined to the conference
-    assert roles.count(LegRole.DOCTOR_OFFER) == 1
-    assert roles.count(LegRole.PATIENT_CALLBACK) == 1
-    assert len({leg.purpose for leg in legs}) == len(legs)
+    assert stack.reasons(cid) == [
+        "ivr-complete",
+        "intake-complete",
+        "anm-accepted",
+        "offer:DR-GM-1",
+        "doctor-accepted",
+        "all-joined",
+        "doctor-and-anm-left",
+    ]
+    roles = [leg.role for leg in stack.legs(cid)]
+    assert roles == [LegRole.ANM, LegRole.DOCTOR_OFFER, LegRole.PATIENT_CALLBACK, LegRole.ANM]
+    assert_no_leg_placed_twice(stack)
+    stack.settle()
+    [conference] = stack.standin.conferences.values()
+    assert conference["friendly_name"].startswith("sampark-")
     doctor_sms = stack.standin.inbox(stack.mini.doctors["DR-GM-1"])
-    assert any("/portal/consultations/" in m["body"] for m in doctor_sms)
+    assert any(f"/portal/consultations/{cid}" in m["body"] for m in doctor_sms)
+    # 30 minutes later, no prescription: one reminder.
+    stack.drive(lambda: len(stack.standin.inbox(stack.mini.doctors["DR-GM-1"])) == 2)
+
+
+def test_the_anm_passes_and_the_next_anm_of_the_spoke_takes_it(stack: Stack) -> None:
+    stack.standin.script(stack.mini.anms["ANM-001"], PhoneScript(answer_after=2.0, digits=["3"]))
+    cid = stack.consultation(complaint="pregnancy", sex="female", age=24)
+    stack.drive(lambda: stack.state(cid) is S.AWAITING_PRESCRIPTION)
+    reasons = stack.reasons(cid)
+    assert reasons[1:4] == ["intake-complete", "anm-passed", "anm-accepted"]
+    assert "offer:DR-OG-1" in reasons
+    anm_calls = [leg.to_number for leg in stack.legs(cid) if leg.role is LegRole.ANM]
+    assert anm_calls[:2] == [stack.mini.anms["ANM-001"], stack.mini.anms["ANM-002"]]
+    with stack.runtime.db.session() as s:
+        from models import Consultation
+
+        assert s.get_one(Consultation, cid).anm_id == staff(stack, "ANM-002").id
+
+
+def test_the_first_doctor_does_not_answer_and_the_offer_moves_on(stack: Stack) -> None:
+    stack.standin.script(stack.mini.doctors["DR-GM-1"], PhoneScript(outcome="no-answer"))
+    cid = stack.consultation(complaint="fever")
+    stack.drive(lambda: stack.state(cid) is S.AWAITING_PRESCRIPTION)
+    reasons = stack.reasons(cid)
+    assert reasons[3:6] == ["offer:DR-GM-1", "offer-no-answer", "offer:DR-GM-2"]
+    assert staff(stack, "DR-GM-1").missed_offers == 1
+    assert staff(stack, "DR-GM-2").missed_offers == 0
+    assert_no_leg_placed_twice(stack)
+
+
+def test_a_doctor_missing_offers_in_a_row_is_set_unavailable_and_the_admin_told(
+    stack: Stack,
+) -> None:
+    stack.standin.script(stack.mini.doctors["DR-GM-1"], PhoneScript(outcome="busy"))
+    for _ in range(3):
+        cid = stack.consultation(complaint="fever")
+        stack.drive(lambda cid=cid: stack.state(cid) is S.AWAITING_PRESCRIPTION)
+    doctor = staff(stack, "DR-GM-1")
+    assert doctor.available is False and doctor.missed_offers == 3
+    [notice] = stack.standin.inbox(stack.mini.admin_mobile)
+    assert "DR-GM-1" in notice["body"] and "unavailable" in notice["body"]
+    cid = stack.consultation(complaint="fever")
+    stack.drive(lambda: stack.state(cid) is S.AWAITING_PRESCRIPTION)
+    assert "offer:DR-GM-1" not in stack.reasons(cid)
+
+
+def test_every_doctor_busy_then_the_patient_is_called_back_when_one_is_free(stack: Stack) -> None:
+    for code in ("DR-GM-1", "DR-GM-2"):
+        stack.standin.script(
+            stack.mini.doctors[code], PhoneScript(answer_after=2.0, digits=["1"], hangup_after=400)
+        )
+    first = [stack.consultation(complaint="fever") for _ in range(2)]
+    stack.drive(lambda: all(stack.state(c) is S.IN_CONFERENCE for c in first), max_timers=5)
+    waiting = stack.consultation(complaint="fever", spoke="HWC-002")
+    stack.drive(lambda: stack.state(waiting) is S.AWAITING_PRESCRIPTION)
+    reasons = stack.reasons(waiting)
+    assert reasons.index("anm-accepted") < reasons.index("doctor-accepted")
+    [callback] = [leg for leg in stack.legs(waiting) if leg.role is LegRole.PATIENT_CALLBACK]
+    offers = [leg for leg in stack.legs(waiting) if leg.role is LegRole.DOCTOR_OFFER]
+    assert len(offers) == 1  # nobody was offered a case while busy
+    ended = max(
+        leg.ended_at for c in first for leg in stack.legs(c) if leg.role is LegRole.DOCTOR_OFFER
+    )
+    assert callback.created_at >= ended - timedelta(seconds=1)
+    assert_no_leg_placed_twice(stack)
+
+
+def test_an_unreachable_patient_is_retried_then_told_by_sms_with_the_anm(stack: Stack) -> None:
+    mobile = "+919812345678"
+    cid = stack.consultation(mobile=mobile, script=PhoneScript(outcome="no-answer"))
+    waits = []
+    for k in (1, 2, 3):
+        stack.drive(lambda k=k: stack.reasons(cid).count("patient-no-answer") == k)
+        assert stack.state(cid) is S.CALLBACK_SCHEDULED
+        waits.append(stack.deadline_after_last_move(cid))
+    assert [round(w / 60) for w in waits] == [5, 15, 60]  # the configured retry delays
+    stack.drive(lambda: stack.state(cid) is S.UNREACHABLE)
+    stack.settle()  # the SMS on their way
+    tries = [leg for leg in stack.legs(cid) if leg.role is LegRole.PATIENT_CALLBACK]
+    assert [leg.attempt for leg in tries] == [1, 2, 3, 4]
+    assert {leg.status for leg in tries} == {"no-answer"}
+    reasons = stack.reasons(cid)
+    assert reasons.count("patient-no-answer") == 3 and reasons[-1] == "patient-no-answer-last-try"
+    assert len(stack.standin.inbox(mobile)) == 1
+    anm_sms = stack.standin.inbox(stack.mini.anms["ANM-001"])
+    assert len(anm_sms) == 1
+    assert_no_leg_placed_twice(stack)
+
+
+def test_an_answering_machine_counts_as_not_reached(stack: Stack) -> None:
+    cid = stack.consultation(script=PhoneScript(outcome="machine"))
+    stack.drive(lambda: "patient-machine" in stack.reasons(cid), max_timers=10)
+    [first, *_] = [leg for leg in stack.legs(cid) if leg.role is LegRole.PATIENT_CALLBACK]
+    assert first.answered_by and first.answered_by.startswith("machine")
