@@ -132,8 +132,9 @@ class Validator:
 
     def numbers(self) -> None:
         seen = self.service_numbers
+        district_level = {id(n) for n in self.doc.numbers}
         for number in self.doc.all_numbers():
-            if number.kind != "spoke" and number.kind not in DISTRICT_NUMBER_KINDS:
+            if id(number) in district_level and number.kind not in DISTRICT_NUMBER_KINDS:
                 self.problem(
                     number.at("kind"),
                     f"number kind {number.kind!r} must be district or missed_call",

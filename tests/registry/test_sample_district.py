@@ -43,15 +43,21 @@ def test_the_file_says_it_is_fictional_and_uses_unlikely_ranges() -> None:
     assert kinds == {"district": "toll_free", "missed_call": "mobile"}
 
 
-def test_stored_rows_carry_the_fictional_flag(runtime: Runtime) -> None:
+def test_imported_sample_rows(runtime: Runtime) -> None:
+    """One import, several checks (the import is the slow part)."""
     import_text(runtime.db, sample_text())
+    _stored_rows_carry_the_fictional_flag(runtime)
+    _spokes_have_short_codes_one_or_two_anms_and_a_number(runtime)
+    _every_specialty_is_on_duty_every_day_with_night_cover(runtime)
+
+
+def _stored_rows_carry_the_fictional_flag(runtime: Runtime) -> None:
     with runtime.db.session() as s:
         assert all(s.scalars(select(ServiceNumber.fictional)))
         assert all(s.scalars(select(Staff.fictional)))
 
 
-def test_spokes_have_short_codes_one_or_two_anms_and_a_number(runtime: Runtime) -> None:
-    import_text(runtime.db, sample_text())
+def _spokes_have_short_codes_one_or_two_anms_and_a_number(runtime: Runtime) -> None:
     with runtime.db.session() as s:
         spokes = list(s.scalars(select(Spoke).options(selectinload(Spoke.staff))))
         short_codes = [x.short_code for x in spokes]
@@ -86,8 +92,7 @@ def _on_duty(doctors: list[Staff], weekday: int, moment: time) -> bool:
     return any(r.covers(weekday, moment) for d in doctors for r in d.rosters)
 
 
-def test_every_specialty_is_on_duty_every_day_with_night_cover(runtime: Runtime) -> None:
-    import_text(runtime.db, sample_text())
+def _every_specialty_is_on_duty_every_day_with_night_cover(runtime: Runtime) -> None:
     with runtime.db.session() as s:
         doctors = list(
             s.scalars(
