@@ -246,14 +246,37 @@ def enqueue_delivery(runtime: Runtime, sms_id: int, *, delay_seconds: int = 0) -
         return False
 
 
-def redrive_pending(runtime: Runtime, *, older_than_seconds: int = 120) -> int:
-    """Enqueue every SMS still ``pending`` after ``older_than_seconds`` (for a sweeper)."""
-    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+def redrive_pending(
+    runtime: Runtime, *, older_than_seconds: int = 120, stuck_after_seconds: int = 600
+) -> int:
+    """Enqueue every SMS still ``pending`` after ``older_than_seconds`` (the sweeper calls it).
+
+    A row left ``submitting`` for ``stuck_after_seconds`` (its worker died during the
+    REST request) goes back to ``pending`` and is sent again: for a prescription a
+    rare duplicate SMS is better than none. Re-sends wait their configured delay.
+    """
+    now = utcnow()
+    cutoff = now - timedelta(seconds=older_than_seconds)
+    resend_cutoff = cutoff - timedelta(seconds=load_config().retry_delay_seconds)
     with runtime.db.session() as session:
+        stuck = list(
+            session.scalars(
+                select(SmsMessage).where(
+                    SmsMessage.status == "submitting",
+                    SmsMessage.provider_sid.is_(None),
+                    SmsMessage.created_at < now - timedelta(seconds=stuck_after_seconds),
+                )
+            )
+        )
+        for sms in stuck:
+            log.warning("SMS stuck while submitting: sending it again", extra={"sms_id": sms.id})
+            sms.status = "pending"
         ids = list(
             session.scalars(
                 select(SmsMessage.id).where(
-                    SmsMessage.status == "pending", SmsMessage.created_at < cutoff
+                    SmsMessage.status == "pending",
+                    ((SmsMessage.attempt == 1) & (SmsMessage.created_at < cutoff))
+                    | ((SmsMessage.attempt > 1) & (SmsMessage.created_at < resend_cutoff)),
                 )
             )
         )

@@ -123,10 +123,14 @@ def test_refused_number_fails_at_once_and_runs_the_fallback(line: Line) -> None:
     try:
         with rt.db.session() as session:
             sms = queue_sms(
-                session, to=PATIENT, purpose="could_not_reach", language="en",
-                context={"callback_number": "+916456220001"}, idempotency_key="bad-from",
+                session,
+                to=PATIENT,
+                purpose="could_not_reach",
+                language="en",
+                context={"callback_number": "+916456220001"},
+                idempotency_key="bad-from",
                 from_="+911111111111",  # not one of our numbers: Twilio answers 400 21606
-            )  # fmt: skip
+            )
             session.flush()
             sms_id = sms.id
         enqueue_delivery(rt, sms_id)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from models import Consultation, Patient, SmsMessage
 from sampark.runtime import Runtime
-from telephony.messaging import NotAMobileNumber, enqueue_delivery, queue_sms
+from sampark.timeutil import utcnow
+from telephony.messaging import NotAMobileNumber, enqueue_delivery, queue_sms, redrive_pending
 from tests.builders import MiniDistrict
 from tests.sms.conftest import PATIENT, rows
 from tests.sms.samples import SAMPLES
@@ -98,3 +101,26 @@ def test_enqueue_never_raises_when_redis_is_down(runtime: Runtime, mini: MiniDis
     assert enqueue_delivery(down, sms.id) is False
     with runtime.db.session() as session:
         assert session.scalar(select(SmsMessage.status).where(SmsMessage.id == sms.id)) == "pending"
+
+
+def test_sweeper_redrives_pending_and_stuck_rows(runtime: Runtime, mini: MiniDistrict) -> None:
+    fresh = _queue(runtime, idempotency_key="fresh")
+    old = _queue(runtime, idempotency_key="old")
+    stuck = _queue(runtime, idempotency_key="stuck")
+    an_hour_ago = utcnow() - timedelta(hours=1)
+    with runtime.db.session() as session:
+        session.execute(
+            update(SmsMessage)
+            .where(SmsMessage.id.in_([old.id, stuck.id]))
+            .values(created_at=an_hour_ago)
+        )
+        session.execute(
+            update(SmsMessage).where(SmsMessage.id == stuck.id).values(status="submitting")
+        )
+    assert redrive_pending(runtime) == 2
+    assert sorted(j.args[0] for j in runtime.queue("sms").get_jobs()) == [old.id, stuck.id]
+    assert {r.id: r.status for r in rows(runtime)} == {
+        fresh.id: "pending",
+        old.id: "pending",
+        stuck.id: "pending",
+    }

@@ -169,3 +169,20 @@ def test_undelivered_is_resent_once_then_the_fallback_runs(
     assert fallback_calls == [(2, "failed", "could_not_reach")]
     [event] = audit(runtime, "sms.undeliverable")
     assert event.subject_id == resend.id and event.detail["error_code"] == 30008
+
+
+def test_webhooks_answer_twiml_when_the_database_is_down(runtime: Runtime) -> None:
+    from sampark.app import create_app
+    from sampark.db import Database
+
+    down = Runtime(runtime.settings, Database("postgresql+psycopg://nobody@127.0.0.1:1/none"))
+    client = create_app(down.settings, runtime=down, TESTING=True).test_client()
+    for path, params in [
+        ("/sms/status", {"MessageSid": SID, "MessageStatus": "delivered"}),
+        (
+            "/sms/inbound",
+            {"MessageSid": SID, "From": PATIENT, "To": "+916456220001", "Body": "RX ABC234"},
+        ),
+    ]:
+        resp = signed_post(client, path, params)
+        assert resp.status_code == 200 and b"<Response />" in resp.data
