@@ -163,7 +163,7 @@ def _state_problems(
             + (f" by {current.code}" if current else "")
             + ": correct the current one."
         )
-    if consultation.state is not ConsultationState.PRESCRIBED:
+    if consultation.state not in (ConsultationState.PRESCRIBED, ConsultationState.CLOSED):
         problems.append(
             f"The consultation is {consultation.state.value.replace('_', ' ')}: "
             "only a prescribed consultation can be corrected."

@@ -130,7 +130,7 @@ def test_an_undelivered_sms_falls_back_to_the_read_aloud_call(line: Line) -> Non
         PATIENT_MOBILE, PhoneScript(sms_outcome="undelivered", answer_after=2, digits=["1", None])
     )
     rx_id = issue(line)
-    with patch("prescriptions.voice.utcnow", return_value=MIDDAY):
+    with patch("prescriptions.calls.utcnow", return_value=MIDDAY):
         settle(line)
     patient_sms = [m for m in _sms(line) if m.purpose == "prescription_patient"]
     assert [(m.attempt, m.status) for m in patient_sms] == [(1, "undelivered"), (2, "undelivered")]
