@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import secrets
@@ -75,14 +77,36 @@ def csrf_token() -> str:
     return token
 
 
+def masked_csrf_token() -> str:
+    """The CSRF token as written into a form: XOR-masked with a fresh random pad, so the
+    page's bytes differ at every response (no BREACH-style guessing through compression)."""
+    raw = csrf_token().encode()
+    pad = secrets.token_bytes(len(raw))
+    return base64.urlsafe_b64encode(
+        pad + bytes(a ^ b for a, b in zip(pad, raw, strict=True))
+    ).decode()
+
+
+def _unmask(given: str) -> bytes | None:
+    try:
+        data = base64.urlsafe_b64decode(given.encode())
+    except (binascii.Error, ValueError):
+        return None
+    half = len(data) // 2
+    if not half or len(data) % 2:
+        return None
+    return bytes(a ^ b for a, b in zip(data[:half], data[half:], strict=True))
+
+
 def csrf_ok(req: Request) -> bool:
-    """Whether a POST carries this session's CSRF token."""
+    """Whether a POST carries this session's CSRF token (masked, as the forms write it)."""
     expected = session.get("csrf")
-    given = req.form.get(CSRF_FIELD, "")
+    given = _unmask(req.form.get(CSRF_FIELD, ""))
     return (
         isinstance(expected, str)
         and bool(expected)
-        and hmac.compare_digest(expected.encode(), given.encode())
+        and given is not None
+        and hmac.compare_digest(expected.encode(), given)
     )
 
 

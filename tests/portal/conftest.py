@@ -3,6 +3,7 @@ awaiting the prescription of DR-GM-1 (intake answers, a recording, a past visit)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -26,6 +27,7 @@ from sampark.timeutil import utcnow
 from tests.builders import build_mini_district
 
 PASSWORD = "Belwa-clinic-2026"
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 DOCTOR = "DR-GM-1"  # took the consultation
 OFFERED = "DR-GM-2"  # was offered it (and declined)
 STRANGER = "DR-PD-1"  # has nothing to do with it
@@ -123,9 +125,10 @@ class AuthActions:
         self._client = client
 
     def csrf(self, path: str = "/portal/login") -> str:
-        self._client.get(path)
-        with self._client.session_transaction() as sess:
-            return str(sess["csrf"])
+        """The (masked) CSRF token written into the forms of the page at ``path``."""
+        match = CSRF_INPUT.search(self._client.get(path).text)
+        assert match, f"no CSRF field on {path}"
+        return match.group(1)
 
     def login(self, identifier: str = DOCTOR, password: str = PASSWORD) -> TestResponse:
         token = self.csrf()
@@ -135,8 +138,7 @@ class AuthActions:
         )
 
     def logout(self) -> TestResponse:
-        with self._client.session_transaction() as sess:
-            token = str(sess.get("csrf", ""))
+        token = self.csrf("/portal/consultations")
         return self._client.post("/portal/logout", data={"csrf_token": token})
 
 

@@ -1,22 +1,23 @@
 """Driving a prescription's SMS to "delivered" for the browser test.
 
-Twilio's side is played by posting the status callbacks Twilio would send
-(``sent`` then ``delivered``), signed with the account's auth token, to the live
-server's ``/sms/status`` for each of the prescription's messages.
+Through the local Twilio stand-in: an RQ worker (in-process, burst) runs the
+queued ``deliver_pending`` jobs, whose gateway talks to the stand-in's REST API;
+the stand-in then posts its signed status callbacks (``sent``, ``delivered``) over
+HTTP to the live server's ``/sms/status``. ``post_signed_status`` plays Twilio by
+hand (a signed callback), for tests that need a status the stand-in would not send.
 """
 
 from __future__ import annotations
 
-import uuid
-
 import requests
-from flask import Flask
+from rq import SimpleWorker
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from models import Prescription, SmsMessage
-from sampark.runtime import Runtime
-from telephony.messaging import status_callback_url
+from models import ServiceNumber, SmsMessage
+from sampark.runtime import Runtime, install_process_runtime
+from telephony.messaging import SMS_QUEUE, status_callback_url
+from telephony.standin import StandIn, VirtualClock
 
 
 def post_signed_status(runtime: Runtime, sms: SmsMessage, sid: str, status: str) -> None:
@@ -39,13 +40,25 @@ def post_signed_status(runtime: Runtime, sms: SmsMessage, sid: str, status: str)
     response.raise_for_status()
 
 
-def deliver_prescription_sms(runtime: Runtime, app: Flask, code: str) -> str:
-    """Report every SMS of prescription ``code`` as delivered; returns how it was done."""
+def deliver_through_standin(runtime: Runtime) -> list[dict[str, str]]:
+    """Send every queued SMS through the stand-in and let it report them delivered.
+
+    ``runtime`` is the live server's (its public URL is where the callbacks go).
+    Returns the stand-in's messages (as Twilio JSON) for assertions.
+    """
+    settings = runtime.settings
+    standin = StandIn(settings.twilio_account_sid, settings.twilio_auth_token, VirtualClock())
+    base_url = standin.start()
     with runtime.db.session() as s:
-        rx = s.scalars(select(Prescription).where(Prescription.code == code)).one()
-        messages = list(s.scalars(select(SmsMessage).where(SmsMessage.prescription_id == rx.id)))
-    for sms in messages:
-        sid = sms.provider_sid or "SM" + uuid.uuid4().hex
-        for status in ("sent", "delivered"):
-            post_signed_status(runtime, sms, sid, status)
-    return "signed /sms/status callbacks"
+        for number in s.scalars(select(ServiceNumber.number)):
+            standin.add_number(number)
+    worker_runtime = Runtime(settings.with_overrides(twilio_api_base_url=base_url), runtime.db)
+    install_process_runtime(worker_runtime)
+    try:
+        worker = SimpleWorker([worker_runtime.queue(SMS_QUEUE)], connection=worker_runtime.redis)
+        worker.work(burst=True)
+        standin.run_until_idle()
+        return [dict(standin.messages[sid]) for sid in standin.messages]
+    finally:
+        install_process_runtime(None)
+        standin.stop()

@@ -102,6 +102,15 @@ def test_login_without_or_with_a_wrong_csrf_token_is_refused(
     form = {"identifier": DOCTOR, "password": PASSWORD}
     assert client.post("/portal/login", data=form).status_code == 400
     assert client.post("/portal/login", data={**form, "csrf_token": "forged"}).status_code == 400
+    with client.session_transaction() as sess:
+        unmasked = sess["csrf"]  # the token itself is never accepted: forms carry it masked
+    assert client.post("/portal/login", data={**form, "csrf_token": unmasked}).status_code == 400
+
+
+def test_the_csrf_token_is_masked_differently_on_every_page(
+    auth: AuthActions, seeded: Seeded
+) -> None:
+    assert auth.csrf() != auth.csrf()
 
 
 def test_logout_needs_the_csrf_token(
@@ -115,7 +124,9 @@ def test_logout_needs_the_csrf_token(
 def test_a_new_session_and_csrf_token_at_login(
     client: FlaskClient, auth: AuthActions, seeded: Seeded
 ) -> None:
-    before = auth.csrf()
+    client.get("/portal/login")
+    with client.session_transaction() as sess:
+        before = sess["csrf"]
     auth.login()
     with client.session_transaction() as sess:
         assert sess["csrf"] != before

@@ -23,7 +23,7 @@ from models import Prescription, SmsMessage
 from sampark.app import create_app
 from sampark.runtime import Runtime
 from tests.portal.conftest import PASSWORD, STRANGER, Seeded, seed_portal
-from tests.portal.delivery import deliver_prescription_sms
+from tests.portal.delivery import deliver_through_standin
 
 pytestmark = pytest.mark.browser
 
@@ -153,14 +153,16 @@ def test_doctor_issues_a_prescription_and_sees_it_delivered(page: Page, live: Li
     statuses = page.locator("#sms .sms-status")
     expect(statuses).to_have_count(2)  # the patient's and the ANM's
 
-    how = deliver_prescription_sms(live.runtime, live.app, code)
+    sent = deliver_through_standin(live.runtime)
+    assert len(sent) == 2 and {m["status"] for m in sent} == {"delivered"}, sent
     page.reload()
     for i in range(statuses.count()):
         expect(statuses.nth(i)).to_contain_text("delivered")
     with live.runtime.db.session() as s:
         rx = s.scalars(select(Prescription).where(Prescription.code == code)).one()
         rows = s.scalars(select(SmsMessage).where(SmsMessage.prescription_id == rx.id)).all()
-        assert {m.status for m in rows} == {"delivered"}, how
+        assert {m.status for m in rows} == {"delivered"}
+        assert {m.provider_sid for m in rows} == {m["sid"] for m in sent}
 
 
 def test_another_doctor_cannot_open_the_consultation(page: Page, live: Live) -> None:

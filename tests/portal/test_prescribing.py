@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 from datetime import timedelta
 
@@ -164,3 +165,20 @@ def test_a_second_prescription_is_refused_use_a_correction(
     again = post_rx(client, auth, seeded)
     assert again.status_code == 422
     assert "already has prescription" in again.text and "issue a correction" in again.text
+
+
+def test_pages_stay_small_for_a_slow_link(
+    client: FlaskClient, auth: AuthActions, seeded: Seeded
+) -> None:
+    auth.login()
+    url = f"/portal/consultations/{seeded.consultation_id}"
+    assert len(client.get(url).data) < 30_000  # the usual two medicine rows, uncompressed
+    token = auth.csrf(url)
+    full = client.post(
+        f"{url}/prescription",
+        data=rx_form(token, rows="7", action="add_row"),
+        headers={"Accept-Encoding": "gzip"},
+    )
+    assert full.headers["Content-Encoding"] == "gzip"
+    assert len(full.data) < 8_000  # eight rows of the whole formulary, compressed
+    assert gzip.decompress(full.data).count(b'<select id="m') == 8
