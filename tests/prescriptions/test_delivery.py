@@ -148,3 +148,23 @@ def test_an_undelivered_sms_falls_back_to_the_read_aloud_call(line: Line) -> Non
     # placing it again is a no-op (one call per purpose key)
     assert place_readout_call(line.runtime, rx_id) == leg.call_sid
     assert len(_readout_legs(line)) == 1
+
+
+def test_a_fallback_at_night_waits_for_the_morning(line: Line) -> None:
+    from prescriptions.voice import on_prescription_sms_undeliverable
+
+    rx_id = issue(line)
+    night = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)  # 22:30 IST
+    with line.runtime.db.session() as s:
+        sms = s.scalars(
+            select(SmsMessage).where(SmsMessage.purpose == "prescription_patient")
+        ).one()
+        s.expunge(sms)
+    with patch("prescriptions.calls.utcnow", return_value=night):
+        on_prescription_sms_undeliverable(line.runtime, sms)
+    assert _readout_legs(line) == []
+    registry = line.runtime.queue(READOUT_QUEUE).scheduled_job_registry
+    (job_id,) = registry.get_job_ids()
+    job = line.runtime.queue(READOUT_QUEUE).fetch_job(job_id)
+    assert job is not None and job.args == (rx_id, 1)
+    assert job.func_name == "prescriptions.calls.readout_job"
