@@ -160,7 +160,8 @@ def prescription_sentences(rx: Prescription, language: str | None) -> list[str]:
             )
         )
         if item.instructions:
-            out.append(v.say("instructions", text=item.instructions))
+            spoken = (v.words.get("instructions") or {}).get(item.instructions.strip())
+            out.append(v.say("instructions", text=spoken or item.instructions))
     if rx.advice:
         out.append(v.say("advice", advice=rx.advice))
     if rx.tests:

@@ -26,6 +26,8 @@ DOSING = {
     "bn": "সকালে এক বড়ি, রাতে এক বড়ি, পাঁচ দিন",
     "en": "one tablet in the morning, one tablet at night, for five days",
 }
+#: The formulary's "After food", as the listener hears it.
+AFTER_FOOD = {"hi": "खाना खाने के बाद", "ur": "खाना खाने के बाद", "bn": "খাওয়ার পরে", "en": "After food"}
 REPEAT = {
     "hi": "फिर से सुनने के लिए 1 दबाएँ।",
     "ur": "दोबारा सुनने के लिए 1 दबाइए।",
@@ -70,6 +72,7 @@ def test_the_prescription_is_read_in_the_patients_language(
     assert all(s.get("voice") == voice and s.get("language") == say_language for s in says)
     spoken = " ".join(s.text or "" for s in says)
     assert DOSING[language] in spoken
+    assert AFTER_FOOD[language] in spoken
     assert "Paracetamol" in spoken and "Rukhsana Begum" in spoken and "Dr. Anil Prasad" in spoken
     assert says[-1].text == REPEAT[language]
     assert [child.tag for child in root][-2:] == ["Say", "Hangup"]  # goodbye after no key
