@@ -55,7 +55,7 @@ class _TimedHttpClient(TwilioHttpClient):
     def __init__(self, connect_timeout: float, read_timeout: float) -> None:
         super().__init__(timeout=read_timeout, logger=_HTTP_LOG)
         # requests takes (connect, read); TwilioHttpClient passes self.timeout through as is.
-        self.timeout = (connect_timeout, read_timeout)  # type: ignore[assignment]
+        self.timeout = (connect_timeout, read_timeout)
 
 
 def classify(status: int | None, code: int | None, message: str) -> GatewayError:
@@ -121,18 +121,14 @@ class TelephonyGateway:
         One gateway per runtime (kept while the runtime lives), so its HTTP connections and
         its ``cache_seconds`` cache of fictional numbers serve every job of a worker.
         """
-        key = id(runtime)
+        key, settings = id(runtime), runtime.settings
         with _BY_RUNTIME_LOCK:
             entry = _BY_RUNTIME.get(key)
-            if entry is not None and entry[0]() is runtime:
-                gateway = entry[1]
-                if gateway.settings is runtime.settings:
-                    return gateway
+            if entry is not None and entry[0]() is runtime and entry[1].settings is settings:
+                return entry[1]
             for stale in [k for k, (ref, _) in _BY_RUNTIME.items() if ref() is None]:
                 del _BY_RUNTIME[stale]
-            gateway = cls(
-                runtime.settings, is_fictional=RegistryFictional(runtime.db, cache_seconds)
-            )
+            gateway = cls(settings, is_fictional=RegistryFictional(runtime.db, cache_seconds))
             _BY_RUNTIME[key] = (weakref.ref(runtime), gateway)
             return gateway
 

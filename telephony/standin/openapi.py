@@ -399,11 +399,11 @@ class OpenApiCoreValidator:
             cause = error.__cause__
             for schema_error in getattr(cause, "schema_errors", None) or ():
                 if schema_error.validator == "required":
-                    field = re.findall(r"'([^']+)'", schema_error.message)[:1] or [""]
-                    problems.append(Problem(field[0], "missing", None))
+                    names = re.findall(r"'([^']+)'", schema_error.message)[:1] or [""]
+                    problems.append(Problem(names[0], "missing", None))
                 else:
-                    field = str(schema_error.path[0]) if schema_error.path else ""
-                    problems.append(Problem(field, str(schema_error.validator), None))
+                    name = str(schema_error.path[0]) if schema_error.path else ""
+                    problems.append(Problem(name, str(schema_error.validator), None))
             if not problems:
                 problems.append(Problem(_named_field(str(cause or error)), "type", None))
         body = result.body if isinstance(result.body, dict) else {}

@@ -295,13 +295,15 @@ class RestServer:
         self.server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=_QuietHandler
         )
-        self.server.daemon_threads = True
+        self.server.daemon_threads = True  # type: ignore[attr-defined]
         self.thread: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT``."""
-        return f"http://{self.server.server_address[0]}:{self.server.server_port}"
+        host = self.server.server_address[0]
+        host = host.decode() if isinstance(host, bytes) else str(host)
+        return f"http://{host}:{self.server.server_port}"
 
     def start(self) -> str:
         """Serve in a daemon thread; returns the base URL."""

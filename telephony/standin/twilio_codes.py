@@ -68,12 +68,17 @@ def error_for(operation_id: str, problems: Iterable[Problem]) -> TwilioApiError:
 
 def _code_and_message(op: str, p: Problem) -> tuple[int, str]:
     field, value = p.field, p.value
-    shown = "" if value is None else (", ".join(map(str, value)) if isinstance(value, list) else str(value))
+    if value is None:
+        shown = ""
+    else:
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
     messaging = op == "CreateMessage"
     if p.kind == "missing":
         if field == "To":
-            return (21604, "A 'To' phone number is required.") if messaging else (
-                21201, "No 'To' number is specified"
+            return (
+                (21604, "A 'To' phone number is required.")
+                if messaging
+                else (21201, "No 'To' number is specified")
             )
         if field == "From" and op in _CALL_CREATES:
             return 21213, "No 'From' number is specified"
