@@ -15,7 +15,6 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from ivr.calls import settle
-
 from tests.ivr.signing import signed_post
 
 _sids = itertools.count(1)

@@ -56,7 +56,9 @@ def fallback_records(runtime: Runtime) -> list[dict]:  # type: ignore[type-arg]
 
 
 def test_database_down_mid_call_apology_then_nothing_is_lost(
-    runtime, call_spoke, handoffs  # noqa: F811
+    runtime,
+    call_spoke,
+    handoffs,  # noqa: F811
 ) -> None:
     phone = call_spoke()
     phone.dial()
@@ -83,7 +85,9 @@ def test_database_down_mid_call_apology_then_nothing_is_lost(
 
 
 def test_database_down_when_the_call_arrives(
-    runtime, call_spoke, handoffs  # noqa: F811
+    runtime,
+    call_spoke,
+    handoffs,  # noqa: F811
 ) -> None:
     phone = call_spoke()
     with database_down(runtime):
@@ -107,7 +111,9 @@ def test_a_replay_that_fails_again_is_kept_for_the_next_sweep(runtime, call_spok
 
 
 def test_redis_down_the_intake_still_completes(
-    runtime, call_spoke, handoffs  # noqa: F811
+    runtime,
+    call_spoke,
+    handoffs,  # noqa: F811
 ) -> None:
     with redis_down(runtime):
         phone = call_spoke()
