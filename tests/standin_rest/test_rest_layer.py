@@ -175,3 +175,27 @@ def test_lists_page_like_twilio(fake_standin: FakeStandIn):
     filtered = client.calls.list(to="+919990000003")
     assert [c.to for c in filtered] == ["+919990000003"]
     assert ("list_calls", ({"To": "+919990000003"},)) in fake_standin.engine.received
+
+
+def test_the_openapi_core_mode_gives_the_same_answers():
+    from telephony.standin.rest import RestServer, make_rest_app
+    from tests.standin_rest.fake_engine import FakeEngine
+
+    engine = FakeEngine()
+    server = RestServer(make_rest_app(engine, ACCOUNT, TOKEN, validator="openapi-core"))
+    url = server.start() + f"/2010-04-01/Accounts/{ACCOUNT}/Calls.json"
+    try:
+        for change, expected in (
+            ({}, (201, None)),
+            ({"Url": "not a url"}, (400, 21205)),
+            ({"StatusCallbackEvent": "bogus"}, (400, 20001)),
+            ({"To": None}, (400, 21201)),
+        ):
+            data = {k: v for k, v in {**CALL, **change}.items() if v is not None}
+            response = requests.post(url, data=data, auth=(ACCOUNT, TOKEN), timeout=10)
+            got = (response.status_code, response.json().get("code"))
+            assert got == expected, change
+    finally:
+        server.stop()
+    with pytest.raises(ValueError):
+        make_rest_app(engine, ACCOUNT, TOKEN, validator="prism")
