@@ -20,22 +20,15 @@ callbacks arrive in):
    fallback runs: ``on_sms_undeliverable(runtime, sms)`` calls the handlers registered
    for the purpose (e.g. a phone call that reads the prescription aloud).
 
-Registering a fallback (two ways, both by purpose; ``"*"`` matches every purpose):
-
-    from telephony.messaging import register_undeliverable_handler
-    register_undeliverable_handler("prescription_patient", place_readout_call)
-
-or in ``sms_templates/sms.yaml``: ``undeliverable_handlers: {prescription_patient:
-"prescriptions.readout:on_sms_undeliverable"}`` (imported when first needed, so the
-worker need not import the module beforehand). A handler is ``fn(runtime, sms)``; it
-runs in an RQ worker, must be idempotent, and its exceptions are logged, not raised.
+Statuses and the re-send decision live in ``telephony/sms_status.py``; the fallback
+registry in ``telephony/sms_fallback.py`` (both re-exported here):
+``register_undeliverable_handler(purpose, fn)`` or ``sms.yaml``
+``undeliverable_handlers``.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -45,38 +38,32 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import AuditEvent, Consultation, NumberKind, Patient, ServiceNumber, SmsMessage
+from models import Consultation, NumberKind, Patient, ServiceNumber, SmsMessage
 from sampark.phones import InvalidPhoneNumber, is_mobile, normalize
 from sampark.runtime import Runtime, process_runtime
 from sampark.timeutil import utcnow
 from sms_templates import choose_script, render
 from sms_templates.config import load_config
 from telephony.errors import GatewayError, mask_number
+from telephony.sms_fallback import (
+    on_sms_undeliverable,
+    register_undeliverable_handler,
+    run_undeliverable,
+    undeliverable_handlers,
+    unregister_undeliverable_handler,
+)
+from telephony.sms_status import (
+    FAILED_STATUSES,
+    FINAL_STATUSES,
+    MAX_ATTEMPTS,
+    SMS_QUEUE,
+    STATUS_RANK,
+    Followup,
+    advance,
+    after_failure,
+)
 
 log = logging.getLogger(__name__)
-
-SMS_QUEUE = "sms"
-#: Order of statuses; a callback never moves a message backwards.
-STATUS_RANK: dict[str, int] = {
-    "pending": 0,
-    "submitting": 1,
-    "accepted": 2,
-    "scheduled": 2,
-    "queued": 3,
-    "sending": 4,
-    "sent": 5,
-    "delivered": 6,
-    "undelivered": 6,
-    "failed": 6,
-    "canceled": 6,
-    "read": 7,
-}
-FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "canceled", "read"})
-FAILED_STATUSES = frozenset({"undelivered", "failed"})
-MAX_ATTEMPTS = 2  # the first send and one re-send
-
-UndeliverableHandler = Callable[[Runtime, SmsMessage], Any]
-_HANDLERS: dict[str, list[UndeliverableHandler]] = {}
 
 
 class NotAMobileNumber(ValueError):
@@ -351,7 +338,7 @@ def deliver(runtime: Runtime, sms_id: int) -> str:
 def _send_failed(runtime: Runtime, sms_id: int, exc: GatewayError) -> str:
     job = get_current_job()
     will_retry = exc.retryable and job is not None and bool(job.retries_left)
-    followup: _Followup | None = None
+    followup: Followup | None = None
     with runtime.db.session() as session:
         sms = session.get(SmsMessage, sms_id, with_for_update=True)
         assert sms is not None
@@ -373,158 +360,23 @@ def _send_failed(runtime: Runtime, sms_id: int, exc: GatewayError) -> str:
     return status
 
 
-# --------------------------------------------------------------------------- statuses
-def advance(sms: SmsMessage, status: str, *, error_code: int | None = None) -> bool:
-    """Apply a reported status if it moves the message forward. Returns whether it did.
-
-    Unknown statuses, repeats, and anything after a final status are ignored, so
-    duplicate and out-of-order callbacks are harmless.
-    """
-    rank = STATUS_RANK.get(status)
-    if rank is None or sms.status in FINAL_STATUSES or rank <= STATUS_RANK.get(sms.status, 0):
-        return False
-    sms.status = status
-    if error_code is not None:
-        sms.error_code = error_code
-    now = utcnow()
-    if status in ("sent", "delivered") and sms.sent_at is None:
-        sms.sent_at = now
-    if status in ("delivered", "read"):
-        sms.delivered_at = sms.delivered_at or now
-    return True
-
-
-@dataclass(frozen=True)
-class _Followup:
-    """What to do after the commit: send the re-send row, or run the fallback."""
-
-    resend_id: int | None = None
-    fallback_id: int | None = None
-
-    def run(self, runtime: Runtime) -> None:
-        if self.resend_id is not None:
-            enqueue_delivery(
-                runtime, self.resend_id, delay_seconds=load_config().retry_delay_seconds
-            )
-        if self.fallback_id is not None:
-            try:
-                runtime.queue(SMS_QUEUE).enqueue(
-                    "telephony.messaging.run_undeliverable", self.fallback_id, job_timeout=120
-                )
-            except Exception as exc:
-                log.error(
-                    "could not enqueue the SMS fallback; running it here",
-                    extra={"sms_id": self.fallback_id, "error": repr(exc)},
-                )
-                run_undeliverable(self.fallback_id, runtime=runtime)
-
-
-def after_failure(session: Session, sms: SmsMessage, *, resend: bool = True) -> _Followup:
-    """Decide what follows an undelivered/failed message (in the same transaction).
-
-    The first attempt gets one re-send (a new row, ``attempt`` 2); after that, or when
-    ``resend`` is False (a permanent refusal), the fallback handlers run.
-    """
-    if resend and sms.attempt < MAX_ATTEMPTS:
-        key = f"{(sms.idempotency_key or f'sms{sms.id}')[:112]}#r{sms.attempt + 1}"
-        again = session.scalar(select(SmsMessage).where(SmsMessage.idempotency_key == key))
-        if again is None:
-            again = SmsMessage(
-                purpose=sms.purpose,
-                idempotency_key=key,
-                consultation_id=sms.consultation_id,
-                prescription_id=sms.prescription_id,
-                to_number=sms.to_number,
-                from_number=sms.from_number,
-                template=sms.template,
-                dlt_template_id=sms.dlt_template_id,
-                language=sms.language,
-                script=sms.script,
-                body=sms.body,
-                encoding=sms.encoding,
-                segments=sms.segments,
-                status="pending",
-                attempt=sms.attempt + 1,
-            )
-            session.add(again)
-            session.flush()
-        return _Followup(resend_id=again.id)
-    session.add(
-        AuditEvent(
-            action="sms.undeliverable",
-            subject_type="sms_message",
-            subject_id=sms.id,
-            detail={
-                "purpose": sms.purpose,
-                "attempt": sms.attempt,
-                "status": sms.status,
-                "error_code": sms.error_code,
-                "consultation_id": sms.consultation_id,
-                "prescription_id": sms.prescription_id,
-            },
-        )
-    )
-    return _Followup(fallback_id=sms.id)
-
-
-# --------------------------------------------------------------------------- fallback
-def register_undeliverable_handler(purpose: str, handler: UndeliverableHandler) -> None:
-    """Call ``handler(runtime, sms)`` when an SMS of ``purpose`` ("*": any) cannot be delivered."""
-    handlers = _HANDLERS.setdefault(purpose, [])
-    if handler not in handlers:
-        handlers.append(handler)
-
-
-def unregister_undeliverable_handler(purpose: str, handler: UndeliverableHandler) -> None:
-    """Remove a handler registered with ``register_undeliverable_handler``."""
-    if handler in _HANDLERS.get(purpose, []):
-        _HANDLERS[purpose].remove(handler)
-
-
-def _configured_handlers(purpose: str) -> list[UndeliverableHandler]:
-    path = load_config().undeliverable_handlers.get(purpose)
-    if not path:
-        return []
-    module_name, _, attr = path.partition(":")
-    try:
-        return [getattr(importlib.import_module(module_name), attr)]
-    except (ImportError, AttributeError) as exc:
-        log.error("undeliverable handler not found", extra={"path": path, "error": repr(exc)})
-        return []
-
-
-def undeliverable_handlers(purpose: str) -> list[UndeliverableHandler]:
-    """The handlers that run for an undeliverable SMS of ``purpose``."""
-    found = [*_HANDLERS.get(purpose, []), *_HANDLERS.get("*", [])]
-    return found + [h for h in _configured_handlers(purpose) if h not in found]
-
-
-def on_sms_undeliverable(runtime: Runtime, sms: SmsMessage) -> int:
-    """Run every handler for ``sms.purpose``; returns how many ran without error."""
-    ran = 0
-    for handler in undeliverable_handlers(sms.purpose):
-        try:
-            handler(runtime, sms)
-            ran += 1
-        except Exception:
-            log.exception(
-                "SMS fallback handler failed",
-                extra={"sms_id": sms.id, "purpose": sms.purpose, "handler": repr(handler)},
-            )
-    if ran == 0:
-        log.warning(
-            "SMS undeliverable and no fallback ran",
-            extra={"sms_id": sms.id, "purpose": sms.purpose, "to": mask_number(sms.to_number)},
-        )
-    return ran
-
-
-def run_undeliverable(sms_id: int, runtime: Runtime | None = None) -> int:
-    """RQ job: run the fallback for SMS ``sms_id``."""
-    runtime = runtime or process_runtime()
-    with runtime.db.session() as session:
-        sms = session.get(SmsMessage, sms_id)
-        if sms is None:
-            return 0
-        session.expunge(sms)
-    return on_sms_undeliverable(runtime, sms)
+__all__ = [
+    "FAILED_STATUSES",
+    "FINAL_STATUSES",
+    "MAX_ATTEMPTS",
+    "SMS_QUEUE",
+    "STATUS_RANK",
+    "NotAMobileNumber",
+    "advance",
+    "after_failure",
+    "deliver",
+    "deliver_pending",
+    "enqueue_delivery",
+    "on_sms_undeliverable",
+    "queue_sms",
+    "redrive_pending",
+    "register_undeliverable_handler",
+    "run_undeliverable",
+    "undeliverable_handlers",
+    "unregister_undeliverable_handler",
+]

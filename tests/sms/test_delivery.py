@@ -119,7 +119,11 @@ def test_a_503_is_retried_by_rq_and_then_sent(line: Line, twilio_503_once: None)
 def test_refused_number_fails_at_once_and_runs_the_fallback(line: Line) -> None:
     rt = line.runtime
     fallbacks: list[int] = []
-    register_undeliverable_handler("*", lambda runtime, sms: fallbacks.append(sms.attempt))
+
+    def any_purpose(runtime: Runtime, sms: SmsMessage) -> None:
+        fallbacks.append(sms.attempt)
+
+    register_undeliverable_handler("*", any_purpose)
     try:
         with rt.db.session() as session:
             sms = queue_sms(
@@ -136,9 +140,7 @@ def test_refused_number_fails_at_once_and_runs_the_fallback(line: Line) -> None:
         enqueue_delivery(rt, sms_id)
         run_worker(rt)
     finally:
-        from telephony import messaging
-
-        messaging._HANDLERS.pop("*", None)
+        unregister_undeliverable_handler("*", any_purpose)
     row = _row(rt, sms_id)
     assert (row.status, row.error_code) == ("failed", 21606)
     assert len(rows(rt)) == 1  # a permanent refusal is not re-sent
