@@ -140,3 +140,33 @@ def test_an_answering_machine_counts_as_not_reached(stack: Stack) -> None:
     stack.drive(lambda: "patient-machine" in stack.reasons(cid), max_timers=10)
     [first, *_] = [leg for leg in stack.legs(cid) if leg.role is LegRole.PATIENT_CALLBACK]
     assert first.answered_by and first.answered_by.startswith("machine")
+
+
+def test_an_emergency_jumps_the_queue_of_patients_waiting_for_a_doctor(stack: Stack) -> None:
+    with stack.runtime.db.session() as s:
+        s.scalars(select(Staff).where(Staff.code == "DR-GM-2")).one().active = False
+    stack.standin.script(
+        stack.mini.doctors["DR-GM-1"], PhoneScript(answer_after=2.0, digits=["1"], hangup_after=300)
+    )
+    busy = stack.consultation(complaint="fever")
+    stack.drive(lambda: stack.state(busy) is S.IN_CONFERENCE, max_timers=5)
+    routine = [stack.consultation(complaint="fever", spoke="HWC-002") for _ in range(2)]
+    stack.drive(lambda: all(stack.state(c) is S.FINDING_DOCTOR for c in routine), max_timers=5)
+    emergency = stack.consultation(complaint="fever", spoke="HWC-003", emergency=True)
+    stack.drive(lambda: stack.state(emergency) is S.FINDING_DOCTOR, max_timers=5)
+    stack.drive(lambda: stack.state(emergency) is S.AWAITING_PRESCRIPTION)
+    offers = sorted(
+        (
+            leg
+            for c in (*routine, emergency)
+            for leg in stack.legs(c)
+            if leg.role is LegRole.DOCTOR_OFFER
+        ),
+        key=lambda leg: leg.id,
+    )
+    assert offers[0].consultation_id == emergency
+    stack.drive(lambda: all(stack.state(c) is S.AWAITING_PRESCRIPTION for c in routine))
+    firsts = [
+        next(leg.id for leg in stack.legs(c) if leg.role is LegRole.DOCTOR_OFFER) for c in routine
+    ]
+    assert firsts == sorted(firsts)  # first come, first served behind the emergency
