@@ -77,7 +77,7 @@ class WorkflowConfig:
         unknown = set(values) - known
         if unknown:
             raise ValueError(f"unknown workflow settings: {', '.join(sorted(unknown))}")
-        coerced = {
+        coerced: dict[str, Any] = {
             k: tuple(v) if isinstance(v, list) else v
             for k, v in values.items()
             if k != "specialty_map"

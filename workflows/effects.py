@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from rq import Retry
@@ -44,6 +46,12 @@ def enqueue(runtime: Runtime, func: str, *args: Any, retry: Retry | None = None)
     )
 
 
+def _timer(runtime: Runtime, at: datetime, consultation_id: int) -> None:
+    runtime.queue(QUEUE).enqueue_at(
+        at, "workflows.jobs.advance", consultation_id, "deadline", job_timeout=JOB_TIMEOUT
+    )
+
+
 def apply(runtime: Runtime, fx: Effects, *, inline: bool = False, depth: int = 0) -> None:
     """Carry out ``fx`` (after the transaction that produced it has committed)."""
     from workflows import dispatch, legs
@@ -70,12 +78,7 @@ def apply(runtime: Runtime, fx: Effects, *, inline: bool = False, depth: int = 0
         for sms_id in fx.sms:
             enqueue_delivery(runtime, sms_id)
     for at, consultation_id in fx.timers:
-        _safely(
-            "timer",
-            lambda at=at, cid=consultation_id: runtime.queue(QUEUE).enqueue_at(
-                at, "workflows.jobs.advance", cid, "deadline", job_timeout=JOB_TIMEOUT
-            ),
-        )
+        _safely("timer", partial(_timer, runtime, at, consultation_id))
     if fx.dispatch:
         if inline and depth < 3:
             try:

@@ -6,6 +6,7 @@ level-triggered on the locked row, and legs are claimed once per purpose.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from sampark.runtime import process_runtime
@@ -38,10 +39,8 @@ def redirect_call(call_sid: str, twiml: str) -> None:
     from telephony.errors import PermanentGatewayError
     from workflows.legs import gateway
 
-    try:
+    with contextlib.suppress(PermanentGatewayError):  # the call ended: nothing left to say
         gateway(process_runtime()).update_call(call_sid, twiml=twiml)
-    except PermanentGatewayError:
-        pass  # the call has already ended: nothing left to say
 
 
 def hangup_call(call_sid: str) -> None:
@@ -49,10 +48,8 @@ def hangup_call(call_sid: str) -> None:
     from telephony.errors import PermanentGatewayError
     from workflows.legs import gateway
 
-    try:
+    with contextlib.suppress(PermanentGatewayError):
         gateway(process_runtime()).hangup(call_sid)
-    except PermanentGatewayError:
-        pass
 
 
 def sweep() -> dict[str, int]:

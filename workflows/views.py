@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Response, request
 from sqlalchemy import select
@@ -43,7 +44,7 @@ def _guarded(kind: str, run: Callable[[], str | None], *, speak: bool) -> Respon
     return _xml(body) if body else _empty()
 
 
-def _leg_step(leg_id: int, step: str, **data: object) -> str | None:
+def _leg_step(leg_id: int, step: str, **data: Any) -> str | None:
     runtime = current_runtime()
     with runtime.db.session() as session:
         consultation_id = session.scalar(

@@ -52,7 +52,7 @@ def worker_cmd(queues: str, simple: bool, burst: bool, no_cron: bool) -> None:
     install_process_runtime(runtime)
     names = [n.strip() for n in queues.split(",") if n.strip()]
     rq_queues = [runtime.queue(n) for n in names]
-    cron: multiprocessing.Process | None = None
+    cron = None
     if not no_cron and not burst:
         cron = multiprocessing.get_context("spawn").Process(
             target=_run_cron,
