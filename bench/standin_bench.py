@@ -184,6 +184,9 @@ def main() -> None:
     parser.add_argument("--period", type=float, default=2.0, help="seconds per TwiML loop")
     parser.add_argument("--hold", type=float, default=30.0, help="seconds all calls stay up")
     parser.add_argument("--app-delay-ms", type=float, default=0.0, help="app latency per webhook")
+    parser.add_argument(
+        "--virtual", action="store_true", help="virtual clock: run the hold as fast as possible"
+    )
     args = parser.parse_args()
 
     import requests
@@ -211,7 +214,8 @@ def main() -> None:
     )  # fmt: skip
     standin = subprocess.Popen(
         [sys.executable, "-c", "from sampark.cli import main; main()", "standin",
-         "--port", str(si_port), "--seed", "1", "--number", OUR_NUMBER],
+         "--port", str(si_port), "--seed", "1", "--number", OUR_NUMBER,
+         *(["--virtual"] if args.virtual else [])],
         env=env,
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
@@ -269,20 +273,26 @@ def run(args: Any, app: Any, standin: Any, app_url: str, si_url: str, requests: 
           f"p99 {pct(latencies, 0.99):.1f} ms; stand-in CPU {si_create_cpu / n * 1000:.2f} ms "
           "per create (REST + validation + scheduling)")  # fmt: skip
 
+    def advance(seconds: float) -> None:
+        requests.post(f"{si_url}/_standin/clock/advance", json={"seconds": seconds}, timeout=900)
+
     deadline = time.monotonic() + 60
     while (up := live()) < n and time.monotonic() < deadline:
-        time.sleep(1)
+        advance(1) if args.virtual else time.sleep(1)
     print(f"in progress together: {up} of {n} calls, "
           f"{time.perf_counter() - t0:.1f} s after the first create")  # fmt: skip
 
     before, cpu_si, cpu_app = counts(), tree_cpu(standin.pid), tree_cpu(app.pid)
     t1 = time.perf_counter()
-    time.sleep(args.hold)
+    advance(args.hold) if args.virtual else time.sleep(args.hold)
     after, si_cpu, app_cpu = counts(), tree_cpu(standin.pid), tree_cpu(app.pid)
     window = time.perf_counter() - t1
     still_up = live()
     hooks = (after["twiml"] - before["twiml"]) + (after["status"] - before["status"])
-    asked = n / args.period * window
+    asked = n / args.period * args.hold
+    if args.virtual:
+        print(f"virtual clock: {args.hold:.0f} s of {n} calls ran in {window:.1f} s of wall "
+              f"time ({args.hold / window:.1f}x real time)")  # fmt: skip
     si_ms = (si_cpu - cpu_si) / max(hooks, 1) * 1000
     app_ms = (app_cpu - cpu_app) / max(hooks, 1) * 1000
     print(f"hold {window:.0f} s with {still_up} calls in progress: {hooks / window:.0f} "
@@ -299,7 +309,7 @@ def run(args: Any, app: Any, standin: Any, app_url: str, si_url: str, requests: 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda s: client().calls(s[0]).update(status="completed"), created))
     print(f"hang up {n} calls through REST: {n / (time.perf_counter() - t2):.0f} calls/s")
-    time.sleep(2)
+    advance(5) if args.virtual else time.sleep(2)
     print(f"in progress after hang-up: {live()}")
 
 
