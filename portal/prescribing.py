@@ -97,6 +97,13 @@ def issue(consultation_id: int) -> ResponseReturnValue:
     ), status
 
 
+@bp.get("/consultations/<int:consultation_id>/prescription")
+@login_required
+def issue_form(consultation_id: int) -> ResponseReturnValue:
+    """The form lives on the consultation page (e.g. after logging in again mid-form)."""
+    return redirect(url_for("portal.consultation", consultation_id=consultation_id, _anchor="rx"))
+
+
 def load_prescription(db: Session, code: str, action: str) -> Prescription:
     """The prescription with ``code`` if this doctor may see its consultation."""
     rx = find_by_code(db, code)

@@ -162,6 +162,30 @@ def test_an_idle_session_expires(client: FlaskClient, auth: AuthActions, seeded:
         assert "Your session ended" in client.get(response.headers["Location"]).text
 
 
+def test_even_an_active_session_ends_after_twelve_hours(
+    client: FlaskClient, auth: AuthActions, seeded: Seeded
+) -> None:
+    clock = Clock()
+    p1, p2 = frozen(clock)
+    with p1, p2:
+        auth.login()
+        for _ in range(35):  # busy all day: a page every 20 minutes
+            clock.advance(minutes=20)
+            assert client.get("/portal/consultations").status_code == 200
+        clock.advance(minutes=21)  # 12 h 1 min after login
+        assert client.get("/portal/consultations").status_code == 302
+
+
+def test_logging_in_again_mid_form_lands_on_the_form(
+    client: FlaskClient, auth: AuthActions, seeded: Seeded
+) -> None:
+    url = f"/portal/consultations/{seeded.consultation_id}/prescription"
+    assert "next=" + url in client.get(url).headers["Location"]
+    auth.login()
+    response = client.get(url)
+    assert response.headers["Location"] == f"/portal/consultations/{seeded.consultation_id}#rx"
+
+
 def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(
     runtime: Runtime, client: FlaskClient, auth: AuthActions, seeded: Seeded
 ) -> None:
