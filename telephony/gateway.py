@@ -137,7 +137,14 @@ class TelephonyGateway:
         if not self.settings.talks_to_real_twilio:
             return
         for number in numbers:
-            if number and self._is_fictional(number):
+            try:
+                fictional = bool(number) and self._is_fictional(str(number))
+            except Exception as exc:  # the registry is down: do not risk a real phone
+                log.warning("fictional-number check failed", extra={"error": repr(exc)})
+                raise RetryableGatewayError(
+                    None, None, "could not check the registry for fictional numbers"
+                ) from exc
+            if fictional:
                 log.warning(
                     "twilio request refused: fictional number",
                     extra={"outcome": "refused", "to": mask_number(number)},

@@ -187,3 +187,15 @@ def test_requests_are_logged_without_secrets(
     everything = " ".join(f"{r.getMessage()} {vars(r)}" for r in caplog.records)
     for secret in (TOKEN, "+919990000001", "secret rx"):
         assert secret not in everything
+
+
+def test_an_unreadable_registry_refuses_for_now(
+    fake_standin: FakeStandIn, standin_settings: Settings
+):
+    def broken(_number: str) -> bool:
+        raise ConnectionError("database down")
+
+    gateway = _real_twilio_gateway(standin_settings, fake_standin, broken)
+    with pytest.raises(RetryableGatewayError):
+        gateway.place_call(**CALL)
+    assert fake_standin.engine.calls == {}
