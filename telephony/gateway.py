@@ -149,7 +149,7 @@ class TelephonyGateway:
                     "twilio request refused: fictional number",
                     extra={"outcome": "refused", "to": mask_number(number)},
                 )
-                raise FictionalNumberRefused(number)
+                raise FictionalNumberRefused(str(number))
 
     def _request(
         self, method: str, resource: str, send: Callable[[], T], to: str | None = None
