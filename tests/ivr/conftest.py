@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from flask.testing import FlaskClient
@@ -11,6 +13,7 @@ from sampark.cli.consultations import consultation_rows
 from sampark.runtime import Runtime
 from tests.builders import MiniDistrict, build_mini_district
 from tests.ivr.caller import Caller
+from workflows.handoff import hand_off
 
 PATIENT = "+919431012345"
 
@@ -40,3 +43,23 @@ def stored(runtime: Runtime, **filters: Any) -> list[dict[str, Any]]:
 def queued(runtime: Runtime, name: str) -> list[tuple[str, tuple[Any, ...]]]:
     """(function name, args) of the jobs waiting on an RQ queue."""
     return [(job.func_name, tuple(job.args)) for job in runtime.queue(name).jobs]
+
+
+@pytest.fixture
+def handoffs() -> Iterator[list[tuple[int, str]]]:
+    """The hand-offs made (a spy around the real ``hand_off``)."""
+    seen: list[tuple[int, str]] = []
+
+    def spy(runtime: Runtime, consultation_id: int, event: str) -> bool:
+        seen.append((consultation_id, event))
+        return hand_off(runtime, consultation_id, event)
+
+    with patch("ivr.calls.hand_off", side_effect=spy):
+        yield seen
+
+
+def full_day(runtime: Runtime) -> None:
+    """Make every hour part of the call window (the tests run at any time of day)."""
+    runtime.settings = runtime.settings.with_overrides(
+        extra={"ivr": {"call_window": "00:00-23:59"}}
+    )

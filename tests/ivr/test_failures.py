@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from unittest.mock import patch
 
 import pytest
-import redis
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine
-from sqlalchemy.orm import sessionmaker
 
 from ivr.calls import settle
 from ivr.catalog import catalog
@@ -21,29 +16,12 @@ from ivr.recovery import replay_fallback
 from sampark.runtime import Runtime
 from tests.builders import MiniDistrict
 from tests.ivr.caller import Caller, answers
-from tests.ivr.conftest import PATIENT, stored
-from tests.ivr.test_webhooks import SELF_FEVER, full_day, handoffs  # noqa: F401
+from tests.ivr.conftest import PATIENT, full_day, stored
+from tests.ivr.outages import database_down, redis_down
+from tests.ivr.test_webhooks import SELF_FEVER
 
 HI, UR = catalog("hi"), catalog("ur")
 DEAD_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
-
-
-@contextmanager
-def database_down(runtime: Runtime) -> Iterator[None]:
-    """Every new session of the runtime's database points at a port nobody listens on."""
-    dead = create_engine(DEAD_DATABASE, connect_args={"connect_timeout": 1})
-    try:
-        with patch.object(runtime.db, "sessions", sessionmaker(dead)):
-            yield
-    finally:
-        dead.dispose()
-
-
-@contextmanager
-def redis_down(runtime: Runtime) -> Iterator[None]:
-    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
-    with patch.dict(runtime.__dict__, {"redis": dead, "_queues": {}}):
-        yield
 
 
 def fallback_records(runtime: Runtime) -> list[dict]:  # type: ignore[type-arg]
@@ -58,7 +36,7 @@ def fallback_records(runtime: Runtime) -> list[dict]:  # type: ignore[type-arg]
 def test_database_down_mid_call_apology_then_nothing_is_lost(
     runtime,
     call_spoke,
-    handoffs,  # noqa: F811
+    handoffs,
 ) -> None:
     phone = call_spoke()
     phone.dial()
@@ -87,7 +65,7 @@ def test_database_down_mid_call_apology_then_nothing_is_lost(
 def test_database_down_when_the_call_arrives(
     runtime,
     call_spoke,
-    handoffs,  # noqa: F811
+    handoffs,
 ) -> None:
     phone = call_spoke()
     with database_down(runtime):
@@ -113,7 +91,7 @@ def test_a_replay_that_fails_again_is_kept_for_the_next_sweep(runtime, call_spok
 def test_redis_down_the_intake_still_completes(
     runtime,
     call_spoke,
-    handoffs,  # noqa: F811
+    handoffs,
 ) -> None:
     with redis_down(runtime):
         phone = call_spoke()

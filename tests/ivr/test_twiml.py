@@ -240,12 +240,14 @@ WORDING = [
     (
         "en",
         "for_whom",
-        "Who is the patient? For yourself, press 1. For a child, press 2. For another family member, press 3.",
+        "Who is the patient? For yourself, press 1. For a child, press 2. "
+        "For another family member, press 3.",
     ),
     (
         "en",
         "emergency",
-        "This may be serious. Please go to the nearest hospital now, or call 108 for an ambulance. We are informing your ANM.",
+        "This may be serious. Please go to the nearest hospital now, "
+        "or call 108 for an ambulance. We are informing your ANM.",
     ),
 ]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -12,38 +11,16 @@ from sqlalchemy import select, update
 
 from ivr.catalog import catalog
 from models import IvrSession, Patient, SmsMessage
-from sampark.runtime import Runtime
 from sampark.timeutil import utcnow
 from tests.builders import MiniDistrict
 from tests.ivr.caller import Caller, answers
-from tests.ivr.conftest import PATIENT, stored
+from tests.ivr.conftest import PATIENT, full_day, stored
 from tests.ivr.signing import signed_post
-from workflows.handoff import hand_off
 
 HI, UR, EN = catalog("hi"), catalog("ur"), catalog("en")
 
 #: A whole intake for oneself, from the language menu to the end (Hindi, fever, no danger).
 SELF_FEVER = ["1", "1", "1", ("rec", "http://rec/name"), "35#", "1", "1", "3#", "2", "2"]
-
-
-@pytest.fixture
-def handoffs() -> Iterator[list[tuple[int, str]]]:
-    """The hand-offs made (a spy around the real ``hand_off``)."""
-    seen: list[tuple[int, str]] = []
-
-    def spy(runtime: Runtime, consultation_id: int, event: str) -> bool:
-        seen.append((consultation_id, event))
-        return hand_off(runtime, consultation_id, event)
-
-    with patch("ivr.calls.hand_off", side_effect=spy):
-        yield seen
-
-
-def full_day(runtime: Runtime) -> None:
-    """Make every hour part of the call window (the tests run at any time of day)."""
-    runtime.settings = runtime.settings.with_overrides(
-        extra={"ivr": {"call_window": "00:00-23:59"}}
-    )
 
 
 def test_complete_intake_for_oneself_in_hindi(runtime, call_spoke, handoffs) -> None:

@@ -18,9 +18,8 @@ from sampark.runtime import Runtime, install_process_runtime
 from telephony.standin import PhoneScript, StandIn, VirtualClock, WsgiTransport
 from tests.builders import MiniDistrict
 from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
-from tests.ivr.conftest import PATIENT, stored
-from tests.ivr.test_failures import database_down
-from tests.ivr.test_webhooks import full_day, handoffs  # noqa: F401
+from tests.ivr.conftest import PATIENT, full_day, stored
+from tests.ivr.outages import database_down
 
 BASE = "http://sampark.test"
 pytestmark = pytest.mark.slow
@@ -78,7 +77,7 @@ COMPLETE = {
 
 
 @pytest.mark.parametrize("lang", ["hi", "ur", "en"])
-def test_a_complete_intake(si, runtime, mini, handoffs, lang: str) -> None:  # noqa: F811
+def test_a_complete_intake(si, runtime, mini, handoffs, lang: str) -> None:
     sid = call(
         si,
         mini.spoke_numbers["HWC-002"],
@@ -117,7 +116,7 @@ def test_a_danger_sign_makes_an_emergency_and_alerts_the_anm(
     si,
     runtime,
     mini,
-    handoffs,  # noqa: F811
+    handoffs,
 ) -> None:
     digits = ["1", "1", "1", "58#", "2", "2", "1#", "2", "1", None]
     sid = call(si, mini.spoke_numbers["HWC-003"], PhoneScript(digits=digits, record_seconds=[2]))
@@ -132,7 +131,7 @@ def test_a_danger_sign_makes_an_emergency_and_alerts_the_anm(
     assert sms.purpose == "emergency_anm_alert" and sms.to_number == mini.anms["ANM-004"]
 
 
-def test_no_input_ends_with_a_call_back_promise(si, runtime, mini, handoffs) -> None:  # noqa: F811
+def test_no_input_ends_with_a_call_back_promise(si, runtime, mini, handoffs) -> None:
     sid = call(si, mini.spoke_numbers["HWC-001"], PhoneScript(digits=["1", None, None, None]))
     assert said(si, sid)[-1] == catalog("hi").spoken("callback_promise")
     [row] = stored(runtime)
@@ -250,7 +249,7 @@ def test_a_forged_signature_is_refused(app, runtime, mini) -> None:
     forger.stop()
 
 
-def test_the_database_down_mid_call(si, runtime, mini, handoffs) -> None:  # noqa: F811
+def test_the_database_down_mid_call(si, runtime, mini, handoffs) -> None:
     si.script(PATIENT, PhoneScript(digits=FULL, record_seconds=[3, 8]))
     sid = si.dial_in(from_=PATIENT, to=mini.spoke_numbers["HWC-001"])
     while not any("n=age" in w["url"] for w in si.webhooks(subject=sid)):
