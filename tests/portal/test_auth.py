@@ -176,6 +176,17 @@ def test_even_an_active_session_ends_after_twelve_hours(
         assert client.get("/portal/consultations").status_code == 302
 
 
+def test_a_deactivated_doctor_is_signed_out_at_once(
+    client: FlaskClient, auth: AuthActions, seeded: Seeded, runtime: Runtime
+) -> None:
+    auth.login()
+    with runtime.db.session() as s:
+        doctor = s.scalars(select(Staff).where(Staff.code == DOCTOR)).one()
+        doctor.active = False
+    assert client.get("/portal/consultations").status_code == 302
+    assert auth.login().status_code == 401
+
+
 def test_logging_in_again_mid_form_lands_on_the_form(
     client: FlaskClient, auth: AuthActions, seeded: Seeded
 ) -> None:
