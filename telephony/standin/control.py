@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -17,8 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
+from telephony.standin.errors import TwilioApiError
+
 if TYPE_CHECKING:
     from telephony.standin.rest import RestApp
+
+log = logging.getLogger(__name__)
 
 
 class ControlError(Exception):
@@ -211,12 +216,11 @@ def handle_control(app: RestApp, request: Request) -> Response:
         body, status = {"error": exc.message}, exc.status
     except (KeyError, ValueError) as exc:
         body, status = {"error": f"{type(exc).__name__}: {exc}"}, 400
-    except Exception as exc:
-        from telephony.standin.errors import TwilioApiError
-
-        if not isinstance(exc, TwilioApiError):
-            raise
+    except TwilioApiError as exc:
         body, status = exc.to_json(), exc.status
+    except Exception as exc:  # a control request must never take the server down
+        log.exception("stand-in control request failed", extra={"path": request.path})
+        body, status = {"error": f"{type(exc).__name__}: {exc}"}, 500
     return Response(json.dumps(body), status=status, mimetype="application/json")
 
 
