@@ -21,6 +21,7 @@ SETUP_SECONDS = 1.0
 # Answering machine detection takes a few seconds
 # (https://www.twilio.com/docs/voice/answering-machine-detection).
 RECORDING_PROCESSING = 1.0
+MAX_CALL_SECONDS = 14400.0
 AMD_SECONDS = {"human": 2.5, "machine_start": 4.0, "machine_end_beep": 12.0}
 
 
@@ -188,8 +189,6 @@ class CallsMixin(EngineBase):
             detect = AMD_SECONDS[call.answered_by]
         self.status_callback(call, "answered")
         self._schedule_phone_hangup(call)
-        if call.time_limit:
-            self.later(call.time_limit, lambda: self.phone_hangup(call.sid))
         token = call.gen
         self.later(detect, lambda: self._after_answer(call.sid, token))
 
@@ -210,10 +209,13 @@ class CallsMixin(EngineBase):
         self.record("call", sid=child.sid, event="bridged", parent=child.parent_call_sid)
 
     def _schedule_phone_hangup(self, call: Call) -> None:
+        """Arm the phone's scripted hang-up and the call's time limit (TimeLimit, 4 h by
+        default: https://www.twilio.com/docs/voice/api/call-resource#create-a-call-resource)."""
+        sid = call.sid
+        self.later(call.time_limit or MAX_CALL_SECONDS, lambda: self.phone_hangup(sid))
         phone = call.from_ if call.direction == "inbound" else call.to
         after = self.script_for(phone).hangup_after
         if after is not None:
-            sid = call.sid
             self.later(after, lambda: self.phone_hangup(sid))
 
     def phone_hangup(self, sid: str) -> None:

@@ -174,11 +174,14 @@ class RealClock(_Scheduler):
         return 0
 
     def run_until_idle(self, max_virtual_seconds: float = 3600.0) -> int:
-        """Wait until no event is scheduled (at most ``max_virtual_seconds``)."""
-        deadline = time.monotonic() + max_virtual_seconds
-        while self.pending() and time.monotonic() < deadline:
+        """Wait until no event is due within ``max_virtual_seconds`` from the call (real
+        seconds: use short horizons with a real clock)."""
+        horizon = self.seconds() + max_virtual_seconds
+        while True:
+            due = self.next_due()
+            if due is None or due > horizon or self.seconds() > horizon:
+                return 0
             time.sleep(0.01)
-        return 0
 
 
 Clock = VirtualClock | RealClock

@@ -65,12 +65,25 @@ class DialMixin(ConferenceMixin):
         parent.waiting = None
         parent.dial_child = None
         parent.gen += 1
+        self._dial_recording(parent, verb, child)
         extra = {
             "DialCallStatus": child.status,
             "DialCallSid": child.sid,
             "DialCallDuration": str(child.duration()),
         }
         self._after_dial(parent, verb, extra)
+
+    def _dial_recording(self, parent: Call, verb: Verb, child: Call) -> None:
+        """<Dial record="record-from-answer..."> records the bridged conversation."""
+        if not (verb.attr("record") or "").startswith("record-from") or child.answered_at is None:
+            return
+        rec = self.add_recording(
+            call_sid=parent.sid, conference_sid=None, start=child.answered_at,
+            duration=child.duration(), source="DialVerb",
+        )  # fmt: skip
+        callback = verb.attr("recordingStatusCallback")
+        url = resolve(parent.doc_url, callback) if callback else None
+        self.recording_callback(rec, url, method_of(verb, "recordingStatusCallbackMethod"))
 
     def _after_dial(self, call: Call, verb: Verb, extra: dict[str, str]) -> None:
         """The dial is over: request the Dial action, or go on with the next verb."""
@@ -93,6 +106,8 @@ class DialMixin(ConferenceMixin):
             if child is not None and not child.final:
                 self.end_call(child, "completed" if child.status == "in-progress" else "canceled")
             action = waiting["verb"].attr("action")
+            if child is not None:
+                self._dial_recording(call, waiting["verb"], child)
             if action and child is not None:
                 extra = {"DialCallStatus": child.status, "DialCallSid": child.sid,
                          "DialCallDuration": str(child.duration())}  # fmt: skip

@@ -72,10 +72,12 @@ class Document:
 
 
 def _convert(el: ET.Element) -> Verb:
+    # <Say> may carry SSML children (<prosody>, <break>...): its text is all of their text
+    text = "".join(el.itertext()) if el.tag == "Say" else (el.text or "")
     return Verb(
         name=el.tag,
         attrs=dict(el.attrib),
-        text=(el.text or ""),
+        text=text,
         children=[_convert(child) for child in el],
     )
 
