@@ -158,11 +158,11 @@ class RunnerMixin(CallsMixin):
                 self.record("phone", sid=call.sid, event="hangup", step=call.steps)
                 self.end_call(call, "completed", hangup_by_phone=True)
                 return
-            if call.status == "ringing" and call.direction == "inbound":
-                # Twilio answers on the first verb other than <Reject>; a leading <Pause>
-                # delays the answer (https://www.twilio.com/docs/voice/twiml/pause).
-                if verb.name not in ("Reject", "Pause"):
-                    self._answer_inbound(call)
+            # Twilio answers an inbound call on its first verb other than <Reject>; a leading
+            # <Pause> delays the answer (https://www.twilio.com/docs/voice/twiml/pause).
+            ringing = call.status == "ringing" and call.direction == "inbound"
+            if ringing and verb.name not in ("Reject", "Pause"):
+                self._answer_inbound(call)
             self.record("verb", sid=call.sid, step=call.steps, verb=verb.describe())
             handler = getattr(self, f"_verb_{verb.name.lower()}", None)
             if handler is None:
