@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 log = logging.getLogger(__name__)
@@ -115,10 +116,16 @@ class VirtualClock(_Scheduler):
 
 
 class RealClock(_Scheduler):
-    """Real time: a background thread runs each event when it falls due (for the demo)."""
+    """Real time: a background thread runs each event when it falls due (for the demo).
 
-    def __init__(self) -> None:
+    With ``workers`` > 1 due events run on a thread pool, so slow webhooks overlap (for load
+    runs); events then no longer run strictly one after another (callbacks about one call
+    may overtake each other, as Twilio's may).
+    """
+
+    def __init__(self, workers: int = 1) -> None:
         super().__init__()
+        self._pool = ThreadPoolExecutor(workers, "standin-event") if workers > 1 else None
         self._t0 = time.monotonic()
         self._wall0 = datetime.now(UTC)
         self._thread: threading.Thread | None = None
@@ -166,7 +173,10 @@ class RealClock(_Scheduler):
                     self._cond.wait(timeout=wait if wait is not None else 1.0)
                     continue
                 _, _, callback = heapq.heappop(self._heap)
-            self._run(callback)
+            if self._pool is not None:
+                self._pool.submit(self._run, callback)
+            else:
+                self._run(callback)
 
     def advance(self, seconds: float) -> int:
         """Wait ``seconds`` of real time while the thread runs events."""

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from email.utils import format_datetime
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -36,6 +37,7 @@ def rfc2822(dt: datetime | None) -> str | None:
     return format_datetime(dt.replace(microsecond=0))
 
 
+@lru_cache(maxsize=4096)
 def is_e164(number: str) -> bool:
     """Whether ``number`` is a dialable E.164 number (Twilio answers 21211 otherwise)."""
     if not E164.match(number or ""):
@@ -46,6 +48,7 @@ def is_e164(number: str) -> bool:
         return False
 
 
+@lru_cache(maxsize=4096)
 def is_landline(number: str) -> bool:
     """Whether ``number`` is a fixed line (SMS to it fails: 21614 at the API, 30006 on delivery)."""
     try:
@@ -55,6 +58,7 @@ def is_landline(number: str) -> bool:
     return phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.FIXED_LINE
 
 
+@lru_cache(maxsize=4096)
 def country_of(number: str) -> str:
     """ISO country of an E.164 number ('' when unknown), for the *Country webhook params."""
     try:

@@ -132,6 +132,12 @@ def make_app(auth_token: str) -> Flask:
         body = request.form.get("Body", "")
         return twiml(f"<Response><Message>Got: {body}</Message></Response>")
 
+    @app.post("/echo")
+    def echo() -> Response:
+        docs = app.config.get("DOCS", [])
+        doc = request.args.get("doc")
+        return twiml(docs[int(doc)] if doc is not None else "<Response/>")
+
     for name in ("status", "conference-status", "recording-status", "sms-status"):
         app.add_url_rule(f"/{name}", name, lambda: Response("", status=204), methods=["POST"])
     return app
