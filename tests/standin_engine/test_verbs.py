@@ -41,10 +41,12 @@ def test_speech_gather_posts_speech_result(si: StandIn, twiml_app: Flask) -> Non
 
 def test_dial_number_bridges_and_reports_to_the_action(si: StandIn, twiml_app: Flask) -> None:
     si.script(DOCTOR, PhoneScript(answer_after=2, hangup_after=30))
-    parent = call_with(si, f'<Response><Dial action="{BASE}/echo" timeout="20" record='
-                           f'"record-from-answer" recordingStatusCallback="{BASE}/recording-status">'
-                           f'<Number statusCallback="{BASE}/status">{DOCTOR}</Number></Dial>'
-                           "</Response>")  # fmt: skip
+    dial = (
+        f'<Dial action="{BASE}/echo" timeout="20" record="record-from-answer" '
+        f'recordingStatusCallback="{BASE}/recording-status">'
+        f'<Number statusCallback="{BASE}/status">{DOCTOR}</Number></Dial>'
+    )
+    parent = call_with(si, f"<Response>{dial}</Response>")
     si.run_until_idle()
     form = seen(twiml_app, "/echo")[0]["form"]
     assert form["CallSid"] == parent and form["DialCallStatus"] == "completed"
