@@ -285,6 +285,8 @@ class ConferenceMixin(RunnerMixin):
             params = {**self.call_params(call), "ConferenceSid": conf_sid,
                       "FriendlyName": conf.friendly_name, "QueuePosition": "1"}  # fmt: skip
         seconds = self._play_music(url, method, params, "wait-url", call_sid)
+        if seconds == float("inf"):
+            return  # loop="0": it plays until the conference starts, no new request
         with self.lock:
             if conf.status == "init" and call_sid in conf.participants:
                 delay = max(seconds, WAIT_LOOP_MIN)
@@ -293,7 +295,8 @@ class ConferenceMixin(RunnerMixin):
     def _play_music(
         self, url: str, method: str, params: dict[str, str], purpose: str, sid: str
     ) -> float:
-        """Fetch a wait/hold/announce document; seconds it plays (no lock held)."""
+        """Fetch a wait/hold/announce document; seconds it plays, ``inf`` when it loops
+        forever (no lock held)."""
         resp = self.fetch(url, method, params, purpose=purpose, subject=sid)
         if not resp.ok:
             self.debugger(11200, f"HTTP retrieval failure: {resp.error or resp.status}",
@@ -306,6 +309,8 @@ class ConferenceMixin(RunnerMixin):
             return 0.0
         for warning in doc.warnings:
             self.debugger(12200, warning, level="WARNING", call_sid=sid, url=url)
+        if any(v.name in ("Play", "Say") and v.attr("loop") == "0" for v in doc.verbs):
+            return float("inf")
         return sum(verb_seconds(v) for v in doc.verbs)
 
     def _hold_music(self, conf: Conference, part: Participant) -> None:
@@ -334,7 +339,7 @@ class ConferenceMixin(RunnerMixin):
                     target = conf.participants.get(psid) if psid else None
                     self.conference_event(conf, "announcement-end", target)
 
-            self.later(seconds, done)
+            self.later(min(seconds, 600.0), done)
 
         self.later(0.0, run)
 

@@ -112,3 +112,13 @@ def test_unanswered_participant_never_opens_the_room(si: StandIn, twiml_app: Fla
     assert si.calls[part["call_sid"]]["status"] == "no-answer"
     assert si.conferences[part["conference_sid"]]["status"] == "completed"
     assert seen(twiml_app, "/status")[-1]["form"]["CallStatus"] == "no-answer"
+
+
+def test_wait_music_that_loops_forever_is_fetched_once(si: StandIn, twiml_app: Flask) -> None:
+    twiml_app.config["DOCS"] = ['<Response><Say>Please wait</Say><Play loop="0">'
+                                "http://clinic.test/music.mp3</Play></Response>"]  # fmt: skip
+    twiml = (f'<Response><Dial><Conference waitUrl="{BASE}/echo?doc=0" '
+             'startConferenceOnEnter="false">room-3</Conference></Dial></Response>')  # fmt: skip
+    si.engine.create_call({"To": PATIENT, "From": CLINIC, "Twiml": twiml})
+    si.run_until_idle(max_virtual_seconds=600)
+    assert len(seen(twiml_app, "/echo")) == 1
