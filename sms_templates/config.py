@@ -56,10 +56,20 @@ class SmsConfig:
         budget = self.max_segments.get(purpose) or self.max_segments.get("default") or {}
         return int(budget.get(encoding, 2))
 
-    def dlt_template_id(self, purpose: str, language: str, script: str) -> str:
-        """The DLT template ID registered for this purpose, language and script."""
+    def dlt_template_id(
+        self, purpose: str, language: str, script: str, variant: str | None = None
+    ) -> str:
+        """The DLT template ID registered for this purpose, language and script.
+
+        A template whose branches send different fixed text names the branch it took
+        (``{% set dlt_variant = "replaced" %}``); each branch is its own registration,
+        keyed ``<language>.<script>.<variant>``.
+        """
+        ids = self.dlt_templates.get(purpose, {})
+        if variant and f"{language}.{script}.{variant}" in ids:
+            return ids[f"{language}.{script}.{variant}"]
         try:
-            return self.dlt_templates[purpose][f"{language}.{script}"]
+            return ids[f"{language}.{script}"]
         except KeyError:
             raise SmsConfigError(
                 f"dlt.yaml has no template ID for {purpose} {language}.{script}"

@@ -247,7 +247,8 @@ def render(
     optional = [f for f in shortening.optional if ctx.get(f)]
     dropped: list[str] = []
     while True:
-        body = _finish(template.render(ctx), latin)
+        module = template.make_module(ctx)
+        body = _finish(str(module), latin)
         count = count_segments(body)
         budget = max_segments or cfg.segments_for(purpose, count.encoding)
         if count.segments <= budget:
@@ -272,7 +273,9 @@ def render(
         encoding=count.encoding,
         segments=count.segments,
         template=name,
-        dlt_template_id=cfg.dlt_template_id(purpose, language, script),
+        dlt_template_id=cfg.dlt_template_id(
+            purpose, language, script, getattr(module, "dlt_variant", None)
+        ),
         language=language,
         script=script,
         units=count.units,
@@ -292,9 +295,18 @@ class _Var(str):
         return _Var()
 
 
-def dlt_registration_text(purpose: str, language: str, script: str = "native") -> str:
+#: Context that selects each registered branch of a template (see ``dlt.yaml``).
+DLT_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
+    "rx_verify_reply": {"not_found": {"found": False}, "replaced": {"current": False}},
+}
+
+
+def dlt_registration_text(
+    purpose: str, language: str, script: str = "native", variant: str | None = None
+) -> str:
     """The template text to register on the DLT platform: every variable as ``{#var#}``,
-    every optional section present, ``max_list_lines`` medicine lines."""
+    every optional section present, ``max_list_lines`` medicine lines; ``variant`` picks
+    a branch named in ``DLT_VARIANTS``."""
     from jinja2 import meta
 
     script = resolve_script(language, script)
@@ -311,5 +323,6 @@ def dlt_registration_text(purpose: str, language: str, script: str = "native") -
         lines=[_Var()] * load_config().max_list_lines,
         more=_Var(),
     )
+    ctx.update(DLT_VARIANTS.get(purpose, {}).get(variant or "", {}))
     text = env.get_template(name).render(ctx)
     return "\n".join(line.rstrip() for line in text.strip().split("\n") if line.strip())

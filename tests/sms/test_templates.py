@@ -67,7 +67,8 @@ def test_every_template_file_has_a_unique_dlt_id() -> None:
         template_id = cfg.dlt_template_id(purpose, language, script)
         assert re.fullmatch(r"\d{19}", template_id), template_id
         ids.append(template_id)
-    assert len(ids) == len(set(ids))
+    every = [i for by_variant in cfg.dlt_templates.values() for i in by_variant.values()]
+    assert len(every) == len(set(every)) and all(re.fullmatch(r"\d{19}", i) for i in every)
     assert cfg.dlt_header and len(cfg.dlt_header) == 6
 
 
@@ -156,3 +157,18 @@ def test_choose_script_remembers_the_patients_choice() -> None:
     assert choose_script(None, "bn") == "native"
     with pytest.raises(ValueError):
         remember_script(patient, "cyrillic")
+
+
+def test_each_branch_of_the_rx_reply_has_its_own_dlt_registration() -> None:
+    base = SAMPLES["rx_verify_reply"]
+    current = render("rx_verify_reply", "hi", "roman", **base)
+    replaced = render("rx_verify_reply", "hi", "roman", **{**base, "current": False})
+    missing = render("rx_verify_reply", "hi", "roman", code="ZZZZ99", found=False)
+    ids = {current.dlt_template_id, replaced.dlt_template_id, missing.dlt_template_id}
+    assert len(ids) == 3
+    assert dlt_registration_text("rx_verify_reply", "hi", "roman", "not_found") == (
+        "Sampark: code {#var#} ka koi parcha nahin mila. Code jaanchein."
+    )
+    assert "BADLA GAYA {#var#}" in dlt_registration_text(
+        "rx_verify_reply", "hi", "roman", "replaced"
+    )
