@@ -95,19 +95,24 @@ def _queue(session: Session, **kwargs: Any) -> SmsMessage:
 def queue_prescription_sms(
     session: Session, rx: Prescription, *, runtime: Runtime | None = None
 ) -> list[SmsMessage]:
-    """Queue the patient's and the ANM's SMS for ``rx``; deliver them after commit."""
+    """Queue the patient's and the ANM's SMS for ``rx``; deliver them after commit.
+
+    A patient reached on a number that cannot take SMS (a landline) gets the
+    read-aloud call instead, placed after the commit.
+    """
     consultation = rx.consultation or session.get(Consultation, rx.consultation_id)
     assert consultation is not None
     try:
-        import telephony.messaging  # noqa: F401
+        from telephony.messaging import NotAMobileNumber
     except ModuleNotFoundError:  # the SMS layer is not installed in this build
         log.error("telephony.messaging missing: prescription SMS not queued")
         return []
     number = callback_number(session, consultation)
     queued: list[SmsMessage] = []
+    read_aloud = False
     patient = consultation.patient
     to_patient = (patient.mobile if patient else None) or consultation.caller_mobile
-    if to_patient:
+    try:
         queued.append(
             _queue(
                 session,
@@ -121,8 +126,13 @@ def queue_prescription_sms(
                 idempotency_key=f"rx:{rx.code}:patient",
             )
         )
+    except NotAMobileNumber:
+        log.warning("patient has no mobile: the prescription will be read aloud")
+        read_aloud = True
     anm = dispensing_anm(session, consultation)
-    if anm is not None:
+    try:
+        if anm is None:
+            raise NotAMobileNumber("no ANM for this spoke")
         language = next((lang for lang in anm.languages or [] if lang in SMS_LANGUAGES), "hi")
         queued.append(
             _queue(
@@ -137,33 +147,48 @@ def queue_prescription_sms(
                 idempotency_key=f"rx:{rx.code}:anm",
             )
         )
-    else:
-        log.warning("no ANM to send the prescription copy to", extra={"prescription": rx.code})
-    deliver_after_commit(session, [m.id for m in queued], runtime)
+    except NotAMobileNumber as exc:
+        log.error("ANM copy not sent", extra={"prescription": rx.code, "error": str(exc)})
+    deliver_after_commit(
+        session, [m.id for m in queued], runtime, read_aloud_id=rx.id if read_aloud else None
+    )
     return queued
 
 
-def deliver_after_commit(session: Session, sms_ids: list[int], runtime: Runtime | None) -> None:
-    """Enqueue delivery of ``sms_ids`` once ``session`` commits (never on rollback)."""
+def _resolve_runtime(runtime: Runtime | None) -> Runtime | None:
     if runtime is None and has_app_context():
         from sampark.runtime import current_runtime
 
-        runtime = current_runtime()
-    if runtime is None or not sms_ids:
+        return current_runtime()
+    return runtime
+
+
+def deliver_after_commit(
+    session: Session,
+    sms_ids: list[int],
+    runtime: Runtime | None,
+    *,
+    read_aloud_id: int | None = None,
+) -> None:
+    """Once ``session`` commits (never on rollback): enqueue delivery of ``sms_ids``, and
+    schedule the read-aloud call of prescription ``read_aloud_id`` if given."""
+    target = _resolve_runtime(runtime)
+    if target is None or not (sms_ids or read_aloud_id):
         if sms_ids:
             log.info("no runtime given: SMS stay pending for the sweeper", extra={"ids": sms_ids})
         return
-    target = runtime
 
     def enqueue(_session: Session) -> None:
         from telephony.messaging import enqueue_delivery
 
         for sms_id in sms_ids:
+            enqueue_delivery(target, sms_id)  # never raises: a pending row is re-driven
+        if read_aloud_id is not None:
+            from prescriptions.calls import schedule_readout
+
             try:
-                enqueue_delivery(target, sms_id)
-            except Exception as exc:  # Redis down: the row is pending, a sweeper resends it
-                log.error(
-                    "could not enqueue SMS delivery", extra={"sms_id": sms_id, "error": repr(exc)}
-                )
+                schedule_readout(target, read_aloud_id)
+            except Exception as exc:
+                log.error("read-aloud call not scheduled", extra={"error": repr(exc)})
 
     event.listen(session, "after_commit", enqueue, once=True)

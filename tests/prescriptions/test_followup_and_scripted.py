@@ -226,3 +226,30 @@ def test_a_second_patient_on_the_same_mobile_is_a_separate_prescription(
         rx = issue_scripted_prescription(s, other_id)
         assert (rx.patient_name, rx.patient_age) == ("Arif", 4)
         assert rx.items[0].medicine_code == "paracetamol_syrup"
+
+
+def test_a_patient_on_a_landline_gets_the_read_aloud_call_instead_of_sms(
+    runtime: Runtime,
+) -> None:
+    from unittest.mock import patch
+
+    from prescriptions.calls import READOUT_QUEUE
+
+    with runtime.db.session() as s:
+        setting = build_setting(s)
+        patient = s.get(Patient, setting.patient_id)
+        consultation = s.get(Consultation, setting.consultation_id)
+        assert patient is not None and consultation is not None
+        patient.mobile = consultation.caller_mobile = "+916456221234"
+    midday = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
+    with patch("prescriptions.calls.utcnow", return_value=midday), runtime.db.session() as s:
+        issue_prescription(
+            s,
+            consultation_id=setting.consultation_id,
+            doctor_id=setting.doctor_id,
+            draft=fever_draft(),
+            runtime=runtime,
+        )
+    with runtime.db.session() as s:
+        assert [m.purpose for m in s.scalars(select(SmsMessage))] == ["prescription_anm"]
+    assert runtime.queue(READOUT_QUEUE).count == 1
