@@ -22,6 +22,7 @@ SETUP_SECONDS = 1.0
 # (https://www.twilio.com/docs/voice/answering-machine-detection).
 RECORDING_PROCESSING = 1.0
 MAX_CALL_SECONDS = 14400.0
+RING_BUFFER = 5.0
 AMD_SECONDS = {"human": 2.5, "machine_start": 4.0, "machine_end_beep": 12.0}
 
 
@@ -153,7 +154,7 @@ class CallsMixin(EngineBase):
             script = self.script_for(call.to)
             # Twilio adds a 5-second buffer to the ring timeout
             # (https://www.twilio.com/docs/voice/api/call-resource#create-a-call-resource).
-            ring_limit = call.timeout
+            ring_limit = call.timeout + RING_BUFFER
             if script.outcome in ("answer", "machine"):
                 delay = script.answer_after + self.dice.slow_answer()
                 if delay < ring_limit:

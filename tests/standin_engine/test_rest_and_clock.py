@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from flask import Flask
 from twilio.rest import Client
 
 from telephony.standin import PhoneScript, RealClock, StandIn, WsgiTransport
-from tests.standin_engine.conftest import ACCOUNT, ANM, CLINIC, PATIENT, TOKEN
+from tests.standin_engine.conftest import ACCOUNT, ANM, CLINIC, DOCTOR, PATIENT, TOKEN
 from tests.standin_engine.helpers import seen, statuses
 from tests.standin_engine.twiml_app import BASE
 
@@ -47,16 +49,39 @@ def test_twilio_client_places_a_call_adds_a_participant_and_sends_sms(
     assert seen(twiml_app, "/recorded")[0]["form"]["RecordingUrl"].startswith(base)
 
 
-def test_real_clock_runs_events_in_a_thread(twiml_app: Flask) -> None:
-    si = StandIn(ACCOUNT, TOKEN, clock=RealClock(), transport=WsgiTransport(twiml_app))
+def test_the_app_calls_the_rest_api_while_handling_a_webhook(si: StandIn, twiml_app: Flask) -> None:
+    twiml_app.config.update(API=si.start(), ACCOUNT=ACCOUNT, DOCTOR=DOCTOR)
+    si.script(DOCTOR, PhoneScript(answer_after=3, hangup_after=20))
+    si.add_number(CLINIC, voice_url=f"{BASE}/call-the-doctor")
+    patient = si.dial_in(PATIENT, CLINIC)
+    si.run_until_idle()
+    labels = [(s["form"]["StatusCallbackEvent"], s["form"].get("ParticipantLabel"))
+              for s in seen(twiml_app, "/conference-status")]  # fmt: skip
+    assert labels == [
+        ("participant-join", "patient"),
+        ("participant-join", "doctor"),
+        ("participant-leave", "doctor"),
+        ("participant-leave", "patient"),
+    ]
+    assert si.calls[patient]["status"] == "completed"
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_real_clock_runs_events_in_a_thread(twiml_app: Flask, workers: int) -> None:
+    si = StandIn(ACCOUNT, TOKEN, clock=RealClock(workers=workers),
+                 transport=WsgiTransport(twiml_app))  # fmt: skip
     try:
         si.add_number(CLINIC)
         si.script(PATIENT, PhoneScript(answer_after=0.1))
         twiml = '<Response><Pause length="0.2"/></Response>'
-        sid = si.engine.create_call({"To": PATIENT, "From": CLINIC, "Twiml": twiml})["sid"]
+        sids = [si.engine.create_call({"To": PATIENT, "From": CLINIC, "Twiml": twiml})["sid"]
+                for _ in range(5)]  # fmt: skip
         deadline = time.monotonic() + 5
-        while si.calls[sid]["status"] != "completed" and time.monotonic() < deadline:
+        while time.monotonic() < deadline and any(
+            si.calls[sid]["status"] != "completed" for sid in sids
+        ):
             time.sleep(0.05)
-        assert si.calls[sid]["status"] == "completed"
+        assert [si.calls[sid]["status"] for sid in sids] == ["completed"] * 5
+        assert 1.2 <= time.monotonic() - deadline + 5 < 3
     finally:
         si.stop()

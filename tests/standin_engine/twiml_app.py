@@ -132,6 +132,28 @@ def make_app(auth_token: str) -> Flask:
         body = request.form.get("Body", "")
         return twiml(f"<Response><Message>Got: {body}</Message></Response>")
 
+    @app.post("/call-the-doctor")
+    def call_the_doctor() -> Response:
+        """While handling a webhook, the app calls the REST API (as the real app does)."""
+        from twilio.rest import Client
+
+        client = Client(app.config["ACCOUNT"], auth_token)
+        client.api.base_url = app.config["API"]
+        client.conferences("room-rest").participants.create(
+            from_=request.form["To"], to=app.config["DOCTOR"], label="doctor",
+            end_conference_on_exit=True,
+        )  # fmt: skip
+        r = VoiceResponse()
+        d = Dial()
+        d.conference(
+            "room-rest",
+            participant_label="patient",
+            status_callback="/conference-status",
+            status_callback_event="join leave",
+        )
+        r.append(d)
+        return twiml(r)
+
     @app.post("/echo")
     def echo() -> Response:
         docs = app.config.get("DOCS", [])
