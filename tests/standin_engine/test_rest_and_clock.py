@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from flask import Flask
 from twilio.rest import Client
 
