@@ -158,17 +158,18 @@ class ConferenceMixin(RunnerMixin):
         self.record("conference", sid=conf.sid, event="start")
         self.conference_event(conf, "conference-start")
 
-    def leave_conference(self, call: Call, reason: str, *, resume: bool) -> None:
-        """``call`` leaves its conference (hung up, kicked, redirected, or the room ended)."""
+    def leave_conference(self, call: Call, reason: str, *, resume: bool) -> dict[str, Any] | None:
+        """``call`` leaves its conference (hung up, kicked, redirected, or the room ended);
+        with ``resume`` it goes on with its TwiML. Returns what the call was waiting on."""
         conf = self.conferences.get(call.conference_sid or "")
         if conf is None:
-            return
+            return None
         part = conf.participants.pop(call.sid, None)
         call.conference_sid = None
         waiting = call.waiting
         call.waiting = None
         if part is None:
-            return
+            return waiting
         part.status = "complete"
         part.date_updated = self.clock.now()
         self.record("participant", sid=call.sid, conference_sid=conf.sid, event="leave",
@@ -193,6 +194,7 @@ class ConferenceMixin(RunnerMixin):
                 self.end_conference(conf, why, call.sid, part.label)  # fmt: skip
         if resume and not call.final:
             self._resume_after_conference(call, waiting)
+        return waiting
 
     def _resume_after_conference(self, call: Call, waiting: dict[str, Any] | None) -> None:
         if call.join is not None or waiting is None or waiting.get("verb") is None:
@@ -212,6 +214,7 @@ class ConferenceMixin(RunnerMixin):
         conf.ended_at = conf.date_updated = self.clock.now()
         conf.reason_conference_ended = reason
         conf.call_sid_ending_conference = ending_sid
+        leaving: list[tuple[Call, dict[str, Any] | None]] = []
         for sid in list(conf.participants):
             call = self.calls[sid]
             if conf.participants[sid].status != "connected":
@@ -219,12 +222,15 @@ class ConferenceMixin(RunnerMixin):
                 self.end_call(call, "canceled")
                 continue
             call.conference_sid = conf.sid
-            self.leave_conference(call, "conference_ended", resume=True)
+            leaving.append((call, self.leave_conference(call, "conference_ended", resume=False)))
         self.record("conference", sid=conf.sid, event="end", reason=reason)
         self.conference_event(
             conf, "conference-end", None, ReasonConferenceEnded=reason,
             CallSidEndingConference=ending_sid, ParticipantLabelEndingConference=label,
         )  # fmt: skip
+        for call, waiting in leaving:  # after conference-end: they go on with their TwiML
+            if not call.final:
+                self._resume_after_conference(call, waiting)
         if conf.record and started and conf.started_at is not None:
             rec = self.add_recording(
                 call_sid=None, conference_sid=conf.sid, start=conf.started_at,

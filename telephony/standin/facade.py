@@ -210,6 +210,44 @@ class StandIn:
             and (subject is None or e["subject"] == subject)
         ]
 
+    def story(self, sid: str | None = None) -> str:
+        """The timeline as readable lines (only entries about ``sid`` when given), for a
+        person debugging a flow: ``print(si.story(call_sid))``."""
+        lines = []
+        for e in self.timeline():
+            about = {e.get("sid"), e.get("subject"), e.get("call_sid"), e.get("conference_sid")}
+            if sid is not None and sid not in about:
+                continue
+            kind = e["kind"]
+            if kind == "webhook":
+                params = e["params"]
+                keys = (
+                    "CallStatus",
+                    "Digits",
+                    "SpeechResult",
+                    "RecordingDuration",
+                    "DialCallStatus",
+                    "StatusCallbackEvent",
+                    "MessageStatus",
+                    "ErrorCode",
+                )
+                shown = " ".join(f"{k}={params[k]}" for k in keys if k in params)  # fmt: skip
+                what = f"{e['purpose']} {e['method']} {e['url']} {shown} -> {e['status']}"
+                if e.get("faults"):
+                    what += f" [{', '.join(e['faults'])}]"
+                response = " ".join(str(e.get("response") or "").split())
+                if response.startswith("<?xml") or response.startswith("<Response"):
+                    what += f"\n{'':>10}{response[:300]}"
+            elif kind == "verb":
+                what = f"{e['sid'][:8]}.. {e['verb']}"
+            elif kind == "debugger":
+                what = f"{e['level']} {e['error_code']}: {e['message']}"
+            else:
+                rest = {k: v for k, v in e.items() if k not in ("seq", "at", "time", "kind")}
+                what = " ".join(f"{k}={v}" for k, v in rest.items())
+            lines.append(f"{e['at']:>8.1f}s {kind:<12} {what}")
+        return "\n".join(lines)
+
     def errors(self) -> list[dict[str, Any]]:
         """Debugger entries (11200, 12100, 12200 ...) and engine errors."""
         return [e for e in self.timeline() if e["kind"] in ("debugger", "engine-error")]

@@ -201,3 +201,15 @@ def test_rest_errors(si: StandIn) -> None:
     with pytest.raises(TwilioApiError) as err:
         si.engine.fetch_call("CA" + "0" * 32)
     assert (err.value.status, err.value.code) == (404, 20404)
+
+
+def test_timeline_is_json_and_tells_the_story(si: StandIn, twiml_app: Flask) -> None:
+    import json
+
+    si.script(PATIENT, PhoneScript(digits=["1"], record_seconds=3))
+    sid = place(si)
+    si.run_until_idle()
+    json.dumps(si.timeline())
+    story = si.story(sid)
+    assert "gather-action POST http://clinic.test/menu CallStatus=in-progress Digits=1" in story
+    assert "<Record" in story
