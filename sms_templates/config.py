@@ -47,6 +47,7 @@ class SmsConfig:
     retry_delay_seconds: int
     send_retry_intervals: list[int]
     undeliverable_handlers: dict[str, str]
+    sender: str
     dlt_entity_id: str
     dlt_header: str
     dlt_templates: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -118,6 +119,7 @@ def load_config() -> SmsConfig:
         undeliverable_handlers={
             str(k): str(v) for k, v in (sms.get("undeliverable_handlers") or {}).items()
         },
+        sender=str(sms.get("sender", "auto")),
         dlt_entity_id=str(dlt.get("entity_id", "")),
         dlt_header=str((dlt.get("sender") or {}).get("header", "")),
         dlt_templates=templates,

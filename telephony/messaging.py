@@ -305,7 +305,25 @@ def _claim(runtime: Runtime, sms_id: int) -> _Claimed | str:
         if sms.status != "pending":
             return sms.status
         sms.status = "submitting"
-        return _Claimed(sms.to_number, sms.from_number or load_config().dlt_header, sms.body)
+        sms.from_number = sender_for(runtime, sms.from_number)
+        return _Claimed(sms.to_number, sms.from_number, sms.body)
+
+
+def sender_for(runtime: Runtime, number: str | None) -> str:
+    """What goes in Twilio's ``From`` (``sms.yaml`` ``sender``).
+
+    ``number``: the number stored with the message (the spoke's, so a patient can ring
+    it back); ``header``: the DLT-registered sender ID, which is what an Indian operator
+    accepts from an international route such as Twilio's; a Messaging Service SID
+    (``MG...``); ``auto``: the header when talking to Twilio itself, else the number.
+    """
+    cfg = load_config()
+    mode = cfg.sender
+    if mode.startswith("MG"):
+        return mode
+    if mode == "header" or (mode == "auto" and runtime.settings.talks_to_real_twilio):
+        return cfg.dlt_header
+    return number or cfg.dlt_header
 
 
 def deliver(runtime: Runtime, sms_id: int) -> str:

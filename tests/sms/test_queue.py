@@ -10,7 +10,13 @@ from sqlalchemy import select, update
 from models import Consultation, Patient, SmsMessage
 from sampark.runtime import Runtime
 from sampark.timeutil import utcnow
-from telephony.messaging import NotAMobileNumber, enqueue_delivery, queue_sms, redrive_pending
+from telephony.messaging import (
+    NotAMobileNumber,
+    enqueue_delivery,
+    queue_sms,
+    redrive_pending,
+    sender_for,
+)
 from tests.builders import MiniDistrict
 from tests.sms.conftest import PATIENT, rows
 from tests.sms.samples import SAMPLES
@@ -124,3 +130,12 @@ def test_sweeper_redrives_pending_and_stuck_rows(runtime: Runtime, mini: MiniDis
         old.id: "pending",
         stuck.id: "pending",
     }
+
+
+def test_sender_is_the_dlt_header_when_talking_to_twilio_itself(runtime: Runtime) -> None:
+    real = Runtime(
+        runtime.settings.with_overrides(twilio_api_base_url="https://api.twilio.com"), runtime.db
+    )
+    assert sender_for(real, "+916456220001") == "SMPARK"
+    assert sender_for(runtime, "+916456220001") == "+916456220001"  # the local stand-in
+    assert sender_for(runtime, None) == "SMPARK"
