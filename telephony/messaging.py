@@ -305,8 +305,10 @@ def _claim(runtime: Runtime, sms_id: int) -> _Claimed | str:
         if sms.status != "pending":
             return sms.status
         sms.status = "submitting"
-        sms.from_number = sender_for(runtime, sms.from_number)
-        return _Claimed(sms.to_number, sms.from_number, sms.body)
+        sender = sender_for(runtime, sms.from_number)
+        if not sender.startswith("MG"):  # a Messaging Service SID does not fit the column
+            sms.from_number = sender
+        return _Claimed(sms.to_number, sender, sms.body)
 
 
 def sender_for(runtime: Runtime, number: str | None) -> str:
