@@ -2,6 +2,7 @@
 
 * ``GET|POST /rx/<id>/read?lang=hi`` - TwiML that reads the prescription in the patient's
   language, then "press 1 to hear it again" (at most ``max_repeats`` times).
+* ``POST /rx/latest?lang=hi`` - the caller's (``From``) latest prescription, for the IVR.
 * ``POST /rx/<id>/call-status`` - the read-aloud call's status callback.
 * ``place_readout_call`` / ``on_prescription_sms_undeliverable`` live in ``calls.py``
   (re-exported here).
@@ -206,6 +207,27 @@ def read(rx_id: int) -> Response:
         return _twiml(twiml)
     except Exception:
         log.exception("read-aloud failed", extra={"prescription_id": rx_id})
+        return _twiml(apology_twiml(language))
+
+
+@bp.route("/latest", methods=["POST"])
+@twilio_webhook
+def latest() -> Response:
+    """The caller's latest prescription, for an IVR to ``<Redirect>`` to.
+
+    Query: ``lang`` (hi, ur, bn, en) and optionally ``after`` (where to continue). The
+    caller is Twilio's ``From`` of the inbound call.
+    """
+    language = request.args.get("lang", "hi")
+    caller = request.form.get("From", "")
+    try:
+        with current_runtime().db.session() as session:
+            twiml = latest_prescription_twiml(
+                session, caller, language, after_url=request.args.get("after") or None
+            )
+        return Response(twiml, mimetype="text/xml")
+    except Exception:
+        log.exception("latest prescription read-out failed")
         return _twiml(apology_twiml(language))
 
 

@@ -24,7 +24,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def signed_url(req: Request, trust_proxy: bool) -> str:
     """The URL Twilio requested, as it signed it."""
-    url = req.url
+    # The raw query string: req.url decodes %3A, %2F..., which Twilio signed encoded.
+    query = req.query_string.decode("latin-1")
+    url = req.base_url + (f"?{query}" if query else "")
     if trust_proxy:
         proto = req.headers.get("X-Forwarded-Proto", "").split(",")[0].strip()
         host = req.headers.get("X-Forwarded-Host", "").split(",")[0].strip()

@@ -139,3 +139,31 @@ def test_a_caller_hears_the_latest_current_prescription(runtime: Runtime, app) -
     spoken = " ".join(e.text or "" for e in root.iter("Say"))
     assert "Dengue suspected" in spoken and "corrected prescription" in spoken
     assert root.find("Redirect").text == "http://sampark.test/ivr/menu"  # type: ignore[union-attr]
+
+
+def test_the_ivr_can_redirect_a_caller_to_their_latest_prescription(
+    runtime: Runtime, client: FlaskClient
+) -> None:
+    _issue(runtime, "en")
+    mine = _parse(
+        signed_post(
+            client,
+            "/rx/latest?lang=en&after=http%3A%2F%2Fsampark.test%2Fivr%2Fmenu",
+            {"From": PATIENT_MOBILE, "CallSid": "CA9"},
+        ).data
+    )
+    spoken = " ".join(e.text or "" for e in mine.iter("Say"))
+    assert "Rukhsana Begum" in spoken and "one tablet in the morning" in spoken
+    assert mine.find("Redirect").text == "http://sampark.test/ivr/menu"  # type: ignore[union-attr]
+    # pressing 1 posts to the Gather action exactly as written (an encoded URL inside it)
+    action = mine.find("Gather").get("action", "")  # type: ignore[union-attr]
+    assert "after=http%3A%2F%2Fsampark.test%2Fivr%2Fmenu" in action
+    again = _parse(signed_post(client, action, {"Digits": "1", "CallSid": "CA9"}).data)
+    assert again.find("Gather") is not None
+    done = _parse(signed_post(client, action, {"Digits": "9", "CallSid": "CA9"}).data)
+    assert done.find("Redirect").text == "http://sampark.test/ivr/menu"  # type: ignore[union-attr]
+    stranger = _parse(
+        signed_post(client, "/rx/latest?lang=en", {"From": "+919990399999", "CallSid": "CA8"}).data
+    )
+    spoken = " ".join(e.text or "" for e in stranger.iter("Say"))
+    assert "We found no prescription" in spoken and "Rukhsana" not in spoken
