@@ -137,6 +137,7 @@ class Line:
     standin: Any
     runtime: Runtime
     app: Flask
+    mini: MiniDistrict
 
 
 @pytest.fixture
@@ -164,6 +165,6 @@ def line(runtime: Runtime, mini: MiniDistrict) -> Iterator[Line]:
     for number in [*mini.spoke_numbers.values(), mini.district_number]:
         si.add_number(number, sms_url=f"{PUBLIC}/sms/inbound")
     try:
-        yield Line(si, rt, app)
+        yield Line(si, rt, app, mini)
     finally:
         si.stop()
