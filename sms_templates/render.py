@@ -227,7 +227,7 @@ def render(
 
     Raises:
         UnknownTemplate: for an unknown purpose, language or script.
-        jinja2.UndefinedError: when the context lacks a variable the template uses.
+        MissingContext: when the context lacks a variable the purpose requires.
     """
     script = resolve_script(language, script)
     _check(purpose, language, script)
