@@ -24,6 +24,7 @@ from ivr.callback import schedule_callback
 from ivr.catalog import catalog, normalise_language
 from ivr.config import IvrConfig
 from ivr.engine import CallState, Engine, Input
+from ivr.fastpath import try_fast_step
 from ivr.flow import ORDER, START
 from ivr.twiml import Line, Urls
 from models import CallLeg, Consultation, ConsultationState, IvrSession
@@ -251,6 +252,9 @@ def _start_or_resume(
 def step(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str]) -> VoiceResponse:
     """The caller answered (or did not) the question named in the URL."""
     engine = engine_for(runtime)
+    fast = try_fast_step(runtime, engine, form, args)
+    if fast is not None:
+        return fast
     after = After(inline=args.get("replay") == "1")
     given = Input(
         digits=form.get("Digits"),
@@ -288,10 +292,14 @@ def _answer(
         log.info("stale IVR step", extra={"asked": asked, "current": state.step_id})
         return engine.render(state, [])
     answered = engine.answer(state, given, store.DbLookups(s))
-    store.apply_effects(s, call, answered.effects)
+    if answered.effects.link_patient and call.consultation_id is not None:
+        store.link_patient(s, call, answered.effects.link_patient)
     reached = engine.enter(state, answered.goto, answered.before, repeat=answered.repeat)
     outcome = answered.effects.outcome or reached
-    status = "active"
+    status = "ended" if reached else "active"
+    if call.status != "active":  # a late answer replayed after the call ended
+        status = call.status
+    store.write_step(s, call, answered.effects, status)
     if outcome:
         reason = answered.effects.reason or {"intake_complete": "ivr-complete"}.get(
             outcome, "caller-refused"
@@ -303,9 +311,6 @@ def _answer(
             sms_id = queue_emergency_alert(s, call.consultation_id, number)
             if sms_id is not None:
                 after.actions.append(deliver_later(runtime, sms_id))
-        if reached:
-            status = "ended"
-    store.save_call(s, call, status=status if call.status == "active" else call.status)
     return engine.render(state, answered.before)
 
 

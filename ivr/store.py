@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ivr import hotpath
 from ivr.engine import CallState, Effects, SpokeInfo
 from models import (
     Block,
@@ -49,22 +50,20 @@ class LoadedCall:
     state: CallState
 
 
+def is_postgres(s: Session) -> bool:
+    return s.get_bind().dialect.name == "postgresql"
+
+
 def load_call(s: Session, call_sid: str) -> LoadedCall | None:
     """The call's session (one query), or None for a call we have not seen."""
-    c = _SESSIONS.c
-    row = s.execute(
-        select(
-            c.id,
-            c.consultation_id,
-            c.caller,
-            c.status,
-            c.node,
-            c.language,
-            c.retries,
-            c.errors,
-            c.vars,
-        ).where(c.call_sid == call_sid)
-    ).first()
+    if is_postgres(s):
+        row = hotpath.select_call(s, call_sid)
+    else:
+        c = _SESSIONS.c
+        columns = (c.id, c.consultation_id, c.caller, c.status, c.node, c.language)
+        row = s.execute(
+            select(*columns, c.retries, c.errors, c.vars).where(c.call_sid == call_sid)
+        ).first()
     if row is None:
         return None
     state = CallState(
@@ -125,29 +124,50 @@ def _upsert_answers(s: Session, consultation_id: int, answers: dict[str, str]) -
     s.execute(stmt)
 
 
-def apply_effects(s: Session, call: LoadedCall, effects: Effects) -> None:
-    """Store what the caller just said, as soon as it is said."""
-    cid = call.consultation_id
+def write_step(s: Session, call: LoadedCall, effects: Effects, status: str) -> None:
+    """Store what the caller just said and where the call now stands (as soon as it is said).
+
+    On PostgreSQL this is one statement (``ivr.hotpath``); elsewhere a few.
+    """
     st = call.state
-    if cid is None:
-        return
-    if effects.link_patient:
-        link_patient(s, call, effects.link_patient)
-    _upsert_answers(s, cid, effects.answers)
     columns = dict(effects.consultation)
     if effects.danger_sign:
         signs = [*st.vars.get("danger_signs", []), effects.danger_sign]
         st.vars["danger_signs"] = signs
         columns.update(danger_signs=signs, emergency=True, priority=0)
-    if columns:
-        s.execute(update(Consultation).where(Consultation.id == cid).values(**columns))
-    patient_id = st.vars.get("patient_id")
+    patient_id, caller_id = st.vars.get("patient_id"), st.vars.get("caller_patient_id")
+    if is_postgres(s):
+        hotpath.write_step(
+            s,
+            session_id=call.id,
+            consultation_id=call.consultation_id,
+            answers=effects.answers,
+            consultation=columns,
+            patient_id=patient_id,
+            patient=effects.patient,
+            caller_id=caller_id,
+            caller=effects.caller,
+            session={
+                "node": st.node,
+                "language": st.language,
+                "retries": st.retries,
+                "errors": st.errors,
+                "vars": st.vars,
+                "status": status,
+            },
+        )
+        return
+    cid = call.consultation_id
+    if cid is not None:
+        _upsert_answers(s, cid, effects.answers)
+        if columns:
+            s.execute(update(Consultation).where(Consultation.id == cid).values(**columns))
     if effects.patient and patient_id:
         values = {**effects.patient, "updated_at": utcnow()}
         s.execute(update(Patient).where(Patient.id == patient_id).values(**values))
-    caller_id = st.vars.get("caller_patient_id")
     if effects.caller and caller_id:
         s.execute(update(Patient).where(Patient.id == caller_id).values(**effects.caller))
+    save_call(s, call, status=status)
 
 
 def link_patient(s: Session, call: LoadedCall, relation: str) -> None:

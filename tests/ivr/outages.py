@@ -17,10 +17,13 @@ DEAD_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
 
 @contextmanager
 def database_down(runtime: Runtime) -> Iterator[None]:
-    """Every new session of the runtime's database points at a port nobody listens on."""
+    """The runtime's database engine (and its sessions) point at a port nobody listens on."""
     dead = create_engine(DEAD_DATABASE, connect_args={"connect_timeout": 1})
     try:
-        with patch.object(runtime.db, "sessions", sessionmaker(dead)):
+        with (
+            patch.object(runtime.db, "engine", dead),
+            patch.object(runtime.db, "sessions", sessionmaker(dead)),
+        ):
             yield
     finally:
         dead.dispose()

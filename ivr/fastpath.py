@@ -1,0 +1,108 @@
+"""The fast path for an ordinary answer (most webhooks of a call) on PostgreSQL.
+
+Two statements on one pooled connection, no transaction block and no ORM: the
+session ``SELECT``, then one compare-and-set write (``ivr.hotpath.build_write``
+with a guard) that commits by itself. Anything unusual - a step that links a
+patient, looks up a spoke, reaches an outcome, a stale or ended call, a lost race,
+a replay - returns None and the full transactional path (``ivr.calls``) handles it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from ivr.engine import CallState, Engine, Input, SpokeInfo
+from ivr.hotpath import SELECT_CALL, build_write
+from sampark.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class NeedsFullPath(Exception):
+    """This answer needs the database beyond the call's own rows."""
+
+
+class _NoLookups:
+    def spoke_by_code(self, code: str) -> SpokeInfo | None:
+        raise NeedsFullPath
+
+
+def try_fast_step(
+    runtime: Runtime, engine: Engine, form: Mapping[str, str], args: Mapping[str, str]
+) -> VoiceResponse | None:
+    """Answer an ordinary step in two statements, or None to take the full path."""
+    if args.get("replay") == "1" or runtime.db.engine.dialect.name != "postgresql":
+        return None
+    raw = runtime.db.engine.raw_connection()
+    try:
+        connection: Any = raw.driver_connection
+        connection.autocommit = True
+        try:
+            return _step(connection, engine, form, args)
+        finally:
+            try:
+                connection.autocommit = False
+            except Exception:  # a broken connection: the pool discards it
+                log.debug("could not reset autocommit", exc_info=True)
+    finally:
+        raw.close()
+
+
+def _step(
+    connection: Any, engine: Engine, form: Mapping[str, str], args: Mapping[str, str]
+) -> VoiceResponse | None:
+    cursor = connection.cursor()
+    cursor.execute(SELECT_CALL, {"sid": form.get("CallSid", "")})
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    session_id, consultation_id, _caller, status, node, language, retries, errors = row[:8]
+    variables, updated_at = row[8], row[9]
+    if status != "active":
+        return None
+    state = CallState(node, language, retries, errors, dict(variables or {}))
+    if args.get("n") != state.step_id:
+        return None
+    given = Input(
+        digits=form.get("Digits"),
+        recording_url=form.get("RecordingUrl"),
+        recording_sid=form.get("RecordingSid"),
+    )
+    try:
+        answered = engine.answer(state, given, _NoLookups())
+    except NeedsFullPath:
+        return None
+    effects = answered.effects
+    if effects.link_patient or effects.outcome or effects.danger_sign:
+        return None
+    if engine.enter(state, answered.goto, answered.before, repeat=answered.repeat):
+        return None  # a final node: the full path records the outcome
+    sql, params = build_write(
+        session_id=session_id,
+        consultation_id=consultation_id,
+        answers=effects.answers,
+        consultation=effects.consultation,
+        patient_id=state.vars.get("patient_id"),
+        patient=effects.patient,
+        caller_id=state.vars.get("caller_patient_id"),
+        caller=effects.caller,
+        session={
+            "node": state.node,
+            "language": state.language,
+            "retries": state.retries,
+            "errors": state.errors,
+            "vars": state.vars,
+            "status": "active",
+        },
+        guard={"node": node, "updated_at": updated_at},
+    )
+    cursor.execute(sql, params)
+    applied = cursor.fetchone()
+    if not applied or applied[0] != 1:
+        log.info("IVR step raced another request; taking the full path")
+        return None
+    return engine.render(state, answered.before)
