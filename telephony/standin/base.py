@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from twilio.request_validator import RequestValidator
 
@@ -112,7 +112,10 @@ class EngineBase:
         (https://www.twilio.com/docs/usage/security#validating-requests)."""
         if method == "GET":
             if params:
-                url = url + ("&" if "?" in url else "?") + urlencode(params)
+                # %20 for spaces and ",:/;@" left as they are: the form in which a WSGI app
+                # (werkzeug's request.url) rebuilds the URL, so the signed URL is the one seen
+                query = urlencode(params, quote_via=quote, safe="!$'()*,/:;@")
+                url = url + ("&" if "?" in url else "?") + query
             body: dict[str, str] = {}
         else:
             body = params

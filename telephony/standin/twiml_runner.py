@@ -340,8 +340,9 @@ class RunnerMixin(CallsMixin):
             "RecordingUrl": self.recording_url(rec),
             "RecordingSid": rec.sid,
             "RecordingDuration": str(rec.duration),
-            "Digits": "hangup" if hangup else (key or ""),
         }
+        if hangup or key:  # the key that ended the recording, or "hangup"
+            extra["Digits"] = "hangup" if hangup else str(key)
         action = resolve(call.doc_url, verb.attr("action"))
         if hangup:
             if action:

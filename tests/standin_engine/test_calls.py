@@ -213,3 +213,25 @@ def test_timeline_is_json_and_tells_the_story(si: StandIn, twiml_app: Flask) -> 
     story = si.story(sid)
     assert "gather-action POST http://clinic.test/menu CallStatus=in-progress Digits=1" in story
     assert "<Record" in story
+
+
+def test_get_callbacks_are_signed_over_the_query(si: StandIn, twiml_app: Flask) -> None:
+    twiml_app.add_url_rule("/status-get", "status-get", lambda: ("", 204), methods=["GET"])
+    twiml_app.add_url_rule("/voice-get", "voice-get", lambda: "<Response><Say>hi</Say></Response>",
+                           methods=["GET"])  # fmt: skip
+    si.engine.create_call({"To": PATIENT, "From": CLINIC, "Url": f"{BASE}/voice-get",
+                           "Method": "GET", "StatusCallback": f"{BASE}/status-get?x=1",
+                           "StatusCallbackMethod": "GET"})  # fmt: skip
+    si.run_until_idle()
+    got = seen(twiml_app, "/status-get") + seen(twiml_app, "/voice-get")
+    assert [(s["path"], s["valid"]) for s in got] == [("/status-get", True), ("/voice-get", True)]
+    assert got[0]["args"]["CallStatus"] == "completed" and got[0]["args"]["x"] == "1"
+
+
+def test_fallback_url_after_a_failure(si: StandIn, twiml_app: Flask) -> None:
+    si.engine.create_call({"To": PATIENT, "From": CLINIC, "Url": f"{BASE}/fails",
+                           "FallbackUrl": f"{BASE}/goodbye"})  # fmt: skip
+    si.run_until_idle()
+    fallback = seen(twiml_app, "/goodbye")[0]["form"]
+    assert fallback["ErrorCode"] == "11200" and fallback["ErrorUrl"] == f"{BASE}/fails"
+    assert [e["error_code"] for e in si.errors()] == [11200]
