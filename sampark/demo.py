@@ -161,9 +161,8 @@ def main(argv: list[str] | None = None) -> None:
     install_process_runtime(runtime)
     print("Sampark demo")
     print(f"  database: {settings.database_url}")
-    print(
-        f"  redis:    {'embedded in-process stand-in' if settings.uses_embedded_redis else settings.redis_url}"
-    )
+    redis_name = "embedded in-process stand-in" if settings.uses_embedded_redis else "REDIS_URL"
+    print(f"  redis:    {redis_name}")
     spoke_name, spoke_number = _prepare(runtime)
 
     standin = StandIn(settings.twilio_account_sid, settings.twilio_auth_token, clock=RealClock())
