@@ -47,6 +47,7 @@ class EngineBase:
         self.strict_caller_id = strict_caller_id
         self.sid = SidFactory(seed)
         self.lock = threading.RLock()
+        self._current = threading.local()  # key of the event running in this thread
         self.validator = RequestValidator(auth_token)
         # Where recordings are served (the REST server's base URL once started).
         self.api_base_url = "https://api.twilio.com"
@@ -66,9 +67,19 @@ class EngineBase:
         """Current (virtual) time in Twilio's RFC 2822 form."""
         return rfc2822(self.clock.now()) or ""
 
-    def later(self, delay: float, callback: Callable[[], None]) -> None:
-        """Run ``callback`` after ``delay`` (virtual) seconds."""
-        self.clock.schedule(delay, callback)
+    def later(self, delay: float, callback: Callable[[], None], key: str | None = None) -> None:
+        """Run ``callback`` after ``delay`` (virtual) seconds. Events of one ``key`` (a SID)
+        run in order; without a key an event inherits the key of the event scheduling it."""
+        key = key if key is not None else getattr(self._current, "key", "")
+
+        def run() -> None:
+            self._current.key = key
+            try:
+                callback()
+            finally:
+                self._current.key = ""
+
+        self.clock.schedule(delay, run, key)
 
     def _clock_error(self, exc: BaseException) -> None:
         self.record("engine-error", error=repr(exc))
@@ -191,24 +202,30 @@ class EngineBase:
             )
             return
         # a reordered callback is overtaken by the next one about the same resource
-        self._schedule_delivery(f"{url} {subject}", decision, send(labels))
+        self._schedule_delivery(f"{url} {subject}", decision, send(labels), subject)
         if decision.duplicate:
-            self.later(decision.delay + self.faults.duplicate_gap, send([*labels, "duplicate"]))
+            self.later(
+                decision.delay + self.faults.duplicate_gap,
+                send([*labels, "duplicate"]),
+                key=subject,
+            )
 
-    def _schedule_delivery(self, key: str, decision: Decision, send: Callable[[], None]) -> None:
+    def _schedule_delivery(
+        self, key: str, decision: Decision, send: Callable[[], None], subject: str
+    ) -> None:
         if decision.reorder:
             with self.lock:
                 self._held.setdefault(key, []).append(send)
             # released after the next callback about the same resource, or after 30 s
-            self.later(30.0 + decision.delay, lambda: self._release(key, send))
+            self.later(30.0 + decision.delay, lambda: self._release(key, send), key=subject)
             return
         held: list[Callable[[], None]] = []
         with self.lock:
             if key in self._held:
                 held = self._held.pop(key)
-        self.later(decision.delay, send)
+        self.later(decision.delay, send, key=subject)
         for h in held:
-            self.later(decision.delay, h)
+            self.later(decision.delay, h, key=subject)
 
     def _release(self, key: str, send: Callable[[], None]) -> None:
         with self.lock:

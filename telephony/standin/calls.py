@@ -118,7 +118,7 @@ class CallsMixin(EngineBase):
     def start_outbound(self, call: Call) -> None:
         """Dial ``call.to``: initiated now, then ringing/busy/failed as the phone's script says."""
         token = call.gen
-        self.later(0.0, lambda: self._initiated(call.sid, token))
+        self.later(0.0, lambda: self._initiated(call.sid, token), key=call.sid)
 
     def _live(self, sid: str, token: int) -> Call | None:
         call = self.calls.get(sid)

@@ -11,6 +11,7 @@ import itertools
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -23,20 +24,20 @@ class _Scheduler:
     """The event heap shared by both clocks."""
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, Callback]] = []
+        self._heap: list[tuple[float, int, str, Callback]] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self.on_error: Callable[[BaseException], None] | None = None
 
-    def _push(self, due: float, callback: Callback) -> None:
+    def _push(self, due: float, callback: Callback, key: str) -> None:
         with self._cond:
-            heapq.heappush(self._heap, (due, next(self._seq), callback))
+            heapq.heappush(self._heap, (due, next(self._seq), key, callback))
             self._cond.notify_all()
 
     def _pop_due(self, until: float) -> tuple[float, Callback] | None:
         with self._cond:
             if self._heap and self._heap[0][0] <= until:
-                due, _, callback = heapq.heappop(self._heap)
+                due, _, _, callback = heapq.heappop(self._heap)
                 return due, callback
             return None
 
@@ -79,9 +80,9 @@ class VirtualClock(_Scheduler):
         """The virtual wall time (aware UTC)."""
         return self._epoch + timedelta(seconds=self._t)
 
-    def schedule(self, delay: float, callback: Callback) -> None:
-        """Run ``callback`` ``delay`` virtual seconds from now."""
-        self._push(self._t + max(0.0, delay), callback)
+    def schedule(self, delay: float, callback: Callback, key: str = "") -> None:
+        """Run ``callback`` ``delay`` virtual seconds from now (``key``: see RealClock)."""
+        self._push(self._t + max(0.0, delay), callback, key)
 
     def advance(self, seconds: float) -> int:
         """Run every event due in the next ``seconds``; the clock ends exactly that far on."""
@@ -116,16 +117,17 @@ class VirtualClock(_Scheduler):
 
 
 class RealClock(_Scheduler):
-    """Real time: a background thread runs each event when it falls due (for the demo).
-
-    With ``workers`` > 1 due events run on a thread pool, so slow webhooks overlap (for load
-    runs); events then no longer run strictly one after another (callbacks about one call
-    may overtake each other, as Twilio's may).
+    """Real time: a background thread hands each event to a pool of ``workers`` threads when
+    it falls due. Events with the same ``key`` (the engine uses the call, conference or
+    message SID) run one after another in order; different keys run at the same time, so one
+    slow webhook does not hold up the other calls. ``workers=1`` runs everything in order.
     """
 
-    def __init__(self, workers: int = 1) -> None:
+    def __init__(self, workers: int = 8) -> None:
         super().__init__()
         self._pool = ThreadPoolExecutor(workers, "standin-event") if workers > 1 else None
+        self._queues: dict[str, deque[Callback]] = {}
+        self._qlock = threading.Lock()
         self._t0 = time.monotonic()
         self._wall0 = datetime.now(UTC)
         self._thread: threading.Thread | None = None
@@ -139,10 +141,36 @@ class RealClock(_Scheduler):
         """The current wall time (aware UTC)."""
         return self._wall0 + timedelta(seconds=self.seconds())
 
-    def schedule(self, delay: float, callback: Callback) -> None:
-        """Run ``callback`` ``delay`` seconds from now."""
+    def schedule(self, delay: float, callback: Callback, key: str = "") -> None:
+        """Run ``callback`` ``delay`` seconds from now, after earlier events of ``key``."""
         self.start()
-        self._push(self.seconds() + max(0.0, delay), callback)
+        self._push(self.seconds() + max(0.0, delay), callback, key)
+
+    def pending(self) -> int:
+        """Events scheduled or running."""
+        with self._qlock:
+            running = sum(len(q) + 1 for q in self._queues.values())
+        return super().pending() + running
+
+    def _dispatch(self, key: str, callback: Callback) -> None:
+        assert self._pool is not None
+        with self._qlock:
+            queue = self._queues.get(key)
+            if queue is not None:  # a worker is running this key: it will take it next
+                queue.append(callback)
+                return
+            self._queues[key] = deque()
+        self._pool.submit(self._drain, key, callback)
+
+    def _drain(self, key: str, callback: Callback) -> None:
+        while True:
+            self._run(callback)
+            with self._qlock:
+                queue = self._queues[key]
+                if not queue:
+                    del self._queues[key]
+                    return
+                callback = queue.popleft()
 
     def start(self) -> None:
         """Start the event thread (idempotent)."""
@@ -172,9 +200,9 @@ class RealClock(_Scheduler):
                 if wait is None or wait > 0:
                     self._cond.wait(timeout=wait if wait is not None else 1.0)
                     continue
-                _, _, callback = heapq.heappop(self._heap)
+                _, _, key, callback = heapq.heappop(self._heap)
             if self._pool is not None:
-                self._pool.submit(self._run, callback)
+                self._dispatch(key, callback)
             else:
                 self._run(callback)
 
@@ -189,7 +217,9 @@ class RealClock(_Scheduler):
         horizon = self.seconds() + max_virtual_seconds
         while True:
             due = self.next_due()
-            if due is None or due > horizon or self.seconds() > horizon:
+            with self._qlock:
+                busy = bool(self._queues)
+            if not busy and (due is None or due > horizon or self.seconds() > horizon):
                 return 0
             time.sleep(0.01)
 

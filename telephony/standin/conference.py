@@ -280,7 +280,7 @@ class ConferenceMixin(RunnerMixin):
         if part is None or not part.wait_url:
             return  # no URL: Twilio's default hold music, nothing to fetch; "" is silence
         url, method = part.wait_url, part.wait_method
-        self.later(0.0, lambda: self._wait_loop(conf_sid, call_sid, url, method))
+        self.later(0.0, lambda: self._wait_loop(conf_sid, call_sid, url, method), key=call_sid)
 
     def _wait_loop(self, conf_sid: str, call_sid: str, url: str, method: str) -> None:
         with self.lock:
@@ -330,7 +330,7 @@ class ConferenceMixin(RunnerMixin):
         def play() -> None:
             self._play_music(url, method, params, "hold-url", call.sid)
 
-        self.later(0.0, play)
+        self.later(0.0, play, key=call.sid)
 
     def announce(self, conf: Conference, url: str, method: str, part: Participant | None) -> None:
         """Play an AnnounceUrl document, then announcement-end."""
@@ -347,7 +347,7 @@ class ConferenceMixin(RunnerMixin):
 
             self.later(min(seconds, 600.0), done)
 
-        self.later(0.0, run)
+        self.later(0.0, run, key=conf.sid)
 
     # provided by the dial mixin
     def _after_dial(self, call: Call, verb: Verb, extra: dict[str, str]) -> None: ...

@@ -50,10 +50,10 @@ class MessagesMixin(DialMixin):
         sid = msg.sid
         outcome = self.script_for(msg.to).sms_outcome
         if outcome == "failed":
-            self.later(SENT_AFTER, lambda: self._message_status(sid, outcome))
+            self.later(SENT_AFTER, lambda: self._message_status(sid, outcome), key=sid)
             return
-        self.later(SENT_AFTER, lambda: self._message_status(sid, "sent"))
-        self.later(DELIVERED_AFTER, lambda: self._message_status(sid, outcome))
+        self.later(SENT_AFTER, lambda: self._message_status(sid, "sent"), key=sid)
+        self.later(DELIVERED_AFTER, lambda: self._message_status(sid, outcome), key=sid)
 
     def _message_status(self, sid: str, outcome: str) -> None:
         with self.lock:
@@ -118,7 +118,9 @@ class MessagesMixin(DialMixin):
             )
             url, method = number.sms_url, number.sms_method
         if url:
-            self.later(0.0, lambda: self._deliver_inbound_sms(url, method, params, msg))
+            self.later(
+                0.0, lambda: self._deliver_inbound_sms(url, method, params, msg), key=msg.sid
+            )
         return msg.sid
 
     def _deliver_inbound_sms(

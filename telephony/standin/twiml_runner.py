@@ -72,7 +72,9 @@ class RunnerMixin(CallsMixin):
     ) -> None:
         """Fetch ``url`` for ``call`` as the next step and run what comes back."""
         token = call.gen
-        self.later(0.0, lambda: self._run_url(call.sid, token, url, method, extra, purpose))
+        self.later(
+            0.0, lambda: self._run_url(call.sid, token, url, method, extra, purpose), key=call.sid
+        )
 
     def _run_url(
         self, sid: str, token: int, url: str, method: str, extra: dict[str, str], purpose: str
@@ -131,7 +133,7 @@ class RunnerMixin(CallsMixin):
     def _after(self, call: Call, seconds: float) -> None:
         """Continue with the next verb after ``seconds``."""
         token = call.gen
-        self.later(seconds, lambda: self._step(call.sid, token))
+        self.later(seconds, lambda: self._step(call.sid, token), key=call.sid)
 
     def _step(self, sid: str, token: int) -> None:
         with self.lock:
@@ -282,7 +284,7 @@ class RunnerMixin(CallsMixin):
             token = call.gen
             result = {"Digits": digits, "FinishedOnKey": key or ""} if digits else None
             delay = 0.0 if ended else waiting["timeout"]
-            self.later(delay, lambda: self._gather_done(call.sid, token, result))
+            self.later(delay, lambda: self._gather_done(call.sid, token, result), key=call.sid)
         elif waiting and waiting["kind"] == "record":
             finish = waiting["verb"].attr("finishOnKey", "1234567890*#") or ""
             if keys and keys[0] in finish:
