@@ -125,7 +125,8 @@ class RealClock(_Scheduler):
 
     def __init__(self, workers: int = 8) -> None:
         super().__init__()
-        self._pool = ThreadPoolExecutor(workers, "standin-event") if workers > 1 else None
+        self._workers = workers
+        self._pool: ThreadPoolExecutor | None = None
         self._queues: dict[str, deque[Callback]] = {}
         self._qlock = threading.Lock()
         self._t0 = time.monotonic()
@@ -152,15 +153,17 @@ class RealClock(_Scheduler):
             running = sum(len(q) + 1 for q in self._queues.values())
         return super().pending() + running
 
-    def _dispatch(self, key: str, callback: Callback) -> None:
-        assert self._pool is not None
+    def _dispatch(self, pool: ThreadPoolExecutor, key: str, callback: Callback) -> None:
         with self._qlock:
             queue = self._queues.get(key)
             if queue is not None:  # a worker is running this key: it will take it next
                 queue.append(callback)
                 return
             self._queues[key] = deque()
-        self._pool.submit(self._drain, key, callback)
+        try:
+            pool.submit(self._drain, key, callback)
+        except RuntimeError:  # stopped meanwhile: run it here
+            self._drain(key, callback)
 
     def _drain(self, key: str, callback: Callback) -> None:
         while True:
@@ -178,6 +181,8 @@ class RealClock(_Scheduler):
             if self._thread is not None:
                 return
             self._stopping = False
+            if self._workers > 1 and self._pool is None:
+                self._pool = ThreadPoolExecutor(self._workers, "standin-event")
             self._thread = threading.Thread(target=self._loop, name="standin-clock", daemon=True)
             self._thread.start()
 
@@ -187,8 +192,11 @@ class RealClock(_Scheduler):
             self._stopping = True
             self._cond.notify_all()
             thread, self._thread = self._thread, None
+            pool, self._pool = self._pool, None
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)
+        if pool is not None:
+            pool.shutdown(wait=False)
 
     def _loop(self) -> None:
         while True:
@@ -201,8 +209,9 @@ class RealClock(_Scheduler):
                     self._cond.wait(timeout=wait if wait is not None else 1.0)
                     continue
                 _, _, key, callback = heapq.heappop(self._heap)
-            if self._pool is not None:
-                self._dispatch(key, callback)
+                pool = self._pool
+            if pool is not None:
+                self._dispatch(pool, key, callback)
             else:
                 self._run(callback)
 

@@ -49,6 +49,8 @@ class MessagesMixin(DialMixin):
         """Move an outbound message along queued → sent → delivered (or its failure)."""
         sid = msg.sid
         outcome = self.script_for(msg.to).sms_outcome
+        if msg.status == "accepted":  # a Messaging Service queues it first, with a callback
+            self.later(SENT_AFTER / 2, lambda: self._message_status(sid, "queued"), key=sid)
         if outcome == "failed":
             self.later(SENT_AFTER, lambda: self._message_status(sid, outcome), key=sid)
             return
@@ -60,7 +62,9 @@ class MessagesMixin(DialMixin):
             msg = self.messages[sid]
             now = self.clock.now()
             msg.date_updated = now
-            if outcome == "sent":
+            if outcome == "queued":
+                msg.status = "queued"
+            elif outcome == "sent":
                 msg.status, msg.date_sent = "sent", now
             elif outcome == "delivered":
                 msg.status = "delivered"

@@ -60,3 +60,13 @@ def test_inbound_sms_reaches_sms_url_and_the_reply_the_phone(si: StandIn, twiml_
     form = seen(twiml_app, "/sms")[0]["form"]
     assert form["MessageSid"] == sid and form["Body"] == "VERIFY 1234" and form["From"] == PATIENT
     assert si.inbox(PATIENT)[0]["body"] == "Got: VERIFY 1234"
+
+
+def test_messaging_service_message_is_accepted_then_queued(si: StandIn, twiml_app: Flask) -> None:
+    msg = si.engine.create_message({"To": PATIENT, "MessagingServiceSid": "MG" + "1" * 32,
+                                    "Body": "hi", "StatusCallback": f"{BASE}/sms-status"})  # fmt: skip
+    assert msg["status"] == "accepted" and msg["from"] == CLINIC
+    si.run_until_idle()
+    statuses = [s["form"]["MessageStatus"] for s in seen(twiml_app, "/sms-status")]
+    assert statuses == ["queued", "sent", "delivered"]
+    assert seen(twiml_app, "/sms-status")[0]["form"]["MessagingServiceSid"] == "MG" + "1" * 32
