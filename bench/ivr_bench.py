@@ -232,7 +232,8 @@ def main() -> int:
     parser.add_argument("--calls-per-thread", type=int, default=200)
     parser.add_argument("--think-ms", type=int, default=1000, help="pause between a call's keys")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--worker-class", default="sync")
+    parser.add_argument("--worker-class", default="sync", help="sync or gthread")
+    parser.add_argument("--worker-threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved bare/ivr rounds")
     parser.add_argument("--out", default=str(ROOT / "bench" / "ivr" / "results.json"))
     args = parser.parse_args()
@@ -274,7 +275,8 @@ def main() -> int:
         log = (work / "gunicorn.log").open("w")
         proc = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(args.workers), "-k",
-             args.worker_class, "-b", f"127.0.0.1:{port}", "--backlog", "2048",
+             args.worker_class, "--threads", str(args.worker_threads),
+             "-b", f"127.0.0.1:{port}", "--backlog", "2048",
              "bench.ivr.wsgi:app"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip

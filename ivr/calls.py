@@ -249,7 +249,7 @@ def _start_or_resume(
 
 
 # -- POST /ivr/step -----------------------------------------------------------------------
-def step(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str]) -> VoiceResponse:
+def step(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str]) -> VoiceResponse | str:
     """The caller answered (or did not) the question named in the URL."""
     engine = engine_for(runtime)
     fast = try_fast_step(runtime, engine, form, args)
@@ -284,7 +284,7 @@ def _answer(
     given: Input,
     after: After,
     replay: bool = False,
-) -> VoiceResponse:
+) -> VoiceResponse | str:
     state = call.state
     if call.status != "active" and not replay:  # replays still store late answers
         return twiml.say_and_hang_up([])
@@ -311,7 +311,7 @@ def _answer(
             sms_id = queue_emergency_alert(s, call.consultation_id, number)
             if sms_id is not None:
                 after.actions.append(deliver_later(runtime, sms_id))
-    return engine.render(state, answered.before)
+    return engine.render_text(state, answered.before)
 
 
 # -- POST /ivr/recording (recordingStatusCallback) ----------------------------------------
@@ -364,7 +364,8 @@ def status(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str]) -
     return twiml.empty()
 
 
-HANDLERS: dict[str, Callable[[Runtime, Mapping[str, str], Mapping[str, str]], VoiceResponse]] = {
+Handler = Callable[[Runtime, Mapping[str, str], Mapping[str, str]], VoiceResponse | str]
+HANDLERS: dict[str, Handler] = {
     "incoming": incoming,
     "step": step,
     "recording": recording,

@@ -95,6 +95,7 @@ class Engine:
     def __init__(self, config: IvrConfig, urls: Urls) -> None:
         self.config = config
         self.urls = urls
+        self._rendered: dict[tuple[Any, ...], str] = {}
 
     # -- answering -------------------------------------------------------------------
     def answer(self, state: CallState, given: Input, lookups: Lookups) -> Answered:
@@ -249,6 +250,28 @@ class Engine:
         state.node = node_id
         return OUTCOMES.get(node_id, "")
 
+    def render_text(self, state: CallState, before: list[Line]) -> str:
+        """``render`` as XML text, remembered for the prompts that do not vary per call.
+
+        A question's TwiML depends only on the node, the language, the lines said
+        before it and (for the spoke confirmation) the spoke's code; the reference
+        number and the emergency number make the final nodes per-call.
+        """
+        if state.node in _PER_CALL_NODES:
+            return str(self.render(state, before))
+        key = (
+            state.step_id,
+            state.language,
+            tuple((line.cat.language, line.key, tuple(line.values.items())) for line in before),
+            state.vars.get("spoke_guess_code") if state.node == "spoke_confirm" else None,
+        )
+        text = self._rendered.get(key)
+        if text is None:
+            text = str(self.render(state, before))
+            if len(self._rendered) < 4096:
+                self._rendered[key] = text
+        return text
+
     def render(self, state: CallState, before: list[Line]) -> VoiceResponse:
         """The TwiML of the current node, after the ``before`` lines."""
         cat = catalog(state.language)
@@ -297,6 +320,19 @@ class Engine:
         if node.id == "spoke_confirm":
             return {"code": spell_digits(str(state.vars.get("spoke_guess_code") or ""))}
         return {}
+
+
+#: Nodes whose TwiML carries per-call values (reference, emergency number).
+_PER_CALL_NODES = frozenset(
+    {
+        "end",
+        "consent_refused",
+        "callback_end",
+        "emergency",
+        "emergency_connect",
+        "emergency_goodbye",
+    }
+)
 
 
 def _key_for(node: Node, value: str) -> str:

@@ -81,10 +81,12 @@ def failure_answer(kind: str, language: str) -> VoiceResponse:
     return twiml.apology(language)
 
 
-def safe_twiml(kind: str) -> Callable[[Callable[..., VoiceResponse]], Callable[..., Response]]:
+def safe_twiml(
+    kind: str,
+) -> Callable[[Callable[..., VoiceResponse | str]], Callable[..., Response]]:
     """Turn a view returning a VoiceResponse into one that always answers valid TwiML."""
 
-    def decorate(view: Callable[..., VoiceResponse]) -> Callable[..., Response]:
+    def decorate(view: Callable[..., VoiceResponse | str]) -> Callable[..., Response]:
         @functools.wraps(view)
         def wrapper(*a: Any, **kw: Any) -> Response:
             try:

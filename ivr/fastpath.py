@@ -1,6 +1,6 @@
 """The fast path for an ordinary answer (most webhooks of a call) on PostgreSQL.
 
-Two statements on one pooled connection, no transaction block and no ORM: the
+Two statements on the thread's own connection, no transaction block, no ORM: the
 session ``SELECT``, then one compare-and-set write (``ivr.hotpath.build_write``
 with a guard) that commits by itself. Anything unusual - a step that links a
 patient, looks up a spoke, reaches an outcome, a stale or ended call, a lost race,
@@ -10,9 +10,11 @@ a replay - returns None and the full transactional path (``ivr.calls``) handles 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
 from typing import Any
 
+from psycopg import OperationalError
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.engine import CallState, Engine, Input, SpokeInfo
@@ -31,30 +33,59 @@ class _NoLookups:
         raise NeedsFullPath
 
 
+_held = threading.local()
+
+
+def _connection(runtime: Runtime) -> Any:
+    """This thread's own connection for the fast path, kept between requests.
+
+    Taken once from the runtime's pool (so it was pinged) and kept in autocommit
+    mode: no checkout, ping or BEGIN/COMMIT per answer. A different engine (e.g.
+    after a reconfiguration) or any error replaces it.
+    """
+    engine = runtime.db.engine
+    if getattr(_held, "engine", None) is not engine or _held.fairy is None:
+        _drop()
+        fairy = engine.raw_connection()
+        fairy.driver_connection.autocommit = True  # type: ignore[union-attr]
+        _held.engine, _held.fairy = engine, fairy
+    return _held.fairy.driver_connection
+
+
+def _drop() -> None:
+    fairy = getattr(_held, "fairy", None)
+    _held.engine, _held.fairy = None, None
+    if fairy is not None:
+        try:
+            fairy.invalidate()
+        except Exception:
+            log.debug("could not invalidate the fast-path connection", exc_info=True)
+
+
 def try_fast_step(
     runtime: Runtime, engine: Engine, form: Mapping[str, str], args: Mapping[str, str]
-) -> VoiceResponse | None:
+) -> VoiceResponse | str | None:
     """Answer an ordinary step in two statements, or None to take the full path."""
     if args.get("replay") == "1" or runtime.db.engine.dialect.name != "postgresql":
         return None
-    raw = runtime.db.engine.raw_connection()
-    try:
-        connection: Any = raw.driver_connection
-        connection.autocommit = True
+    for attempt in (1, 2):
         try:
-            return _step(connection, engine, form, args)
-        finally:
-            try:
-                connection.autocommit = False
-            except Exception:  # a broken connection: the pool discards it
-                log.debug("could not reset autocommit", exc_info=True)
-    finally:
-        raw.close()
+            return _step(_connection(runtime), engine, form, args)
+        except OperationalError:
+            # A connection that went stale (database restarted): one retry on a fresh one
+            # is safe because the write is a compare-and-set.
+            _drop()
+            if attempt == 2:
+                raise
+        except Exception:
+            _drop()
+            raise
+    return None
 
 
 def _step(
     connection: Any, engine: Engine, form: Mapping[str, str], args: Mapping[str, str]
-) -> VoiceResponse | None:
+) -> str | None:
     cursor = connection.cursor()
     cursor.execute(SELECT_CALL, {"sid": form.get("CallSid", "")})
     row = cursor.fetchone()
@@ -105,4 +136,4 @@ def _step(
     if not applied or applied[0] != 1:
         log.info("IVR step raced another request; taking the full path")
         return None
-    return engine.render(state, answered.before)
+    return engine.render_text(state, answered.before)

@@ -23,33 +23,33 @@ from telephony.webhooks import twilio_webhook
 bp = Blueprint("ivr", __name__, url_prefix="/ivr")
 
 
-def _run(kind: str) -> VoiceResponse:
+def _run(kind: str) -> VoiceResponse | str:
     return calls.HANDLERS[kind](current_runtime(), request.form, request.args)
 
 
 @bp.post("/incoming")
 @twilio_webhook
 @safe_twiml("incoming")
-def incoming() -> VoiceResponse:
+def incoming() -> VoiceResponse | str:
     return _run("incoming")
 
 
 @bp.post("/step")
 @twilio_webhook
 @safe_twiml("step")
-def step() -> VoiceResponse:
+def step() -> VoiceResponse | str:
     return _run("step")
 
 
 @bp.post("/recording")
 @twilio_webhook
 @safe_twiml("recording")
-def recording() -> VoiceResponse:
+def recording() -> VoiceResponse | str:
     return _run("recording")
 
 
 @bp.post("/status")
 @twilio_webhook
 @safe_twiml("status")
-def status() -> VoiceResponse:
+def status() -> VoiceResponse | str:
     return _run("status")
