@@ -63,8 +63,10 @@ def test_inbound_sms_reaches_sms_url_and_the_reply_the_phone(si: StandIn, twiml_
 
 
 def test_messaging_service_message_is_accepted_then_queued(si: StandIn, twiml_app: Flask) -> None:
-    msg = si.engine.create_message({"To": PATIENT, "MessagingServiceSid": "MG" + "1" * 32,
-                                    "Body": "hi", "StatusCallback": f"{BASE}/sms-status"})  # fmt: skip
+    service = "MG" + "1" * 32
+    params = {"To": PATIENT, "MessagingServiceSid": service, "Body": "hi",
+              "StatusCallback": f"{BASE}/sms-status"}  # fmt: skip
+    msg = si.engine.create_message(params)
     assert msg["status"] == "accepted" and msg["from"] == CLINIC
     si.run_until_idle()
     statuses = [s["form"]["MessageStatus"] for s in seen(twiml_app, "/sms-status")]
