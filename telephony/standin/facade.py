@@ -252,6 +252,19 @@ class StandIn:
         """Debugger entries (11200, 12100, 12200 ...) and engine errors."""
         return [e for e in self.timeline() if e["kind"] in ("debugger", "engine-error")]
 
+    def conference_named(self, friendly_name: str) -> dict[str, Any] | None:
+        """The latest conference with this friendly name (Twilio JSON), or None."""
+        with self.engine.lock:
+            found = [c for c in self.engine.conferences.values()
+                     if c.friendly_name == friendly_name]  # fmt: skip
+            return found[-1].to_json() if found else None
+
+    def participants(self, conference_sid: str) -> list[dict[str, Any]]:
+        """Who is in (or being dialled into) a conference now, as Participant JSON."""
+        with self.engine.lock:
+            conf = self.engine.conferences.get(conference_sid)
+            return [p.to_json() for p in conf.participants.values()] if conf else []
+
     def calls_to(self, number: str) -> list[dict[str, Any]]:
         """Calls placed to ``number``, oldest first."""
         with self.engine.lock:

@@ -122,3 +122,24 @@ def test_wait_music_that_loops_forever_is_fetched_once(si: StandIn, twiml_app: F
     si.engine.create_call({"To": PATIENT, "From": CLINIC, "Twiml": twiml})
     si.run_until_idle(max_virtual_seconds=600)
     assert len(seen(twiml_app, "/echo")) == 1
+
+
+def test_redirecting_a_participant_takes_it_out_of_the_room(si: StandIn, twiml_app: Flask) -> None:
+    si.script(PATIENT, PhoneScript(digits=["2"]))
+    si.script(ANM, PhoneScript(answer_after=1))
+    patient = si.dial_in(from_=PATIENT, to=CLINIC)
+    si.advance(10)
+    add(si, ANM, "anm", StartConferenceOnEnter="true")
+    si.advance(10)
+    conf = si.conference_named("room-1")
+    assert conf is not None and conf["status"] == "in-progress"
+    assert {p["label"] for p in si.participants(conf["sid"])} == {"patient", "anm"}
+    si.engine.update_call(patient, {"Url": f"{BASE}/goodbye"})
+    si.run_until_idle()
+    events = conference_events(twiml_app)
+    assert ("participant-leave", "patient") in events
+    leave = next(s["form"] for s in seen(twiml_app, "/conference-status")
+                 if s["form"]["StatusCallbackEvent"] == "participant-leave")  # fmt: skip
+    assert leave["ReasonParticipantLeft"] == "participant_updated_via_api"
+    assert seen(twiml_app, "/goodbye")[0]["form"]["CallSid"] == patient
+    assert [p["label"] for p in si.participants(conf["sid"])] == ["anm"]
