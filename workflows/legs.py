@@ -33,7 +33,7 @@ from workflows.store import details
 
 log = logging.getLogger(__name__)
 S = ConsultationState
-CALL_EVENTS = ("initiated", "ringing", "answered", "completed")
+CALL_EVENTS = ("answered", "completed")  # the workflow needs no more (fewer webhooks)
 _gateways: dict[int, tuple[Runtime, TelephonyGateway]] = {}
 
 
@@ -92,7 +92,7 @@ def _claim(runtime: Runtime, leg_id: int) -> dict[str, object] | None:
                 "wait_url": urls.wait_music(base, c.language or "hi"),
                 "timeout": cfg.anm_ring_timeout_s,
                 "conference_status_callback": urls.conference_events(base, c.id),
-                "conference_events": ("start", "end", "join", "leave"),
+                "conference_events": ("end", "join", "leave"),
             }
         else:
             timeout = {

@@ -81,8 +81,9 @@ class Anm:
 
 
 def pool_specialty(specialty: str, doctors: Iterable[Doctor]) -> str:
-    """``specialty`` if any doctor of it is on duty at all, else general medicine."""
-    if any(d.specialty == specialty and d.on_duty and d.active for d in doctors):
+    """``specialty`` if any doctor of it is on duty and available (busy or not), else
+    general medicine: nobody waits for a specialist who is not working."""
+    if any(d.specialty == specialty and d.on_duty and d.active and d.available for d in doctors):
         return specialty
     return GENERAL_MEDICINE
 

@@ -112,7 +112,7 @@ def join_conference(join: ConferenceJoin, language: str, greeting: str | None = 
         wait_method="POST",
         status_callback=join.status_callback,
         status_callback_method="POST",
-        status_callback_event="start end join leave",
+        status_callback_event="end join leave",
         record="record-from-start" if join.record else "do-not-record",
     )
     response.append(dial)

@@ -107,6 +107,8 @@ def test_a_specialty_nobody_on_duty_practises_falls_back_to_general_medicine() -
     doctors = [doc(1), doc(2, specialty="dermatology", on_duty=False)]
     assert pool_specialty("dermatology", doctors) == "general_medicine"
     assert pool_specialty("general_medicine", doctors) == "general_medicine"
+    unavailable = [doc(1), doc(2, specialty="dermatology", available=False)]
+    assert pool_specialty("dermatology", unavailable) == "general_medicine"
     # A dermatologist on duty but busy: wait for her rather than fall back.
     assert (
         pool_specialty("dermatology", [doc(3, specialty="dermatology", busy=True)]) == "dermatology"

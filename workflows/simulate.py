@@ -1,0 +1,330 @@
+"""``sampark simulate``: N scripted patient journeys through the local Twilio stand-in.
+
+Everything runs in this process on a database and queue prefix of its own: the
+app receives the stand-in's webhooks through WSGI, an RQ ``SimpleWorker`` drains
+the queues in bursts, and the sweeper fires the workflow's deadlines. With the
+virtual clock (default) the run is a discrete-event simulation: the workflow
+reads the stand-in's time, the next stand-in event or workflow deadline comes
+next, and an hour of calls takes seconds. ``--real-time`` runs on the wall clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from rq import SimpleWorker
+from sqlalchemy import event, func, select
+
+from models import Base, CallLeg, Consultation, ConsultationState, LegRole, Patient, SmsMessage
+from sampark.app import create_app
+from sampark.runtime import Runtime, install_process_runtime
+from sampark.settings import Settings
+from sampark.timeutil import IST
+from telephony.standin import PhoneScript, RealClock, StandIn, VirtualClock, WsgiTransport
+from workflows import clock as wclock
+from workflows.engine import ACTIVE_STATES
+from workflows.handoff import hand_off
+from workflows.simulate_data import Journey, build_sim_district, journeys
+from workflows.sweeper import sweep
+
+S = ConsultationState
+QUEUES = ("workflow", "sms", "calls", "default")
+DONE = frozenset({S.AWAITING_PRESCRIPTION, S.PRESCRIBED, S.CLOSED, S.UNREACHABLE})
+COMPLETED = frozenset({S.AWAITING_PRESCRIPTION, S.PRESCRIBED, S.CLOSED})
+
+
+@dataclass
+class Summary:
+    """What became of the simulated patients."""
+
+    patients: int
+    completed: int
+    emergencies: int
+    callbacks: int
+    unreachable: int
+    lost: int
+    duplicated_legs: int
+    call_to_doctor_p50_s: float | None
+    call_to_doctor_p95_s: float | None
+    calls_placed: int
+    sms_sent: int
+    simulated_seconds: float
+    wall_seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def text(self) -> str:
+        def fmt(v: float | None) -> str:
+            return "-" if v is None else f"{v / 60:.1f} min"
+
+        return "\n".join(
+            [
+                f"patients        {self.patients}",
+                f"completed       {self.completed}",
+                f"emergencies     {self.emergencies}",
+                f"call-backs      {self.callbacks}",
+                f"unreachable     {self.unreachable}",
+                f"lost            {self.lost}",
+                f"duplicated legs {self.duplicated_legs}",
+                f"call to doctor  p50 {fmt(self.call_to_doctor_p50_s)}, "
+                f"p95 {fmt(self.call_to_doctor_p95_s)}",
+                f"calls placed    {self.calls_placed}, SMS {self.sms_sent}",
+                f"simulated {self.simulated_seconds / 3600:.2f} h in {self.wall_seconds:.1f} s",
+            ]
+        )
+
+
+def _start_of_clinic(now: datetime) -> datetime:
+    """10:00 IST today (or tomorrow): a simulated morning inside the call window."""
+    local = now.astimezone(IST).replace(hour=10, minute=0, second=0, microsecond=0)
+    if local < now.astimezone(IST):
+        local += timedelta(days=1)
+    return local.astimezone(UTC)
+
+
+def _fast_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=OFF")
+    cursor.close()
+
+
+class _BurstWorker(SimpleWorker):
+    """A ``SimpleWorker`` drained in bursts between events, without the command channel
+    (its pub/sub thread costs a quarter of a second to stop after every burst)."""
+
+    def subscribe(self) -> None:
+        return None
+
+    def unsubscribe(self) -> None:
+        return None
+
+
+class Simulation:
+    """One run: the stack, the journeys and the loop that drives them."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        patients: int,
+        real_time: bool,
+        seed: int,
+        over_seconds: float | None = None,
+        database_url: str | None = None,
+    ) -> None:
+        self.rng = random.Random(seed)
+        self.real_time = real_time
+        db_url = (
+            database_url
+            or f"sqlite:///{tempfile.gettempdir()}/sampark-sim-{uuid.uuid4().hex[:8]}.db"
+        )
+        workflow = {"call_window": ["00:00", "00:00"]} if real_time else {}
+        self.settings = settings.with_overrides(
+            database_url=db_url,
+            queue_prefix=f"sim{uuid.uuid4().hex[:6]}",
+            extra={**dict(settings.extra or {}), "workflow": workflow},
+        )
+        holder: dict[str, Any] = {}
+        sim_clock = (
+            RealClock() if real_time else VirtualClock(start=_start_of_clinic(datetime.now(UTC)))
+        )
+        self.standin = StandIn(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token,
+            clock=sim_clock,
+            seed=seed,
+            transport=WsgiTransport(lambda env, start: holder["app"](env, start)),
+        )
+        api = self.standin.start()
+        self.settings = self.settings.with_overrides(twilio_api_base_url=api)
+        self.runtime = Runtime.from_settings(self.settings)
+        if self.runtime.db.is_sqlite:  # a throw-away database: no fsync per commit
+            event.listen(self.runtime.db.engine, "connect", _fast_sqlite)
+        Base.metadata.create_all(self.runtime.db.engine)
+        holder["app"] = create_app(self.settings, runtime=self.runtime)
+        with self.runtime.db.session() as s:
+            self.district = build_sim_district(s, patients, self.rng)
+        over = over_seconds if over_seconds is not None else (3600.0 if not real_time else 60.0)
+        self.journeys = journeys(patients, self.district, self.rng, over)
+        self.flaky = {j.mobile for j in self.journeys if j.kind == "flaky"}
+        self.worker = _BurstWorker(
+            [self.runtime.queue(q) for q in QUEUES], connection=self.runtime.redis
+        )
+        self._script_phones()
+
+    def _script_phones(self) -> None:
+        si, d = self.standin, self.district
+        for number in d.spoke_numbers:
+            si.add_number(number)
+        for mobile in d.anm_mobiles:
+            digits = ["3"] if mobile in d.passing_anm_mobiles else ["1"]
+            si.script(mobile, PhoneScript(answer_after=5.0, digits=digits, hangup_after=330.0))
+        for mobile in d.doctor_mobiles:
+            if mobile in d.absent_doctor_mobiles:
+                si.script(mobile, PhoneScript(outcome="no-answer"))
+            else:
+                si.script(mobile, PhoneScript(answer_after=6.0, digits=["1"], hangup_after=300.0))
+        for j in self.journeys:
+            si.script(j.mobile, j.script())
+            si.clock.schedule(j.arrives_after, lambda j=j: self._arrive(j))
+
+    def _arrive(self, j: Journey) -> None:
+        """The IVR has just finished with this patient: store the case, hand it over."""
+        now = wclock.now()
+        with self.runtime.db.session() as s:
+            patient = Patient(mobile=j.mobile, name=None, age_years=j.age, sex=j.sex,
+                              preferred_language=j.language)  # fmt: skip
+            c = Consultation(
+                reference=f"S{uuid.uuid4().hex[:8].upper()}", caller_mobile=j.mobile,
+                spoke_id=j.spoke_id, patient=patient, language=j.language, consent=True,
+                complaint=j.complaint, days=self.rng.randint(1, 10), emergency=j.emergency,
+                danger_signs=["convulsions"] if j.emergency else [], created_at=now,
+            )  # fmt: skip
+            s.add(c)
+            s.flush()
+            c.transition(S.EMERGENCY if j.emergency else S.INTAKE_COMPLETE, "ivr-complete")
+            c.intake_completed_at = now
+            cid = c.id
+        hand_off(self.runtime, cid, "emergency" if j.emergency else "intake_complete")
+
+    # -- the loop -------------------------------------------------------------------------
+    def _drain(self) -> None:
+        if any(self.runtime.queue(q).count for q in QUEUES):
+            self.worker.work(burst=True, logging_level="WARNING")
+
+    def _unflake(self) -> None:
+        """A flaky patient misses the first call-back and answers the next."""
+        if not self.flaky:
+            return
+        with self.runtime.db.session() as s:
+            missed = set(
+                s.scalars(
+                    select(CallLeg.to_number).where(
+                        CallLeg.role == LegRole.PATIENT_CALLBACK,
+                        CallLeg.status == "no-answer",
+                        CallLeg.to_number.in_(self.flaky),
+                    )
+                )
+            )
+        for mobile in missed:
+            self.standin.script(mobile, PhoneScript(answer_after=4.0, hangup_after=300.0))
+            self.flaky.discard(mobile)
+
+    def _next_deadline(self) -> datetime | None:
+        with self.runtime.db.session() as s:
+            return s.scalar(
+                select(func.min(Consultation.state_deadline_at)).where(
+                    Consultation.state.in_(ACTIVE_STATES)
+                )
+            )
+
+    def _done(self) -> int:
+        with self.runtime.db.session() as s:
+            return int(s.scalar(select(func.count()).where(Consultation.state.in_(DONE))) or 0)
+
+    def run(self, on_progress: Callable[[int], None] | None = None) -> Summary:
+        started = time.perf_counter()
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        begin = self.standin.now()
+        clk = self.standin.clock
+        horizon = begin + timedelta(hours=12)
+        last_sweep = 0.0
+        with wclock.use_clock(clk):
+            install_process_runtime(self.runtime)
+            try:
+                loops = 0
+                while True:
+                    loops += 1
+                    self._drain()
+                    if loops % 25 == 0:
+                        self._unflake()
+                        if on_progress is not None:
+                            on_progress(self._done())
+                    if self.real_time:
+                        if time.monotonic() - last_sweep > 1.0:
+                            sweep(self.runtime)
+                            last_sweep = time.monotonic()
+                        if self._done() >= len(self.journeys) or clk.now() > horizon:
+                            break
+                        time.sleep(0.05)
+                        continue
+                    due = clk.next_due()
+                    event_at = (
+                        None if due is None else clk.now() + timedelta(seconds=due - clk.seconds())
+                    )
+                    deadline = self._next_deadline()
+                    if (event_at is None and deadline is None) or clk.now() > horizon:
+                        break
+                    if deadline is not None and (event_at is None or deadline <= event_at):
+                        clk.advance(max(0.0, (deadline - clk.now()).total_seconds()))
+                        sweep(self.runtime, clk.now() + timedelta(milliseconds=1))
+                    else:
+                        assert due is not None
+                        clk.advance(max(0.0, due - clk.seconds()))
+                self._drain()
+                return self._summary(started, begin)
+            finally:
+                install_process_runtime(None)
+                self.standin.stop()
+
+    def _summary(self, started: float, begin: datetime) -> Summary:
+        with self.runtime.db.session() as s:
+            rows = list(s.scalars(select(Consultation)))
+            legs = list(s.scalars(select(CallLeg)))
+            sms = int(s.scalar(select(func.count()).select_from(SmsMessage)) or 0)
+            waits = sorted(
+                (c.doctor_joined_at - c.created_at).total_seconds()
+                for c in rows
+                if c.state in COMPLETED and c.doctor_joined_at is not None
+            )
+            callbacks = sum(
+                1 for c in rows if any(t.to_state is S.CALLBACK_SCHEDULED for t in c.transitions)
+            )
+        placed = [leg for leg in legs if leg.call_sid]
+        return Summary(
+            patients=len(self.journeys),
+            completed=sum(c.state in COMPLETED for c in rows),
+            emergencies=sum(bool(c.emergency) for c in rows),
+            callbacks=callbacks,
+            unreachable=sum(c.state is S.UNREACHABLE for c in rows),
+            lost=len(self.journeys) - sum(c.state in DONE for c in rows),
+            duplicated_legs=len(self.standin.calls) - len(placed),
+            call_to_doctor_p50_s=statistics.median(waits) if waits else None,
+            call_to_doctor_p95_s=waits[int(0.95 * (len(waits) - 1))] if waits else None,
+            calls_placed=len(placed),
+            sms_sent=sms,
+            simulated_seconds=(self.standin.now() - begin).total_seconds(),
+            wall_seconds=time.perf_counter() - started,
+        )
+
+
+def run_simulation(
+    settings: Settings,
+    *,
+    patients: int,
+    real_time: bool = False,
+    seed: int = 1,
+    over_seconds: float | None = None,
+    database_url: str | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> Summary:
+    """Run ``patients`` journeys and summarise them (see the module docstring)."""
+    sim = Simulation(
+        settings,
+        patients=patients,
+        real_time=real_time,
+        seed=seed,
+        over_seconds=over_seconds,
+        database_url=database_url,
+    )
+    return sim.run(on_progress)
