@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from rq import SimpleWorker
@@ -167,7 +168,7 @@ class Simulation:
         for number in d.spoke_numbers:
             si.add_number(number)
         for mobile in d.anm_mobiles:
-            digits = ["3"] if mobile in d.passing_anm_mobiles else ["1"]
+            digits: list[str | None] = ["3"] if mobile in d.passing_anm_mobiles else ["1"]
             si.script(mobile, PhoneScript(answer_after=5.0, digits=digits, hangup_after=330.0))
         for mobile in d.doctor_mobiles:
             if mobile in d.absent_doctor_mobiles:
@@ -176,7 +177,7 @@ class Simulation:
                 si.script(mobile, PhoneScript(answer_after=6.0, digits=["1"], hangup_after=300.0))
         for j in self.journeys:
             si.script(j.mobile, j.script())
-            si.clock.schedule(j.arrives_after, lambda j=j: self._arrive(j))
+            si.clock.schedule(j.arrives_after, partial(self._arrive, j))
 
     def _arrive(self, j: Journey) -> None:
         """The IVR has just finished with this patient: store the case, hand it over."""

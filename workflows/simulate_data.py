@@ -43,27 +43,55 @@ def build_sim_district(session: Session, patients: int, rng: random.Random) -> S
     district = District(code="SIM", name="Simulated Kishanganj", state="Bihar", std_code="06456")
     blocks = [Block(district=district, name=f"Block {i}") for i in range(1, 4)]
     hubs = [
-        Hub(district=district, code=f"SIM-H{i}", name=f"Hub {i}", kind="district",
-            specialties=list(SPECIALTIES))
+        Hub(
+            district=district,
+            code=f"SIM-H{i}",
+            name=f"Hub {i}",
+            kind="district",
+            specialties=list(SPECIALTIES),
+        )
         for i in range(1, 3)
-    ]  # fmt: skip
+    ]
     session.add_all([district, *blocks, *hubs])
     session.flush()
     n_spokes = max(3, min(60, patients // 10))
     for i in range(n_spokes):
-        spoke = Spoke(code=f"SIM-{i:03d}", short_code=f"9{i:03d}", name=f"HWC {i}",
-                      block=blocks[i % len(blocks)], hub=hubs[i % len(hubs)])  # fmt: skip
+        spoke = Spoke(
+            code=f"SIM-{i:03d}",
+            short_code=f"9{i:03d}",
+            name=f"HWC {i}",
+            block=blocks[i % len(blocks)],
+            hub=hubs[i % len(hubs)],
+        )
         number = f"+9164569{i:05d}"
-        session.add_all([spoke, ServiceNumber(number=number, kind=NumberKind.SPOKE, spoke=spoke,
-                                              district_id=district.id, fictional=True)])  # fmt: skip
+        session.add_all(
+            [
+                spoke,
+                ServiceNumber(
+                    number=number,
+                    kind=NumberKind.SPOKE,
+                    spoke=spoke,
+                    district_id=district.id,
+                    fictional=True,
+                ),
+            ]
+        )
         session.flush()
         out.spoke_ids.append(spoke.id)
         out.spoke_numbers.append(number)
         for rank in (1, 2):
             mobile = f"+9199961{i:03d}{rank:02d}"
-            anm = Staff(code=f"SIM-ANM-{i}-{rank}", name=f"ANM {i}.{rank}", role=StaffRole.ANM,
-                        mobile=mobile, languages=[rng.choice(("hi", "ur", "bn"))],
-                        district_id=district.id, spoke=spoke, rank=rank, fictional=True)  # fmt: skip
+            anm = Staff(
+                code=f"SIM-ANM-{i}-{rank}",
+                name=f"ANM {i}.{rank}",
+                role=StaffRole.ANM,
+                mobile=mobile,
+                languages=[rng.choice(("hi", "ur", "bn"))],
+                district_id=district.id,
+                spoke=spoke,
+                rank=rank,
+                fictional=True,
+            )
             _all_week(anm)
             session.add(anm)
             out.anm_mobiles.append(mobile)
@@ -75,19 +103,33 @@ def build_sim_district(session: Session, patients: int, rng: random.Random) -> S
         for _ in range(max(1, round(n_doctors * share))):
             serial += 1
             mobile = f"+9199962{serial:05d}"
-            doctor = Staff(code=f"SIM-DR-{serial}", name=f"Dr Sim {serial}", role=StaffRole.DOCTOR,
-                           mobile=mobile, languages=["hi", rng.choice(LANGUAGES)],
-                           district_id=district.id, hub=hubs[serial % len(hubs)], specialty=specialty,
-                           qualification="MBBS, MD", registration_number=f"FICT-{serial}",
-                           fictional=True)  # fmt: skip
+            doctor = Staff(
+                code=f"SIM-DR-{serial}",
+                name=f"Dr Sim {serial}",
+                role=StaffRole.DOCTOR,
+                mobile=mobile,
+                languages=["hi", rng.choice(LANGUAGES)],
+                district_id=district.id,
+                hub=hubs[serial % len(hubs)],
+                specialty=specialty,
+                qualification="MBBS, MD",
+                registration_number=f"FICT-{serial}",
+                fictional=True,
+            )
             _all_week(doctor)
             session.add(doctor)
             out.doctor_mobiles.append(mobile)
             if serial % 17 == 5:
                 out.absent_doctor_mobiles.append(mobile)  # never picks up
-    admin = Staff(code="SIM-ADM", name="District admin", role=StaffRole.DISTRICT_ADMIN,
-                  mobile="+919996300001", languages=["hi", "en"], district_id=district.id,
-                  fictional=True)  # fmt: skip
+    admin = Staff(
+        code="SIM-ADM",
+        name="District admin",
+        role=StaffRole.DISTRICT_ADMIN,
+        mobile="+919996300001",
+        languages=["hi", "en"],
+        district_id=district.id,
+        fictional=True,
+    )
     session.add(admin)
     session.flush()
     return out
@@ -117,10 +159,16 @@ class Journey:
 
 
 COMPLAINTS = (
-    ("fever", 30), ("cough_breathing", 15), ("pregnancy", 12), ("child_illness", 12),
-    ("diarrhoea_vomiting", 10), ("skin", 8), ("pain", 6), ("bp_diabetes_followup", 5),
+    ("fever", 30),
+    ("cough_breathing", 15),
+    ("pregnancy", 12),
+    ("child_illness", 12),
+    ("diarrhoea_vomiting", 10),
+    ("skin", 8),
+    ("pain", 6),
+    ("bp_diabetes_followup", 5),
     ("other", 2),
-)  # fmt: skip
+)
 KINDS = (("answers", 80), ("flaky", 10), ("unreachable", 6), ("machine", 4))
 
 
