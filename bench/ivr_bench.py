@@ -140,7 +140,8 @@ def write_requests(
                 fh.write(signed_line(base, "/ivr/step?n=language&l=hi", form))
         with (directory / f"bare-{t}.txt").open("w") as fh:
             sid, caller = mine[0]
-            fh.write(signed_line(base, "/bench/bare", twilio_form(sid, caller, dialled, Digits="1")))
+            form = twilio_form(sid, caller, dialled, Digits="1")
+            fh.write(signed_line(base, "/bench/bare", form))
 
 
 # -- measuring ------------------------------------------------------------------------------
@@ -174,7 +175,10 @@ def postgres_backends(url: str) -> list[int]:
         pids = [
             int(p)
             for p in conn.execute(
-                text("SELECT pid FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"),
+                text(
+                    "SELECT pid FROM pg_stat_activity "
+                    "WHERE datname = :d AND pid <> pg_backend_pid()"
+                ),
                 {"d": name},
             ).scalars()
         ]
@@ -200,7 +204,10 @@ def reset_calls(db_url: str) -> None:
     engine = create_engine(db_url)
     with engine.begin() as conn:
         conn.execute(
-            text("UPDATE ivr_sessions SET node = 'consent', status = 'active', retries = 0, errors = 0")
+            text(
+                "UPDATE ivr_sessions "
+                "SET node = 'consent', status = 'active', retries = 0, errors = 0"
+            )
         )
     engine.dispose()
 
@@ -234,6 +241,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", default="sync", help="sync or gthread")
     parser.add_argument("--worker-threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--fast-commit", default="sync", choices=["sync", "async"])
     parser.add_argument("--rounds", type=int, default=2, help="interleaved bare/ivr rounds")
     parser.add_argument("--out", default=str(ROOT / "bench" / "ivr" / "results.json"))
     args = parser.parse_args()
@@ -269,6 +277,7 @@ def main() -> int:
             "PUBLIC_BASE_URL": base,
             "SAMPARK_INSTANCE_PATH": str(work),
             "PYTHONPATH": str(ROOT),
+            "IVR_FAST_COMMIT": args.fast_commit,
         }
         if settings.redis_url:
             env["REDIS_URL"] = settings.redis_url

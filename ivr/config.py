@@ -21,6 +21,7 @@ _ENV = {
     "rate_limit_calls": "IVR_RATE_LIMIT_CALLS",
     "rate_limit_minutes": "IVR_RATE_LIMIT_MINUTES",
     "audio_base_url": "IVR_AUDIO_BASE_URL",
+    "fast_commit": "IVR_FAST_COMMIT",  # sync | async
 }
 
 
@@ -37,6 +38,13 @@ class IvrConfig:
         max_wrong_keys: wrong keys tolerated at one question before a call-back is promised.
         gather_timeout: seconds Twilio waits for a key.
         audio_base_url: where recorded prompts live (``<Play>``); None = text-to-speech only.
+        fast_commit: ``sync`` (default): every answer is on disk before the caller hears
+            the next question. ``async``: the ordinary answers written by the fast path
+            commit without waiting for the WAL flush (PostgreSQL ``synchronous_commit =
+            off`` on that connection only); a database *server* crash may then forget the
+            last fraction of a second of answers (the caller is asked that question again
+            on ring-back), never an outcome (complete, emergency, abandoned), which always
+            commits synchronously.
     """
 
     window_opens: time = time(8, 0)
@@ -48,6 +56,7 @@ class IvrConfig:
     max_wrong_keys: int = 3
     gather_timeout: int = 7
     audio_base_url: str | None = None
+    fast_commit: str = "sync"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IvrConfig:
@@ -97,6 +106,10 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
             out[name] = time.fromisoformat(value)
         elif name == "audio_base_url":
             out[name] = str(value).rstrip("/") or None
+        elif name == "fast_commit":
+            if value not in ("sync", "async"):
+                raise SettingsError(f"IVR_FAST_COMMIT={value!r}: use sync or async")
+            out[name] = value
         elif isinstance(value, str):
             try:
                 out[name] = int(value)

@@ -36,7 +36,7 @@ class _NoLookups:
 _held = threading.local()
 
 
-def _connection(runtime: Runtime) -> Any:
+def _connection(runtime: Runtime, asynchronous_commit: bool) -> Any:
     """This thread's own connection for the fast path, kept between requests.
 
     Taken once from the runtime's pool (so it was pinged) and kept in autocommit
@@ -47,7 +47,10 @@ def _connection(runtime: Runtime) -> Any:
     if getattr(_held, "engine", None) is not engine or _held.fairy is None:
         _drop()
         fairy = engine.raw_connection()
-        fairy.driver_connection.autocommit = True  # type: ignore[union-attr]
+        connection: Any = fairy.driver_connection
+        connection.autocommit = True
+        if asynchronous_commit:  # see IvrConfig.fast_commit: this connection only
+            connection.execute("SET synchronous_commit = off")
         _held.engine, _held.fairy = engine, fairy
     return _held.fairy.driver_connection
 
@@ -70,7 +73,8 @@ def try_fast_step(
         return None
     for attempt in (1, 2):
         try:
-            return _step(_connection(runtime), engine, form, args)
+            connection = _connection(runtime, engine.config.fast_commit == "async")
+            return _step(connection, engine, form, args)
         except OperationalError:
             # A connection that went stale (database restarted): one retry on a fresh one
             # is safe because the write is a compare-and-set.

@@ -19,7 +19,9 @@ def bare() -> Response:
     _ = request.form.get("Digits")
     response = VoiceResponse()
     gather = Gather(action="/bench/bare", method="POST", num_digits=1, timeout=7)
-    gather.say("नमस्ते। संपर्क स्वास्थ्य सेवा में आपका स्वागत है।", voice="Google.hi-IN-Standard-A", language="hi-IN")
+    gather.say(
+        "नमस्ते। संपर्क स्वास्थ्य सेवा में आपका स्वागत है।", voice="Google.hi-IN-Standard-A", language="hi-IN"
+    )
     response.append(gather)
     response.redirect("/bench/bare", method="POST")
     return Response(str(response), mimetype="text/xml")
