@@ -57,3 +57,7 @@ def sweep() -> dict[str, int]:
     from workflows import sweeper
 
     return sweeper.sweep(process_runtime())
+
+
+def noop() -> None:
+    """Does nothing: RQ's own cost per job, the benchmark's floor."""

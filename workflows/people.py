@@ -32,19 +32,20 @@ def staff_language(staff: Staff | None, fallback: str = "hi") -> str:
 
 def anm_order(session: Session, c: Consultation, now: datetime) -> list[int]:
     """ANM ids to call for ``c``: the spoke's own by rank, then the block's."""
-    spoke = session.get(Spoke, c.spoke_id) if c.spoke_id else None
-    if spoke is None:
+    if c.spoke_id is None:
         return []
-    block_spokes = session.scalars(select(Spoke.id).where(Spoke.block_id == spoke.block_id)).all()
-    anms = session.scalars(
-        select(Staff)
-        .where(Staff.role == StaffRole.ANM, Staff.spoke_id.in_(block_spokes))
+    block = select(Spoke.block_id).where(Spoke.id == c.spoke_id).scalar_subquery()
+    rows = session.execute(
+        select(Staff, Spoke.id)
+        .join(Spoke, Staff.spoke_id == Spoke.id)
+        .where(Staff.role == StaffRole.ANM, Spoke.block_id == block)
         .options(selectinload(Staff.rosters))
     ).all()
     views = [
-        router.Anm(a.id, a.spoke_id, a.rank, on_duty=on_duty(a, now), active=a.active) for a in anms
+        router.Anm(a.id, a.spoke_id, a.rank, on_duty=on_duty(a, now), active=a.active)
+        for a, _ in rows
     ]
-    return router.anm_order(views, spoke_id=spoke.id, block_spoke_ids=block_spokes)
+    return router.anm_order(views, spoke_id=c.spoke_id, block_spoke_ids={s for _, s in rows})
 
 
 def busy_doctor_ids(session: Session) -> set[int]:

@@ -1,0 +1,248 @@
+"""Benchmark of the consultation workflow on RQ, beside RQ's own no-op floor.
+
+Run: ``BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+BENCH_REDIS_URL=redis://127.0.0.1:6379/12 .venv/bin/python bench/workflow_bench.py``
+(``--jobs``, ``--latency-samples``, ``--peak-patients`` to size it; ``--json``).
+
+It creates a database of its own on the server (dropped afterwards) and uses
+one Redis database (flushed), and measures, in the same run:
+
+1. RQ's floor: no-op jobs per second through one worker process of the same
+   class (``SimpleWorker`` by default, ``--worker-class fork`` for ``Worker``).
+2. Workflow jobs per second: ``workflows.jobs.advance(id, "intake_complete")``,
+   each locking the row, choosing the ANM, writing the leg and its transition,
+   placing the call on the Twilio stand-in (HTTP + OpenAPI validation) and arming
+   the timer. Target: at least half the no-op rate.
+3. Latency from ``hand_off`` (intake complete) to the first leg reaching the
+   stand-in, one consultation at a time with an idle worker: p50/p99 (< 300 ms).
+4. A simulated peak hour: ``--peak-patients`` (1,000) consultations arriving over
+   one hour, through the stand-in on a virtual clock; counts lost and duplicated
+   legs (both must be 0) and time from call to doctor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from models import Base, Consultation, ConsultationState, Patient, Spoke  # noqa: E402
+from sampark.runtime import Runtime, install_process_runtime  # noqa: E402
+from sampark.settings import Settings  # noqa: E402
+from sampark.timeutil import utcnow  # noqa: E402
+from telephony.standin import StandIn, VirtualClock  # noqa: E402
+from workflows.handoff import hand_off  # noqa: E402
+
+ACCOUNT = "AC" + "b2" * 16
+TOKEN = "bench-auth-token-0123456789"
+S = ConsultationState
+
+
+def _database(server_url: str) -> tuple[str, Any]:
+    name = f"sampark_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False), admin
+
+
+def _worker(env: dict[str, str], worker_class: str) -> subprocess.Popen[bytes]:
+    args = [str(ROOT / ".venv/bin/sampark"), "worker", "--no-cron", "--queues", "workflow,bench"]
+    if worker_class == "simple":
+        args.append("--simple")
+    return subprocess.Popen(
+        args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def _throughput(runtime: Runtime, queue: str, jobs: list[Any]) -> float:
+    """Jobs per second from the first job's start to the last job's end."""
+    q = runtime.queue(queue)
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:  # light polling: the worker needs the CPU
+        jobs[-1].refresh()
+        if jobs[-1].get_status() in ("finished", "failed") and q.count == 0:
+            break
+        time.sleep(0.25)
+    for job in jobs:
+        job.refresh()
+    failed = [j for j in jobs if j.get_status() == "failed"]
+    if failed:
+        raise SystemExit(f"{len(failed)} {q.name} jobs failed: {failed[0].exc_info}")
+    first = min(j.started_at for j in jobs)
+    last = max(j.ended_at for j in jobs)
+    return len(jobs) / (last - first).total_seconds()
+
+
+def _new_consultations(runtime: Runtime, n: int, spoke_id: int) -> list[int]:
+    ids = []
+    with runtime.db.session() as s:
+        for _ in range(n):
+            p = Patient(mobile=f"+9197{uuid.uuid4().int % 10**8:08d}", age_years=30, sex="female")
+            c = Consultation(
+                reference=f"B{uuid.uuid4().hex[:8].upper()}", caller_mobile=p.mobile,
+                spoke_id=spoke_id, patient=p, complaint="fever", days=2, consent=True,
+            )  # fmt: skip
+            s.add(c)
+            s.flush()
+            c.transition(S.INTAKE_COMPLETE, "bench")
+            c.intake_completed_at = utcnow()
+            ids.append(c.id)
+    return ids
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    from tests.builders import build_mini_district
+
+    server = os.environ.get("BENCH_DATABASE_URL") or os.environ["TEST_DATABASE_URL"]
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+    db_url, admin = _database(server)
+    standin = StandIn(ACCOUNT, TOKEN, clock=VirtualClock(), seed=1)
+    api = standin.start()
+    prefix = f"bench{uuid.uuid4().hex[:4]}"
+    workflow_cfg = {"call_window": ["00:00", "00:00"]}
+    settings = Settings(
+        database_url=db_url, redis_url=redis_url, twilio_account_sid=ACCOUNT,
+        twilio_auth_token=TOKEN, twilio_api_base_url=api, public_base_url="http://127.0.0.1:9",
+        secret_key="bench-secret-key-0123456789", queue_prefix=prefix,
+        extra={"workflow": workflow_cfg},
+    )  # fmt: skip
+    runtime = Runtime.from_settings(settings)
+    runtime.redis.flushdb()
+    Base.metadata.create_all(runtime.db.engine)
+    install_process_runtime(runtime)
+    with runtime.db.session() as s:
+        mini = build_mini_district(s)
+        spoke_id = s.scalar(select(Spoke.id).where(Spoke.code == "HWC-001"))
+    for number in mini.spoke_numbers.values():
+        standin.add_number(number)
+    env = {
+        **os.environ, "DATABASE_URL": db_url, "REDIS_URL": redis_url,
+        "SAMPARK_QUEUE_PREFIX": prefix, "TWILIO_API_BASE_URL": api,
+        "TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": TOKEN,
+        "PUBLIC_BASE_URL": "http://127.0.0.1:9", "SAMPARK_WORKFLOW": json.dumps(workflow_cfg),
+        "PYTHONPATH": str(ROOT),
+    }  # fmt: skip
+    out: dict[str, Any] = {"worker_class": args.worker_class, "jobs": args.jobs}
+    try:
+        # 1 and 2: throughput, no-op floor then workflow jobs, on a queue filled beforehand.
+        noop = [
+            runtime.queue("bench").enqueue("workflows.jobs.noop", result_ttl=600)
+            for _ in range(args.jobs)
+        ]
+        ids = _new_consultations(runtime, args.jobs, spoke_id)
+        worker = _worker(env, args.worker_class)
+        out["noop_jobs_per_s"] = round(_throughput(runtime, "bench", noop), 1)
+        flow = [
+            runtime.queue("workflow").enqueue(
+                "workflows.jobs.advance", cid, "intake_complete", result_ttl=600
+            )
+            for cid in ids
+        ]
+        out["workflow_jobs_per_s"] = round(_throughput(runtime, "workflow", flow), 1)
+        out["workflow_vs_noop"] = round(out["workflow_jobs_per_s"] / out["noop_jobs_per_s"], 2)
+        with runtime.db.session() as s:
+            placed = s.scalar(text("SELECT count(*) FROM call_legs WHERE call_sid IS NOT NULL"))
+        out["legs_placed"] = placed
+        # 3: latency, one at a time, idle worker (the timers armed above are dropped first).
+        from rq.registry import ScheduledJobRegistry
+
+        scheduled = ScheduledJobRegistry(queue=runtime.queue("workflow"))
+        for job_id in scheduled.get_job_ids():
+            scheduled.remove(job_id, delete_job=True)
+        time.sleep(1.0)
+        latencies = []
+        for cid in _new_consultations(runtime, args.latency_samples, spoke_id):
+            before = len(standin.calls)
+            time.sleep(0.02)  # the worker is idle, blocked on its queue
+            t0 = time.perf_counter()
+            hand_off(runtime, cid, "intake_complete")
+            while len(standin.calls) == before:
+                time.sleep(0.0005)
+            latencies.append((time.perf_counter() - t0) * 1000)
+        out["handoff_to_first_leg_ms"] = {
+            "p50": round(statistics.median(latencies), 1),
+            "p99": round(_pct(latencies, 0.99), 1),
+            "max": round(max(latencies), 1),
+            "samples": len(latencies),
+        }
+        worker.terminate()
+        worker.wait(timeout=10)
+    finally:
+        install_process_runtime(None)
+        standin.stop()
+        runtime.close()
+        with admin.connect() as conn:
+            conn.execute(
+                text(f'DROP DATABASE IF EXISTS "{make_url(db_url).database}" WITH (FORCE)')
+            )
+    # 4: the peak hour, through the simulator (its own database on the same server).
+    if args.peak_patients:
+        from workflows.simulate import run_simulation
+
+        peak_db, _ = _database(server)
+        try:
+            summary = run_simulation(
+                settings.with_overrides(redis_url=redis_url, extra={}),
+                patients=args.peak_patients,
+                seed=7,
+                over_seconds=3600.0,
+                database_url=peak_db,
+            )
+        finally:
+            with admin.connect() as conn:
+                conn.execute(
+                    text(f'DROP DATABASE IF EXISTS "{make_url(peak_db).database}" WITH (FORCE)')
+                )
+        out["peak_hour"] = summary.as_dict()
+    admin.dispose()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--jobs", type=int, default=500)
+    parser.add_argument("--latency-samples", type=int, default=200)
+    parser.add_argument("--peak-patients", type=int, default=1000)
+    parser.add_argument("--worker-class", choices=("simple", "fork"), default="simple")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    result = run(args)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"worker class            {result['worker_class']}")
+    print(f"RQ no-op jobs/s         {result['noop_jobs_per_s']}")
+    ratio = result["workflow_vs_noop"]
+    print(f"workflow jobs/s         {result['workflow_jobs_per_s']} ({ratio}x no-op)")
+    lat = result["handoff_to_first_leg_ms"]
+    print(f"hand-off -> first leg   p50 {lat['p50']} ms, p99 {lat['p99']} ms, max {lat['max']} ms")
+    if "peak_hour" in result:
+        print("peak hour:")
+        for key, value in result["peak_hour"].items():
+            print(f"  {key:22} {value}")
+
+
+if __name__ == "__main__":
+    main()
