@@ -65,6 +65,7 @@ BLUEPRINT_MODULES: list[str] = [
     "prescriptions.voice",
     "ivr.views",
     "telephony.sms_views",
+    "workflows.views",
 ]
 
 
