@@ -170,3 +170,47 @@ def test_an_emergency_jumps_the_queue_of_patients_waiting_for_a_doctor(stack: St
         next(leg.id for leg in stack.legs(c) if leg.role is LegRole.DOCTOR_OFFER) for c in routine
     ]
     assert firsts == sorted(firsts)  # first come, first served behind the emergency
+
+
+def test_a_patient_still_on_the_line_waits_in_the_conference_and_hears_the_close(
+    stack: Stack,
+) -> None:
+    mobile = "+919811100001"
+    cid = stack.consultation(mobile=mobile, script=PhoneScript(hangup_after=3600.0), handoff=False)
+    line = "+916456229999"  # the IVR's last step hands the caller to the workflow
+    stack.standin.add_number(
+        line, voice_url=f"{stack.env['PUBLIC_BASE_URL']}/calls/consultations/{cid}/join"
+    )
+    stack.standin.dial_in(from_=mobile, to=line)
+    from workflows.handoff import hand_off
+
+    hand_off(stack.runtime, cid, "intake_complete")
+    stack.drive(lambda: stack.state(cid) is S.AWAITING_PRESCRIPTION)
+    assert stack.reasons(cid) == [
+        "ivr-complete",
+        "intake-complete",
+        "anm-accepted",
+        "offer:DR-GM-1",
+        "doctor-accepted",
+        "all-joined",
+        "doctor-and-anm-left",
+    ]
+    # Nobody called the patient back: the ANM and the doctor joined her where she waited.
+    assert [leg.role for leg in stack.legs(cid)] == [LegRole.ANM, LegRole.DOCTOR_OFFER]
+    stack.settle()
+    redirects = [e for e in stack.standin.timeline() if e.get("event") == "redirected"]
+    assert redirects, "the patient left alone heard the closing message"
+
+
+def test_an_anm_who_takes_it_later_is_reminded_and_then_joins(stack: Stack) -> None:
+    anm = stack.mini.anms["ANM-001"]
+    stack.standin.script(anm, PhoneScript(answer_after=2.0, digits=["2"]))
+    cid = stack.consultation(complaint="fever")
+    stack.drive(lambda: stack.state(cid) is S.CALLBACK_SCHEDULED)
+    assert stack.reasons(cid)[-1] == "anm-later"
+    assert round(stack.deadline_after_last_move(cid) / 60) == 15
+    stack.standin.script(anm, PhoneScript(answer_after=2.0, digits=["1"], hangup_after=90.0))
+    stack.drive(lambda: stack.state(cid) is S.AWAITING_PRESCRIPTION)
+    assert stack.reasons(cid)[2:5] == ["anm-later", "anm-reminder", "anm-accepted"]
+    anm_calls = [leg.to_number for leg in stack.legs(cid) if leg.role is LegRole.ANM]
+    assert anm_calls[:2] == [anm, anm]  # the same ANM, reminded
