@@ -56,11 +56,12 @@ class Verb:
             return default
 
     def describe(self) -> str:
-        """Short text for the timeline."""
+        """Short text for the timeline (nested verbs included)."""
         attrs = " ".join(f'{k}="{v}"' for k, v in self.attrs.items())
-        text = self.text.strip()
-        inner = f">{text[:60]}</{self.name}>" if text else "/>"
-        return f"<{self.name}{' ' + attrs if attrs else ''}{inner}"
+        text = self.text.strip()[:60]
+        inner = text + "".join(child.describe() for child in self.children)
+        body = f">{inner}</{self.name}>" if inner else "/>"
+        return f"<{self.name}{' ' + attrs if attrs else ''}{body}"
 
 
 @dataclass

@@ -3,6 +3,7 @@ and the real clock."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -84,3 +85,30 @@ def test_real_clock_runs_events_in_a_thread(twiml_app: Flask, workers: int) -> N
         assert 1.2 <= time.monotonic() - deadline + 5 < 3
     finally:
         si.stop()
+
+
+def test_webhooks_over_real_http(twiml_app: Flask) -> None:
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, twiml_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    si = StandIn(ACCOUNT, TOKEN)  # default transport: HTTP
+    try:
+        si.add_number(CLINIC)
+        si.script(PATIENT, PhoneScript(digits=["1"], record_seconds=3))
+        ok = si.engine.create_call({"To": PATIENT, "From": CLINIC, "Url": f"{base}/voice",
+                                    "StatusCallback": f"{base}/status"})["sid"]  # fmt: skip
+        down = si.engine.create_call({"To": PATIENT, "From": CLINIC,
+                                      "Url": "http://127.0.0.1:9/nowhere"})["sid"]  # fmt: skip
+        si.run_until_idle()
+    finally:
+        server.shutdown()
+    assert [s["path"] for s in seen(twiml_app)] == [
+        "/voice", "/menu", "/recorded", "/goodbye", "/recording-status", "/status"]  # fmt: skip
+    assert all(s["valid"] for s in seen(twiml_app))
+    assert si.calls[ok]["status"] == "completed"
+    failure = si.errors()[0]
+    assert failure["error_code"] == 11200 and failure["call_sid"] == down
+    assert "connection error" in failure["message"]
