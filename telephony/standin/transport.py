@@ -80,8 +80,9 @@ class WsgiTransport:
     so ``RequestValidator`` in the app sees exactly what Twilio would have signed.
     """
 
-    def __init__(self, wsgi_app: Any) -> None:
+    def __init__(self, wsgi_app: Any, timeout: float = WEBHOOK_TIMEOUT) -> None:
         self.app = wsgi_app
+        self.timeout = timeout
         self._client = Client(wsgi_app, use_cookies=False)
         self._lock = threading.Lock()
 
@@ -105,6 +106,10 @@ class WsgiTransport:
             return Response(500, "", error=f"wsgi app raised {exc!r}", elapsed_ms=_ms(t0))
         finally:
             builder.close()
+        elapsed = _ms(t0)
+        if elapsed > self.timeout * 1000:  # Twilio would have given up waiting
+            return Response(None, "", error=f"timeout: no answer in {self.timeout:g} s",
+                            elapsed_ms=elapsed)  # fmt: skip
         return Response(
             resp.status_code,
             resp.get_data(as_text=True),

@@ -235,3 +235,24 @@ def test_fallback_url_after_a_failure(si: StandIn, twiml_app: Flask) -> None:
     fallback = seen(twiml_app, "/goodbye")[0]["form"]
     assert fallback["ErrorCode"] == "11200" and fallback["ErrorUrl"] == f"{BASE}/fails"
     assert [e["error_code"] for e in si.errors()] == [11200]
+
+
+def test_an_answer_slower_than_the_timeout_is_a_failure() -> None:
+    import time
+
+    from telephony.standin import WsgiTransport
+
+    app = Flask("slow")
+
+    @app.post("/slow")
+    def slow() -> str:
+        time.sleep(0.3)
+        return "<Response><Say>too late</Say></Response>"
+
+    si = StandIn("AC" + "a" * 32, "token", transport=WsgiTransport(app, timeout=0.1),
+                 strict_caller_id=False)  # fmt: skip
+    sid = si.engine.create_call({"To": PATIENT, "From": CLINIC, "Url": "http://x.test/slow"})
+    si.run_until_idle()
+    assert [e["error_code"] for e in si.errors()] == [11200]
+    assert "timeout" in si.errors()[0]["message"]
+    assert si.calls[sid["sid"]]["status"] == "completed"
