@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from telephony.standin.errors import TwilioApiError, not_found
+from telephony.standin.conference import is_conference_sid
+from telephony.standin.errors import not_found
 from telephony.standin.messages import MessagesMixin
 from telephony.standin.resources import Conference, Participant
 from telephony.standin.util import as_list, first, truthy
@@ -77,7 +78,7 @@ class ConferenceApiMixin(MessagesMixin):
         to, from_ = first(params, "To") or "", first(params, "From") or ""
         with self.lock:
             self._validate_numbers(to, from_)
-            conf = self._live_or_404(conference, create=not conference.startswith("CF"))
+            conf = self._live_or_404(conference, create=not is_conference_sid(conference))
             self.configure_conference(
                 conf,
                 status_callback=first(params, "ConferenceStatusCallback"),
@@ -200,7 +201,3 @@ class ConferenceApiMixin(MessagesMixin):
                 return
             call.conference_sid = conf.sid
             self.leave_conference(call, "participant_kicked", resume=True)
-
-    def _reject_completed(self, conf: Conference) -> None:
-        if conf.status == "completed":
-            raise TwilioApiError(400, 20404, "The conference has completed")

@@ -12,6 +12,7 @@ https://www.twilio.com/docs/voice/api/conference-participant-resource:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from telephony.standin.resources import Call, Conference, Participant
@@ -33,6 +34,14 @@ EVENT_KEYS = {
     "announcement-fail": "announcement",
 }
 DEFAULT_EVENTS = {"start", "end"}
+CONFERENCE_SID = re.compile(r"^CF[0-9a-fA-F]{32}$")
+
+
+def is_conference_sid(value: str) -> bool:
+    """A Conference SID (anything else in the path is a friendly name)."""
+    return bool(CONFERENCE_SID.match(value))
+
+
 WAIT_LOOP_MIN = 5.0
 
 
@@ -41,7 +50,7 @@ class ConferenceMixin(RunnerMixin):
 
     def live_conference(self, name_or_sid: str, *, create: bool) -> Conference | None:
         """The live (not completed) conference with this SID or friendly name."""
-        if name_or_sid.startswith("CF"):
+        if is_conference_sid(name_or_sid):
             conf = self.conferences.get(name_or_sid)
             return conf if conf is not None and conf.status != "completed" else None
         for conf in self.conferences.values():
