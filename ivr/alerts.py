@@ -104,24 +104,16 @@ def _write_alert_row(
 
 
 def deliver_later(runtime: Runtime, sms_id: int) -> Callable[[], None]:
-    """An after-commit action: enqueue the SMS's delivery; never raises."""
+    """An after-commit action: hand the SMS to the SMS engine's queue; never raises."""
 
     def enqueue() -> None:
         try:
-            import telephony.messaging as messaging
+            from telephony.messaging import enqueue_delivery
         except ImportError:
             log.warning(
                 "SMS engine missing: emergency alert left pending", extra={"sms_id": sms_id}
             )
             return
-        if not hasattr(messaging, "deliver_pending"):
-            return
-        try:
-            runtime.queue("sms").enqueue("telephony.messaging.deliver_pending", sms_id)
-        except Exception as exc:
-            log.error(
-                "could not enqueue the emergency SMS; the SMS sweeper will send it",
-                extra={"sms_id": sms_id, "error": repr(exc)},
-            )
+        enqueue_delivery(runtime, sms_id)  # never raises; a pending row is re-driven later
 
     return enqueue

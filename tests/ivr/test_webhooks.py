@@ -357,3 +357,15 @@ def test_a_recorded_prompt_is_played_instead_of_spoken(runtime, call_spoke) -> N
     assert [(el.tag, el.text) for el in gather] == [
         ("Play", "https://audio.sampark.test/prompts/surjapuri/consent.mp3")
     ]
+
+
+def test_a_repeated_webhook_is_not_applied_twice(runtime, call_spoke) -> None:
+    phone = call_spoke()
+    phone.dial()
+    answers(phone, ["1", "1", "1", ("rec", "http://rec/n")])
+    assert phone.node == "age"
+    phone.press("30#")
+    again = signed_post(phone.client, "/ivr/step?n=age&l=hi", phone._form(Digits="45"))
+    assert HI.text("sex") in again.data.decode()  # the current question, asked again
+    row = stored(runtime)[0]
+    assert row["answers"]["age"] == "30" and row["patient"]["age_years"] == 30

@@ -118,8 +118,19 @@ def test_a_danger_sign_makes_an_emergency_and_alerts_the_anm(
     mini,
     handoffs,
 ) -> None:
+    runtime.settings = runtime.settings.with_overrides(twilio_api_base_url=si.start())
     digits = ["1", "1", "1", "58#", "2", "2", "1#", "2", "1", None]
     sid = call(si, mini.spoke_numbers["HWC-003"], PhoneScript(digits=digits, record_seconds=[2]))
+    install_process_runtime(runtime)
+    try:  # the SMS engine's worker sends the queued alert at once
+        from telephony.messaging import SMS_QUEUE
+
+        SimpleWorker([runtime.queue(SMS_QUEUE)], connection=runtime.redis).work(burst=True)
+        si.run_until_idle()
+    finally:
+        install_process_runtime(None)
+    [alert] = si.inbox(mini.anms["ANM-004"])
+    assert row_reference(runtime) in alert["body"]
     [row] = stored(runtime)
     hindi = catalog("hi")
     words = said(si, sid)
@@ -129,6 +140,10 @@ def test_a_danger_sign_makes_an_emergency_and_alerts_the_anm(
     with runtime.db.session() as s:
         [sms] = s.scalars(select(SmsMessage)).all()
     assert sms.purpose == "emergency_anm_alert" and sms.to_number == mini.anms["ANM-004"]
+
+
+def row_reference(runtime: Runtime) -> str:
+    return str(stored(runtime)[0]["reference"])
 
 
 def test_no_input_ends_with_a_call_back_promise(si, runtime, mini, handoffs) -> None:
