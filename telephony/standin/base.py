@@ -7,6 +7,7 @@ Webhooks are never sent while the engine lock is held: the application may call 
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -36,6 +37,7 @@ class EngineBase:
         transport: Transport | None = None,
         faults: Faults | None = None,
         strict_caller_id: bool = True,
+        max_timeline: int = 200_000,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -58,7 +60,10 @@ class EngineBase:
         self.numbers: dict[str, PhoneNumber] = {}  # by E.164
         self.scripts: dict[str, PhoneScript] = {}
         self.inboxes: dict[str, list[InboxItem]] = {}
-        self._timeline: list[dict[str, Any]] = []
+        # the most recent entries (a long load run must not grow without bound); ``seq``
+        # keeps counting, so a reader can tell what it missed
+        self._timeline: deque[dict[str, Any]] = deque(maxlen=max_timeline)
+        self._timeline_seq = 0
         self._held: dict[str, list[Callable[[], None]]] = {}  # reordered, by URL + subject
         self.clock.on_error = self._clock_error
 
@@ -95,7 +100,8 @@ class EngineBase:
             **fields,
         }
         with self.lock:
-            entry["seq"] = len(self._timeline)
+            entry["seq"] = self._timeline_seq
+            self._timeline_seq += 1
             self._timeline.append(entry)
         return entry
 

@@ -59,6 +59,7 @@ class StandIn:
         transport: Transport | None = None,
         faults: Faults | None = None,
         strict_caller_id: bool = True,
+        max_timeline: int = 200_000,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -71,6 +72,7 @@ class StandIn:
             transport=transport,
             faults=faults,
             strict_caller_id=strict_caller_id,
+            max_timeline=max_timeline,
         )
         self.calls = _View(self.engine, "calls", lambda c: c.to_json())
         self.conferences = _View(self.engine, "conferences", lambda c: c.to_json())

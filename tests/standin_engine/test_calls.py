@@ -256,3 +256,15 @@ def test_an_answer_slower_than_the_timeout_is_a_failure() -> None:
     assert [e["error_code"] for e in si.errors()] == [11200]
     assert "timeout" in si.errors()[0]["message"]
     assert si.calls[sid["sid"]]["status"] == "completed"
+
+
+def test_timeline_keeps_the_most_recent_entries(twiml_app: Flask) -> None:
+    from telephony.standin import WsgiTransport
+
+    si = StandIn("AC" + "a" * 32, "token", transport=WsgiTransport(twiml_app),
+                 strict_caller_id=False, max_timeline=10)  # fmt: skip
+    si.engine.create_call({"To": PATIENT, "From": CLINIC, "Twiml": "<Response><Say>a</Say>"
+                           "<Say>b</Say><Say>c</Say></Response>"})  # fmt: skip
+    si.run_until_idle()
+    seqs = [e["seq"] for e in si.timeline()]
+    assert len(seqs) == 10 and seqs == list(range(seqs[0], seqs[0] + 10)) and seqs[0] > 0
