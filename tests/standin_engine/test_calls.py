@@ -263,8 +263,8 @@ def test_timeline_keeps_the_most_recent_entries(twiml_app: Flask) -> None:
 
     si = StandIn("AC" + "a" * 32, "token", transport=WsgiTransport(twiml_app),
                  strict_caller_id=False, max_timeline=10)  # fmt: skip
-    si.engine.create_call({"To": PATIENT, "From": CLINIC, "Twiml": "<Response><Say>a</Say>"
-                           "<Say>b</Say><Say>c</Say></Response>"})  # fmt: skip
+    twiml = "<Response>" + "<Say>a</Say>" * 12 + "</Response>"
+    si.engine.create_call({"To": PATIENT, "From": CLINIC, "Twiml": twiml})
     si.run_until_idle()
     seqs = [e["seq"] for e in si.timeline()]
     assert len(seqs) == 10 and seqs == list(range(seqs[0], seqs[0] + 10)) and seqs[0] > 0
