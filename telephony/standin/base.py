@@ -58,6 +58,7 @@ class EngineBase:
         self.messages: dict[str, Message] = {}
         self.recordings: dict[str, Recording] = {}
         self.numbers: dict[str, PhoneNumber] = {}  # by E.164
+        self.queues: dict[str, tuple[str, list[str]]] = {}  # name -> (QU sid, CallSids)
         self.scripts: dict[str, PhoneScript] = {}
         self.inboxes: dict[str, list[InboxItem]] = {}
         # the most recent entries (a long load run must not grow without bound); ``seq``

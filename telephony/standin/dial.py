@@ -26,11 +26,16 @@ class DialMixin(ConferenceMixin):
                 return self._dial_conference(call, verb, noun)
             if noun.name == "Number":
                 return self._dial_number(call, verb, noun)
+            if noun.name == "Queue":
+                return self._dial_queue(call, verb, noun)
         kinds = [n.name for n in nouns] or ["nothing"]
         self.debugger(12200, f"<Dial> to {kinds} is not simulated", level="WARNING",
                       call_sid=call.sid)  # fmt: skip
         self._after_dial(call, verb, {"DialCallStatus": "failed"})
         return True
+
+    def _dial_queue(self, call: Call, verb: Verb, noun: Verb) -> bool:  # pragma: no cover
+        raise NotImplementedError  # queues.py
 
     def _dial_number(self, call: Call, verb: Verb, noun: Verb) -> bool:
         number = noun.text.strip()

@@ -10,8 +10,8 @@ https://www.twilio.com/docs/messaging/guides/webhook-request.
 
 from __future__ import annotations
 
-from telephony.standin.dial import DialMixin
 from telephony.standin.phones import SMS_ERRORS, InboxItem
+from telephony.standin.queues import QueueMixin
 from telephony.standin.resources import Message
 from telephony.standin.twiml import TwimlError, parse
 from telephony.standin.util import API_VERSION, compact, country_of, gsm_segments
@@ -20,7 +20,7 @@ SENT_AFTER = 1.0
 DELIVERED_AFTER = 3.0
 
 
-class MessagesMixin(DialMixin):
+class MessagesMixin(QueueMixin):
     """SMS."""
 
     def new_message(
