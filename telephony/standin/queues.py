@@ -30,7 +30,7 @@ class QueueMixin(DialMixin):
 
     def _verb_enqueue(self, call: Call, verb: Verb) -> bool:
         name = verb.text.strip()
-        sid, members = self._queue(name)
+        _, members = self._queue(name)
         members.append(call.sid)
         call.waiting = {"kind": "queue", "verb": verb, "queue": name,
                         "since": self.clock.seconds()}  # fmt: skip
@@ -115,7 +115,7 @@ class QueueMixin(DialMixin):
                 self._after_dial(call, verb, {"DialCallStatus": "no-answer"})
 
     def _bridge_waiting_agent(self, name: str) -> None:
-        qsid, members = self._queue(name)
+        _, members = self._queue(name)
         agents = [c for c in self.calls.values() if not c.final and c.waiting
                   and c.waiting["kind"] == "dial-queue" and c.waiting["queue"] == name
                   and c.waiting["member"] is None]  # fmt: skip
