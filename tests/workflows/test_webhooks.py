@@ -22,7 +22,7 @@ def post(
 ) -> ET.Element:
     sig = RequestValidator(TEST_AUTH_TOKEN).compute_signature(BASE + path, dict(form))
     headers = {"X-Twilio-Signature": sig if signed else "forged"}
-    response = client.post(path, data=dict(form), headers=headers)
+    response = client.post(path, data=dict(form), headers=headers, base_url=BASE)
     if not signed:
         assert response.status_code == 403
         return ET.Element("Forbidden")
