@@ -150,9 +150,11 @@ def incoming(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str])
         if inbound and store.recent_calls(s, info.caller, config.rate_limit_minutes) >= (
             config.rate_limit_calls
         ):
-            language = store.caller_memory(s, info.caller)[0]
             store.record_call(s, **_row(info), node="rate_limited", status="rate_limited")
             log.warning("caller rate-limited", extra={"event": "ivr-rate-limited"})
+            if dialled.kind == "missed_call":  # rejected as usual, but no call-back
+                return twiml.reject_busy()
+            language = store.caller_memory(s, info.caller)[0]
             return twiml.rate_limited(normalise_language(language))
         if inbound and dialled.kind == "missed_call":
             store.record_call(s, **_row(info), node="missed_call", status="rejected")

@@ -72,6 +72,13 @@ def append_record(
         return False
 
 
+def _is_missed_call(form: Mapping[str, str]) -> bool:
+    from ivr.store import MISSED_CALL_LINES
+
+    inbound = not form.get("Direction", "inbound").startswith("outbound")
+    return inbound and form.get("To", "") in MISSED_CALL_LINES
+
+
 def failure_answer(kind: str, language: str) -> VoiceResponse:
     """What Twilio gets when a webhook failed: a missed call is still rejected (free)."""
     if kind in ("status", "recording"):
@@ -107,7 +114,8 @@ def safe_twiml(
                 except Exception:
                     log.exception("no runtime to keep the failed webhook", extra={"form": form})
                 language = normalise_language(args.get("l"))
-                return Response(str(failure_answer(kind, language)), mimetype="text/xml")
+                answer_as = "missed" if kind == "incoming" and _is_missed_call(form) else kind
+                return Response(str(failure_answer(answer_as, language)), mimetype="text/xml")
 
         return wrapper
 

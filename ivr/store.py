@@ -241,13 +241,22 @@ class Dialled:
     emergency_number: str
 
 
+#: Missed-call lines seen by this process: when the database is down, a call to one
+#: of them is still rejected (free for the caller) rather than answered with an apology.
+MISSED_CALL_LINES: set[str] = set()
+
+
 def dialled_number(s: Session, number: str) -> Dialled | None:
     row = s.execute(
         select(ServiceNumber.kind, ServiceNumber.spoke_id, District.emergency_number)
         .join(District, ServiceNumber.district_id == District.id)
         .where(ServiceNumber.number == number)
     ).first()
-    return Dialled(row.kind.value, row.spoke_id, row.emergency_number) if row else None
+    if row is None:
+        return None
+    if row.kind.value == "missed_call":
+        MISSED_CALL_LINES.add(number)
+    return Dialled(row.kind.value, row.spoke_id, row.emergency_number)
 
 
 def recent_calls(s: Session, caller: str, minutes: int) -> int:

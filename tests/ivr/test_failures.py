@@ -147,3 +147,17 @@ def test_a_bug_is_an_apology_not_a_stack_trace(runtime, client, mini, path: str)
     assert response.status_code == 200 and b"Traceback" not in response.data
     language = "bn" if "l=bn" in path else "hi"
     assert catalog(language).text("apology") in response.data.decode()
+
+
+def test_database_down_a_known_missed_call_line_still_rejects(
+    runtime, client: FlaskClient, mini: MiniDistrict
+) -> None:
+    full_day(runtime)
+    Caller(client, "+919431000001", mini.missed_call_number).dial()  # the line is now known
+    phone = Caller(client, PATIENT, mini.missed_call_number)
+    with database_down(runtime):
+        phone.dial()
+    assert phone.verbs() == ["Reject"]  # free for the caller, even now
+    replay_fallback(runtime)
+    purposes = [job.args[2] for job in runtime.queue("calls").jobs]
+    assert f"missed-callback:{phone.call_sid}" in purposes

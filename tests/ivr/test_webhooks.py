@@ -369,3 +369,15 @@ def test_a_repeated_webhook_is_not_applied_twice(runtime, call_spoke) -> None:
     assert HI.text("sex") in again.data.decode()  # the current question, asked again
     row = stored(runtime)[0]
     assert row["answers"]["age"] == "30" and row["patient"]["age_years"] == 30
+
+
+def test_a_rate_limited_missed_caller_is_rejected_without_a_call_back(
+    runtime, client: FlaskClient, mini: MiniDistrict
+) -> None:
+    full_day(runtime)
+    for _ in range(7):
+        Caller(client, PATIENT, mini.missed_call_number).dial()
+    assert len(runtime.queue("calls").jobs) == 6
+    phone = Caller(client, PATIENT, mini.missed_call_number)
+    phone.dial()
+    assert phone.verbs() == ["Reject"] and len(runtime.queue("calls").jobs) == 6
