@@ -254,7 +254,12 @@ class EngineBase:
         labels: list[str],
         signed: tuple[str, dict[str, str], dict[str, str]],
     ) -> None:
-        self.fetch(url, method, params, purpose=kind, subject=subject, faults=labels, signed=signed)
+        resp = self.fetch(
+            url, method, params, purpose=kind, subject=subject, faults=labels, signed=signed
+        )
+        if not resp.ok:  # Twilio's Debugger logs failed callbacks too; they are not retried
+            self.debugger(11200, f"HTTP retrieval failure: {resp.error or resp.status}",
+                          level="WARNING", url=url, subject=subject, purpose=kind)  # fmt: skip
 
     def timeline(self) -> list[dict[str, Any]]:
         """A copy of every recorded event, oldest first."""
