@@ -38,6 +38,7 @@ class EngineBase:
         faults: Faults | None = None,
         strict_caller_id: bool = True,
         max_timeline: int = 200_000,
+        cps: float | None = None,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -47,6 +48,10 @@ class EngineBase:
         self.faults = faults if faults is not None else Faults()
         self.dice = FaultDice(self.faults, seed)
         self.strict_caller_id = strict_caller_id
+        # Calls per second for calls created through the API (Twilio's default is 1; None:
+        # no limit): calls beyond it wait in a queue (queue_time).
+        self.cps = cps
+        self._next_call_slot = 0.0
         self.sid = SidFactory(seed)
         self.lock = threading.RLock()
         self._current = threading.local()  # key of the event running in this thread

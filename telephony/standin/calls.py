@@ -116,9 +116,18 @@ class CallsMixin(EngineBase):
 
     # -- dialing --------------------------------------------------------------------------
     def start_outbound(self, call: Call) -> None:
-        """Dial ``call.to``: initiated now, then ringing/busy/failed as the phone's script says."""
+        """Dial ``call.to``: initiated now (or when the account's CPS allows: "calls beyond
+        your account's CPS limit will be queued", https://www.twilio.com/docs/voice/api/
+        call-resource), then ringing/busy/failed as the phone's script says."""
         token = call.gen
-        self.later(0.0, lambda: self._initiated(call.sid, token), key=call.sid)
+        delay = 0.0
+        if self.cps and call.direction == "outbound-api":  # <Dial> legs are not limited
+            now = self.clock.seconds()
+            slot = max(now, self._next_call_slot)
+            self._next_call_slot = slot + 1.0 / self.cps
+            delay = slot - now
+            call.queue_time_ms = int(delay * 1000)
+        self.later(delay, lambda: self._initiated(call.sid, token), key=call.sid)
 
     def _live(self, sid: str, token: int) -> Call | None:
         call = self.calls.get(sid)

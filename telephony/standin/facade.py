@@ -60,6 +60,7 @@ class StandIn:
         faults: Faults | None = None,
         strict_caller_id: bool = True,
         max_timeline: int = 200_000,
+        cps: float | None = None,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -73,6 +74,7 @@ class StandIn:
             faults=faults,
             strict_caller_id=strict_caller_id,
             max_timeline=max_timeline,
+            cps=cps,
         )
         self.calls = _View(self.engine, "calls", lambda c: c.to_json())
         self.conferences = _View(self.engine, "conferences", lambda c: c.to_json())

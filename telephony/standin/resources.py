@@ -48,6 +48,7 @@ class Call:
     recording_status_callback: str | None = None
     recording_status_callback_method: str = "POST"
     time_limit: float | None = None
+    queue_time_ms: int = 0
     # engine state
     gen: int = 0
     program: list[Any] = field(default_factory=list)
@@ -102,7 +103,7 @@ class Call:
             "forwarded_from": self.forwarded_from,
             "group_sid": None,
             "caller_name": None,
-            "queue_time": "0",
+            "queue_time": str(self.queue_time_ms),
             "trunk_sid": None,
             "uri": base + ".json",
             "subresource_uris": {

@@ -268,3 +268,16 @@ def test_timeline_keeps_the_most_recent_entries(twiml_app: Flask) -> None:
     si.run_until_idle()
     seqs = [e["seq"] for e in si.timeline()]
     assert len(seqs) == 10 and seqs == list(range(seqs[0], seqs[0] + 10)) and seqs[0] > 0
+
+
+def test_calls_beyond_the_cps_limit_wait_in_a_queue(twiml_app: Flask) -> None:
+    from telephony.standin import WsgiTransport
+
+    si = StandIn("AC" + "a" * 32, "token", transport=WsgiTransport(twiml_app),
+                 strict_caller_id=False, cps=1)  # fmt: skip
+    calls = [si.engine.create_call({"To": PATIENT, "From": CLINIC, "Twiml": "<Response/>"})
+             for _ in range(3)]  # fmt: skip
+    assert [c["queue_time"] for c in calls] == ["0", "1000", "2000"]
+    si.run_until_idle()
+    started = [e["at"] for e in si.timeline() if e.get("event") == "initiated"]
+    assert started == [0.0, 1.0, 2.0]
