@@ -49,6 +49,7 @@ class Call:
     recording_status_callback_method: str = "POST"
     time_limit: float | None = None
     queue_time_ms: int = 0
+    fetch_times: list[float] = field(default_factory=list)
     # engine state
     gen: int = 0
     program: list[Any] = field(default_factory=list)

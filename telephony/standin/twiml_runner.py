@@ -21,6 +21,7 @@ THINK_SECONDS = 1.0  # a caller starts pressing keys this long after the prompt
 KEY_SECONDS = 0.3
 # What a caller hears when Twilio cannot get or read the TwiML
 # (https://www.twilio.com/docs/api/errors/11200, https://www.twilio.com/docs/api/errors/12100).
+LOOP_FETCHES, LOOP_WINDOW = 200, 10.0
 APP_ERROR_SAY = "We are sorry, an application error has occurred. Goodbye."
 
 
@@ -83,6 +84,8 @@ class RunnerMixin(CallsMixin):
             call = self._live(sid, token)
             if call is None:
                 return
+            if self._looping(call):
+                return
             call.gen += 1
             token = call.gen
             params = {**self.call_params(call), **extra}
@@ -96,6 +99,21 @@ class RunnerMixin(CallsMixin):
                 self._fetch_failed(call, url, method, resp, purpose)
                 return
             self._load_text(call, resp.body, url, purpose)
+
+    def _looping(self, call: Call) -> bool:
+        """A document that redirects to itself without spending time would spin a virtual
+        clock forever (on Twilio it costs network time): stop the call after
+        LOOP_FETCHES requests within LOOP_WINDOW seconds."""
+        now = self.clock.seconds()
+        recent = [t for t in call.fetch_times if now - t < LOOP_WINDOW]
+        recent.append(now)
+        call.fetch_times = recent
+        if len(recent) <= LOOP_FETCHES:
+            return False
+        self.record("engine-error", sid=call.sid, error=f"{len(recent)} TwiML requests in "
+                    f"{LOOP_WINDOW:g} s: a <Redirect> loop? the call is ended")  # fmt: skip
+        self.end_call(call, "completed")
+        return True
 
     def _fetch_failed(
         self, call: Call, url: str, method: str, resp: Response, purpose: str

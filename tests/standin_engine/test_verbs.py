@@ -94,3 +94,11 @@ def test_phone_hangs_up_at_a_step(si: StandIn, twiml_app: Flask) -> None:
     verbs = [e["verb"] for e in si.timeline() if e["kind"] == "verb"]
     assert verbs == ["<Say>one</Say>"]
     assert statuses(twiml_app, sid)[-1] == "completed"
+
+
+def test_a_redirect_loop_does_not_spin_the_virtual_clock(si: StandIn, twiml_app: Flask) -> None:
+    twiml_app.config["DOCS"] = [f"<Response><Redirect>{BASE}/echo?doc=0</Redirect></Response>"]
+    sid = call_with(si, f"<Response><Redirect>{BASE}/echo?doc=0</Redirect></Response>")
+    si.run_until_idle()
+    assert si.calls[sid]["status"] == "completed"
+    assert any("Redirect> loop" in e["error"] for e in si.errors())
