@@ -23,11 +23,13 @@ from ivr.alerts import deliver_later, queue_emergency_alert
 from ivr.callback import schedule_callback
 from ivr.catalog import catalog, normalise_language
 from ivr.config import IvrConfig
-from ivr.engine import CallState, Engine, Input
+from ivr.engine import READ_PRESCRIPTION, CallState, Engine, Input
 from ivr.fastpath import try_fast_step
-from ivr.flow import ORDER, START
+from ivr.flow import HANG_UP_OUTCOMES, NODES, ORDER, START
+from ivr.returning import has_current_prescription, remember_sms_script
 from ivr.twiml import Line, Urls
 from models import CallLeg, Consultation, ConsultationState, IvrSession
+from prescriptions.voice import latest_prescription_twiml
 from sampark.runtime import Runtime
 from sampark.timeutil import utcnow
 from workflows.handoff import hand_off
@@ -35,6 +37,8 @@ from workflows.handoff import hand_off
 log = logging.getLogger(__name__)
 S = ConsultationState
 HANDOFF_EVENTS = {"intake_complete", "emergency", "abandoned"}
+#: Why a consultation reached an outcome (default: the caller refused).
+REASONS = {"intake_complete": "ivr-complete", "cancelled": "prescription-heard"}
 ENDED_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 CHANNELS = {"spoke": "spoke", "district": "district", "missed_call": "missed"}
 
@@ -234,6 +238,8 @@ def _start_or_resume(
         "emergency_number": dialled.emergency_number,
         "language_chosen": language,
         "danger_signs": [],
+        # The one look-up of the first menu: is there a prescription to offer?
+        "has_rx": True if has_current_prescription(s, info.caller) else None,
     }
     state = CallState(node=START, language=normalise_language(language), vars=variables)
     engine.enter(state, START, [])
@@ -292,20 +298,21 @@ def _answer(
         return twiml.say_and_hang_up([])
     if asked != state.step_id:  # a late or repeated request: ask the current question
         log.info("stale IVR step", extra={"asked": asked, "current": state.step_id})
-        return engine.render(state, [])
+        return _respond(s, engine, call, [])
     answered = engine.answer(state, given, store.DbLookups(s))
     if answered.effects.link_patient and call.consultation_id is not None:
         store.link_patient(s, call, answered.effects.link_patient)
+    if answered.effects.sms_script:
+        remember_sms_script(s, call, answered.effects.sms_script)
     reached = engine.enter(state, answered.goto, answered.before, repeat=answered.repeat)
-    outcome = answered.effects.outcome or reached
+    entered = NODES.get(state.node)
+    outcome = answered.effects.outcome or reached or (entered.outcome if entered else None)
     status = "ended" if reached else "active"
     if call.status != "active":  # a late answer replayed after the call ended
         status = call.status
     store.write_step(s, call, answered.effects, status)
     if outcome:
-        reason = answered.effects.reason or {"intake_complete": "ivr-complete"}.get(
-            outcome, "caller-refused"
-        )
+        reason = answered.effects.reason or REASONS.get(outcome, "caller-refused")
         if store.finish(s, call.consultation_id, outcome, reason):
             after.hand_off(runtime, call.consultation_id, outcome)
         if outcome == "emergency" and call.consultation_id is not None:
@@ -313,7 +320,27 @@ def _answer(
             sms_id = queue_emergency_alert(s, call.consultation_id, number)
             if sms_id is not None:
                 after.actions.append(deliver_later(runtime, sms_id))
-    return engine.render_text(state, answered.before)
+    return _respond(s, engine, call, answered.before)
+
+
+def _respond(
+    s: Session, engine: Engine, call: store.LoadedCall, before: list[Line]
+) -> VoiceResponse | str:
+    """The TwiML of where the call now stands; the latest prescription is read here.
+
+    The read-aloud (``prescriptions.voice``) comes back to ``rx_read`` when the
+    listener is done, which then asks whether to go on with a new consultation.
+    """
+    state = call.state
+    if state.node != READ_PRESCRIPTION:
+        return engine.render_text(state, before)
+    return latest_prescription_twiml(
+        s,
+        call.caller,
+        state.language,
+        base_url=engine.urls.base,
+        after_url=engine.urls.step(READ_PRESCRIPTION, state.language),
+    )
 
 
 # -- POST /ivr/recording (recordingStatusCallback) ----------------------------------------
@@ -358,9 +385,10 @@ def status(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str]) -
         call = store.load_call(s, call_sid)
         if call is None or call.status != "active":
             return twiml.empty()
-        reason = args.get("reason", "caller-hung-up")
-        if store.finish(s, call.consultation_id, "abandoned", reason):
-            after.hand_off(runtime, call.consultation_id, "abandoned")
+        outcome = HANG_UP_OUTCOMES.get(call.state.node, "abandoned")
+        reason = REASONS[outcome] if outcome in REASONS else args.get("reason", "caller-hung-up")
+        if store.finish(s, call.consultation_id, outcome, reason):
+            after.hand_off(runtime, call.consultation_id, outcome)
         store.save_call(s, call, status="ended")
     after.run()
     return twiml.empty()

@@ -19,6 +19,9 @@ from ivr.config import IvrConfig
 from ivr.flow import NODES, OUTCOMES, YES, Node, next_in_order, should_ask, signs_for
 from ivr.twiml import Line, Urls, spell_digits
 
+#: The node where the caller's latest prescription is read (by ``prescriptions.voice``).
+READ_PRESCRIPTION = "rx_read"
+
 
 @dataclass
 class CallState:
@@ -79,6 +82,7 @@ class Effects:
     danger_sign: str | None = None
     outcome: str | None = None  # intake_complete / emergency / abandoned / consent_refused
     reason: str = ""
+    sms_script: str | None = None  # the caller's choice: "native" or "roman"
 
 
 @dataclass
@@ -107,6 +111,8 @@ class Engine:
             return Answered(goto=node.id, repeat=True)
         if node.id == "emergency":
             return self._emergency_choice(digits)
+        if node.id == READ_PRESCRIPTION:  # back from the read-aloud: what next?
+            return Answered(goto="rx_next")
         if node.kind == "record":  # Digits here is the key that ended the recording
             if given.recording_url:
                 return self._recorded(node, given)
@@ -122,6 +128,8 @@ class Engine:
     def _no_input(self, state: CallState, node: Node) -> Answered:
         if node.on_no_input is not None:
             return self._choice(state, node, _key_for(node, node.on_no_input), catalog("hi"))
+        if node.skip_on_no_input:
+            return Answered(goto=next_in_order(node.id))
         if state.retries + 1 > self.config.max_retries:
             if node.optional:
                 return Answered(goto=next_in_order(node.id))
@@ -138,6 +146,8 @@ class Engine:
 
     def _wrong(self, state: CallState, node: Node, line: Line) -> Answered:
         state.errors += 1
+        if state.errors > self.config.max_wrong_keys and node.optional:
+            return Answered(goto=next_in_order(node.id), before=[line])
         if state.errors > self.config.max_wrong_keys:
             state.vars["resume_node"] = node.id
             return Answered(
@@ -170,6 +180,8 @@ class Engine:
             effects.consultation["spoke_id"] = state.vars["spoke_id"]
         elif node.id == "for_whom":
             effects.link_patient = value
+        elif node.id == "sms_script":
+            effects.sms_script = value
         elif node.id == "complaint":
             state.vars["sign_index"] = 0
             effects.consultation["complaint"] = value
@@ -250,6 +262,16 @@ class Engine:
         state.node = node_id
         return OUTCOMES.get(node_id, "")
 
+    @staticmethod
+    def needs_full_path(state: CallState, effects: Effects) -> bool:
+        """Whether this step needs more than the call's own rows (patients, outcomes, reads)."""
+        node = NODES.get(state.node)
+        if node is not None and (node.outcome or node.id == READ_PRESCRIPTION):
+            return True
+        return bool(
+            effects.link_patient or effects.outcome or effects.danger_sign or effects.sms_script
+        )
+
     def render_text(self, state: CallState, before: list[Line]) -> str:
         """``render`` as XML text, remembered for the prompts that do not vary per call.
 
@@ -284,13 +306,17 @@ class Engine:
             lines = [*twiml.reference_lines(cat, reference), Line(cat, "emergency_end")]
             return twiml.say_and_hang_up(lines, self.urls.audio_base)
         node = NODES[node_id]
+        if node_id == READ_PRESCRIPTION:  # read by ``ivr.calls``; here only come back
+            response = VoiceResponse()
+            response.redirect(self.urls.step(node_id, state.language), method="POST")
+            return response
         if node_id == "language":
             return twiml.language_menu(self.urls, before, timeout=timeout)
         if node_id == "emergency":
             response = twiml.emergency_advice(self.urls, cat, reference, timeout=timeout)
             return _prepend(response, before, self.urls.audio_base)
         if node.kind == "final":
-            ref = "" if node_id == "consent_refused" else reference
+            ref = "" if node_id in ("consent_refused", "rx_goodbye") else reference
             return twiml.final_message(cat, ref, node.prompt, before, self.urls.audio_base)
         if node.kind == "record":
             return twiml.ask_recording(

@@ -112,10 +112,10 @@ def _step(
     except NeedsFullPath:
         return None
     effects = answered.effects
-    if effects.link_patient or effects.outcome or effects.danger_sign:
-        return None
     if engine.enter(state, answered.goto, answered.before, repeat=answered.repeat):
         return None  # a final node: the full path records the outcome
+    if engine.needs_full_path(state, effects):
+        return None
     sql, params = build_write(
         session_id=session_id,
         consultation_id=consultation_id,

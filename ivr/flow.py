@@ -33,11 +33,17 @@ class Node:
         goto: value -> node to go to (default: the next node in order).
         store: where the value goes: ``"consultation.<column>"``, ``"patient.<column>"``,
             ``"var"`` (call variable only) or ``None`` (the answer row only).
-        ask_if: variable -> required value (or PRESENT / ABSENT); else skipped.
+        ask_if: variable -> required value (PRESENT / ABSENT, or a tuple of allowed
+            values); else skipped.
         minimum / maximum / max_digits / invalid_prompt: bounds of a digits node.
         max_length: seconds of a recording.
-        optional: after the retries, go on without an answer instead of ending.
+        optional: after the retries (or too many wrong keys), go on without an answer
+            instead of ending.
         on_no_input: a value taken when nothing is pressed (e.g. default language).
+        skip_on_no_input: nothing pressed means "go on without an answer", at once.
+        outcome: reaching this (non-final) node already means this outcome for the
+            consultation; the call goes on (e.g. the intake is complete before the
+            optional SMS question).
     """
 
     id: str
@@ -54,6 +60,8 @@ class Node:
     max_length: int = 0
     optional: bool = False
     on_no_input: str | None = None
+    skip_on_no_input: bool = False
+    outcome: str | None = None
 
 
 COMPLAINTS: dict[str, str] = {
@@ -83,6 +91,9 @@ DANGER_SIGNS: dict[str, tuple[str, ...]] = {
 
 YES, NO = "1", "2"
 
+#: Languages whose SMS may be written in their own script or romanised (asked once).
+NATIVE_SCRIPT_LANGUAGES = ("hi", "ur", "bn")
+
 INTAKE: tuple[Node, ...] = (
     Node(
         "language",
@@ -92,6 +103,17 @@ INTAKE: tuple[Node, ...] = (
         store="consultation.language",
         ask_if={"language_chosen": ABSENT},
         on_no_input="hi",  # Hindi by default
+    ),
+    Node(
+        # Only for a caller with a current prescription (``has_rx``, one query at the start).
+        "rx_offer",
+        "menu",
+        prompt="rx_offer",
+        choices={"1": "consult", "5": "prescription"},
+        goto={"prescription": "rx_read"},
+        store="var",
+        ask_if={"has_rx": PRESENT, "rx_offer": ABSENT},
+        on_no_input="consult",  # silence: on with a new consultation
     ),
     Node(
         "spoke_confirm",
@@ -178,11 +200,36 @@ INTAKE: tuple[Node, ...] = (
         max_length=60,
         optional=True,
     ),
+    Node(
+        # Asked once per phone (remembered on the caller's Patient, ``sms_script``).
+        "sms_script",
+        "menu",
+        prompt="sms_script",
+        choices={"1": "native", "2": "roman"},
+        store="patient.sms_script",
+        ask_if={"sms_script": ABSENT, "language_chosen": NATIVE_SCRIPT_LANGUAGES},
+        optional=True,
+        skip_on_no_input=True,  # silence keeps the default script
+        outcome="intake_complete",  # everything medical is in: hand it on now
+    ),
     Node("end", "final", prompt="end_next"),
     # Reached only by a goto:
     Node("consent_refused", "final", prompt="consent_refused"),
     Node("emergency", "menu", prompt="emergency_offer", choices={"1": "connect"}),
     Node("callback_end", "final", prompt="callback_promise"),
+    # The latest prescription (reached from rx_offer): read aloud by the prescriptions
+    # package, which comes back here (``rx_read``) when the listener is done.
+    Node("rx_read", "menu", prompt="rx_next"),
+    Node(
+        "rx_next",
+        "menu",
+        prompt="rx_next",
+        choices={"1": "consult", "2": "end"},
+        goto={"consult": "spoke_confirm", "end": "rx_goodbye"},
+        store="var",
+        on_no_input="end",
+    ),
+    Node("rx_goodbye", "final", prompt="rx_goodbye"),
 )
 
 #: What reaching a final node means for the consultation.
@@ -190,7 +237,12 @@ OUTCOMES: dict[str, str] = {
     "end": "intake_complete",
     "consent_refused": "consent_refused",
     "callback_end": "abandoned",
+    "rx_goodbye": "cancelled",
 }
+
+#: Where a hang-up does not leave an abandoned intake: the caller only heard their
+#: prescription, so nothing is handed to the ANM.
+HANG_UP_OUTCOMES: dict[str, str] = {"rx_read": "cancelled", "rx_next": "cancelled"}
 
 NODES: dict[str, Node] = {node.id: node for node in INTAKE}
 ORDER: tuple[str, ...] = tuple(node.id for node in INTAKE[: INTAKE.index(NODES["end"]) + 1])
@@ -212,6 +264,9 @@ def should_ask(node: Node, variables: dict[str, Any]) -> bool:
                 return False
         elif wanted == ABSENT:
             if value is not None:
+                return False
+        elif isinstance(wanted, tuple | list | frozenset):
+            if value not in wanted:
                 return False
         elif value != wanted:
             return False

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, and_, func, not_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -175,6 +175,7 @@ def link_patient(s: Session, call: LoadedCall, relation: str) -> None:
     st = call.state
     caller = _caller_patient(s, call.caller, st.language)
     st.vars["caller_patient_id"] = caller.id
+    st.vars["sms_script"] = caller.sms_script  # chosen on an earlier call: not asked again
     if relation == "self":
         patient = caller
     else:
@@ -183,6 +184,7 @@ def link_patient(s: Session, call: LoadedCall, relation: str) -> None:
             caregiver_id=caller.id,
             relation=relation,
             preferred_language=st.language,
+            sms_script=caller.sms_script,  # the phone's script, for the SMS to this number
         )
         s.add(patient)
         s.flush()
@@ -290,12 +292,16 @@ def caller_memory(s: Session, caller: str) -> tuple[str | None, int | None, str 
     """A returning caller's language and spoke (id, short code), from their last consultation.
 
     The language counts as chosen once the caller got past the language question
-    (consent answered either way).
+    (consent answered either way). A call that only heard a prescription (cancelled
+    before consent) is not a memory.
     """
+    only_heard_prescription = and_(
+        Consultation.consent.is_(None), Consultation.state == S.CANCELLED
+    )
     last = s.execute(
         select(Consultation.language, Consultation.consent, Spoke.id, Spoke.short_code)
         .outerjoin(Spoke, Consultation.spoke_id == Spoke.id)
-        .where(Consultation.caller_mobile == caller)
+        .where(Consultation.caller_mobile == caller, not_(only_heard_prescription))
         .order_by(Consultation.id.desc())
         .limit(1)
     ).first()

@@ -116,7 +116,7 @@ class Consultation(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     state_deadline_at: Mapped[datetime | None] = mapped_column(index=True)
     spoke_id: Mapped[int | None] = mapped_column(ForeignKey("spokes.id"))
-    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
     caller_mobile: Mapped[str] = mapped_column(String(16), index=True)
     channel: Mapped[str] = mapped_column(String(16), default="spoke")  # spoke/district/missed
     language: Mapped[str] = mapped_column(String(8), default="hi")

@@ -96,7 +96,7 @@ def test_redis_down_the_intake_still_completes(
     with redis_down(runtime):
         phone = call_spoke()
         phone.dial()
-        answers(phone, [*SELF_FEVER, ("rec", "http://rec/d")])
+        answers(phone, [*SELF_FEVER, ("rec", "http://rec/d"), None])  # SMS script: default
         assert phone.words[-1] == HI.text("end_next")
     [row] = stored(runtime)
     assert row["state"] == "intake_complete"

@@ -123,6 +123,12 @@ STEPS: list[tuple[str, dict[str, Any], Any]] = [
         ),
     ),
     ("description", {}, lambda L: record("description", L, [say(L, "description")], 60)),
+    ("sms_script", {}, lambda L: gather("sms_script", L, [say(L, "sms_script")])),
+    ("rx_offer", {}, lambda L: gather("rx_offer", L, [say(L, "rx_offer")])),
+    # the read-aloud itself is prescriptions.voice's; rendered alone it only comes back
+    ("rx_read", {}, lambda L: [("Redirect", {"method": "POST"}, step_url("rx_read", L), [])]),
+    ("rx_next", {}, lambda L: gather("rx_next", L, [say(L, "rx_next")])),
+    ("rx_goodbye", {}, lambda L: [say(L, "rx_goodbye"), ("Hangup", {}, "", [])]),
     (
         "end",
         {},
@@ -231,8 +237,49 @@ def test_unknown_number_and_missed_call_line() -> None:
     assert parsed(twiml.reject_busy()) == [("Reject", {"reason": "busy"}, "", [])]
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_returning_caller_is_welcomed_then_offered_the_prescription(lang: str) -> None:
+    assert render(lang, "rx_offer", ["welcome"]) == [
+        say(lang, "welcome"),
+        *gather("rx_offer", lang, [say(lang, "rx_offer")]),
+    ]
+
+
 #: The words themselves, so that a broken catalog cannot pass the tests above.
 WORDING = [
+    (
+        "hi",
+        "rx_offer",
+        "डॉक्टर का लिखा अपना पिछला पर्चा सुनने के लिए 5 दबाइए। नई तकलीफ़ बताने के लिए 1 दबाइए।",
+    ),
+    ("ur", "rx_offer", "डॉक्टर का लिखा अपना पिछला नुस्ख़ा सुनने के लिए 5 दबाइए।"),
+    ("bn", "rx_offer", "ডাক্তারের লেখা আপনার শেষ প্রেসক্রিপশন শুনতে 5 টিপুন।"),
+    (
+        "en",
+        "rx_offer",
+        "To hear your latest prescription, press 5. To tell us about a new problem, press 1.",
+    ),
+    (
+        "hi",
+        "rx_next",
+        "नई तकलीफ़ के बारे में डॉक्टर से बात करनी हो तो 1 दबाइए। कॉल ख़त्म करने के लिए 2 दबाइए।",
+    ),
+    (
+        "en",
+        "rx_next",
+        "To talk to a doctor about a new problem, press 1. To end the call, press 2.",
+    ),
+    (
+        "hi",
+        "sms_script",
+        "अगर आपके फ़ोन पर हिंदी अक्षर नहीं दिखते, तो मैसेज अंग्रेज़ी अक्षरों में पाने के लिए 2 दबाइए।",
+    ),
+    (
+        "ur",
+        "sms_script",
+        "अगर आपके फ़ोन पर उर्दू हुरूफ़ नज़र नहीं आते, तो पैग़ाम अंग्रेज़ी हुरूफ़ में पाने के लिए 2 दबाइए।",
+    ),
+    ("bn", "sms_script", "আপনার ফোনে বাংলা অক্ষর না দেখা গেলে, ইংরেজি অক্ষরে মেসেজ পেতে 2 টিপুন।"),
     ("hi", "consent", "यह सेवा फ़ोन पर आपको आपकी ए एन एम दीदी और डॉक्टर से जोड़ती है।"),
     ("hi", "for_whom", "मरीज़ कौन है? अपने लिए 1 दबाइए, बच्चे के लिए 2, परिवार के किसी और सदस्य के लिए 3।"),
     ("ur", "for_whom", "मरीज़ कौन है? अपने लिए 1 दबाइए, बच्चे के लिए 2, ख़ानदान के किसी और फ़र्द के लिए 3।"),
@@ -260,7 +307,9 @@ def test_the_wording(lang: str, key: str, words: str) -> None:
 def test_urdu_is_written_in_nastaliq_and_spoken_from_devanagari() -> None:
     urdu = catalog("ur")
     assert urdu.text("for_whom").startswith("مریض کون ہے؟")
-    assert all("\u0600" <= ch <= "\u06ff" for ch in urdu.text("welcome") if ch.isalpha())
+    for key in ("welcome", "rx_offer", "rx_next", "rx_goodbye", "sms_script"):
+        assert all("\u0600" <= ch <= "\u06ff" for ch in urdu.text(key) if ch.isalpha()), key
+    assert urdu.text("rx_offer").startswith("ڈاکٹر کا لکھا اپنا پچھلا نسخہ")
     assert set(urdu.texts) == set(urdu.speak) == set(catalog("hi").texts)
 
 

@@ -30,6 +30,10 @@ def test_complete_intake_for_oneself_in_hindi(runtime, call_spoke, handoffs) -> 
     answers(phone, SELF_FEVER)
     assert phone.node == "description"
     phone.speak("http://rec/description", "RE" + "d" * 32)
+    # Everything medical is in: handed on now; one optional question about SMS remains.
+    assert phone.node == "sms_script" and phone.words == [HI.text("sms_script")]
+    assert stored(runtime)[0]["state"] == "intake_complete" and len(handoffs) == 1
+    phone.press("1")  # Hindi letters are fine
     [row] = stored(runtime)
     assert phone.words == [
         HI.text("reference", digits=", ".join(row["reference"])),
@@ -55,6 +59,7 @@ def test_complete_intake_for_oneself_in_hindi(runtime, call_spoke, handoffs) -> 
         "danger.unconscious": "no",
         "danger.convulsions": "no",
         "description": "http://rec/description",
+        "sms_script": "native",
     }
     assert handoffs == [(row["id"], "intake_complete")]
 
