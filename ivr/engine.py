@@ -147,6 +147,10 @@ class Engine:
     def _wrong(self, state: CallState, node: Node, line: Line) -> Answered:
         state.errors += 1
         if state.errors > self.config.max_wrong_keys and node.optional:
+            if node.on_no_input is not None:  # take the default (e.g. rx_next: goodbye)
+                answered = self._choice(state, node, _key_for(node, node.on_no_input), line.cat)
+                answered.before.insert(0, line)
+                return answered
             return Answered(goto=next_in_order(node.id), before=[line])
         if state.errors > self.config.max_wrong_keys:
             state.vars["resume_node"] = node.id

@@ -38,7 +38,7 @@ class Node:
         minimum / maximum / max_digits / invalid_prompt: bounds of a digits node.
         max_length: seconds of a recording.
         optional: after the retries (or too many wrong keys), go on without an answer
-            instead of ending.
+            (or with ``on_no_input``) instead of ending.
         on_no_input: a value taken when nothing is pressed (e.g. default language).
         skip_on_no_input: nothing pressed means "go on without an answer", at once.
         outcome: reaching this (non-final) node already means this outcome for the
@@ -113,7 +113,8 @@ INTAKE: tuple[Node, ...] = (
         goto={"prescription": "rx_read"},
         store="var",
         ask_if={"has_rx": PRESENT, "rx_offer": ABSENT},
-        on_no_input="consult",  # silence: on with a new consultation
+        optional=True,
+        on_no_input="consult",  # silence (or keys gone wrong): on with a new consultation
     ),
     Node(
         "spoke_confirm",
@@ -227,7 +228,8 @@ INTAKE: tuple[Node, ...] = (
         choices={"1": "consult", "2": "end"},
         goto={"consult": "spoke_confirm", "end": "rx_goodbye"},
         store="var",
-        on_no_input="end",
+        optional=True,
+        on_no_input="end",  # silence (or keys gone wrong): goodbye
     ),
     Node("rx_goodbye", "final", prompt="rx_goodbye"),
 )

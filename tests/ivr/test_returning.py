@@ -242,3 +242,15 @@ def test_an_english_caller_is_not_asked(runtime, call_spoke) -> None:
     answers(phone, ["4", "1", "1", ("rec", "http://rec/n"), "35#", "1", "1", "3#", "2", "2"])
     phone.speak("http://rec/d")
     assert phone.words[-1] == EN.text("end_next")
+
+
+def test_wrong_keys_after_the_prescription_end_kindly(
+    runtime, call_spoke, prescribed, handoffs
+) -> None:
+    phone = call_spoke()
+    phone.dial()
+    answers(phone, ["5", None, "7", "8", "9"])
+    assert phone.node == "rx_next" and phone.words[0] == HI.text("wrong_key", digits="9")
+    phone.press("3")  # the fourth wrong key: goodbye, nothing for the ANM
+    assert phone.words == [HI.text("wrong_key", digits="3"), HI.text("rx_goodbye")]
+    assert stored(runtime)[0]["state"] == "cancelled" and handoffs == []
