@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
@@ -64,6 +63,8 @@ class StandIn:
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
+        self.seed = seed
+        self.rest_faults: Any = None
         self.clock: VirtualClock | RealClock = clock if clock is not None else VirtualClock()
         self.engine = Engine(
             account_sid,
@@ -83,7 +84,6 @@ class StandIn:
             self.engine, "recordings", lambda r: r.to_json(self.engine.api_base_url)
         )
         self._server: Any = None
-        self._thread: threading.Thread | None = None
         self.base_url: str | None = None
 
     # -- configuration --------------------------------------------------------------------
@@ -124,33 +124,31 @@ class StandIn:
 
     # -- REST server ----------------------------------------------------------------------
     def start(self, port: int = 0, host: str = "127.0.0.1") -> str:
-        """Serve Twilio's REST API on ``host:port`` (0 = a free port) in a thread."""
-        from werkzeug.serving import make_server
+        """Serve Twilio's REST API on ``host:port`` (0 = a free port) in a thread.
 
-        from telephony.standin.rest import make_rest_app
+        REST faults (5xx, 429, timeouts) are seeded from this stand-in's seed, so a
+        run is reproducible; set them live through ``rest_faults`` or ``/_standin/faults/rest``.
+        """
+        from telephony.standin.faults_rest import RestFaults
+        from telephony.standin.rest import RestServer, make_rest_app
 
         if self._server is not None:
             return str(self.base_url)
-        app = make_rest_app(self.engine, self.account_sid, self.auth_token, control=self)
-        self._server = make_server(host, port, app, threaded=True)
-        self.base_url = f"http://{host}:{self._server.server_port}"
-        self.engine.api_base_url = self.base_url
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="standin-rest", daemon=True
+        self.rest_faults = RestFaults(seed=self.seed)
+        app = make_rest_app(
+            self.engine, self.account_sid, self.auth_token, self.rest_faults, control=self
         )
-        self._thread.start()
+        self._server = RestServer(app, host=host, port=port)
+        self.base_url = self._server.start()
+        self.engine.api_base_url = self.base_url
         self.clock.start()
         return self.base_url
 
     def stop(self) -> None:
         """Stop the REST server and the real clock's thread."""
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
         self.clock.stop()
 
     def __enter__(self) -> StandIn:

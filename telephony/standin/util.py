@@ -103,19 +103,16 @@ def words_seconds(text: str) -> float:
 
 
 def gsm_segments(body: str) -> tuple[str, int]:
-    """Encoding and SMS segment count of ``body`` (GSM-7 160/153, UCS-2 70/67)."""
-    gsm = (
-        "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-        "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà^{}\\[~]|€"
-    )
-    if all(ch in gsm for ch in body):
-        single, multi, encoding = 160, 153, "GSM-7"
-    else:
-        single, multi, encoding = 70, 67, "UCS-2"
-    length = len(body)
-    if length <= single:
-        return encoding, 1
-    return encoding, -(-length // multi)
+    """Encoding and SMS part count of ``body`` exactly as Twilio counts them.
+
+    One implementation for the product and the stand-in: ``sms_templates.encoding``
+    (GSM-7 160/153 with extension characters counting two; UCS-2 70/67 in UTF-16
+    units, never splitting a character). A body-less (media) message is one part.
+    """
+    from sms_templates.encoding import count_segments
+
+    count = count_segments(body)
+    return count.encoding, max(1, count.segments)
 
 
 def compact(params: Mapping[str, Any]) -> dict[str, str]:
