@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 23:19:49.602024
+Create Date: 2026-11-26 00:03:32.186895
 """
 
 from __future__ import annotations
@@ -185,6 +185,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('reference', name=op.f('uq_consultations_reference'))
     )
     op.create_index(op.f('ix_consultations_caller_mobile'), 'consultations', ['caller_mobile'], unique=False)
+    op.create_index(op.f('ix_consultations_patient_id'), 'consultations', ['patient_id'], unique=False)
     op.create_index(op.f('ix_consultations_state'), 'consultations', ['state'], unique=False)
     op.create_index(op.f('ix_consultations_state_deadline_at'), 'consultations', ['state_deadline_at'], unique=False)
     op.create_table('portal_sessions',
@@ -388,6 +389,7 @@ def downgrade() -> None:
     op.drop_table('portal_sessions')
     op.drop_index(op.f('ix_consultations_state_deadline_at'), table_name='consultations')
     op.drop_index(op.f('ix_consultations_state'), table_name='consultations')
+    op.drop_index(op.f('ix_consultations_patient_id'), table_name='consultations')
     op.drop_index(op.f('ix_consultations_caller_mobile'), table_name='consultations')
     op.drop_table('consultations')
     op.drop_index(op.f('ix_audit_events_at'), table_name='audit_events')
