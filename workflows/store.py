@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, noload
 
 from models import CallLeg, Consultation, LegRole, NumberKind, ServiceNumber
 from sampark.runtime import Runtime
@@ -77,7 +77,13 @@ def locked(runtime: Runtime, consultation_id: int) -> Iterator[tuple[Session, Co
     """A transaction holding the consultation's row lock (``None`` if it does not exist)."""
     with runtime.db.session() as session:
         consultation = session.scalars(
-            select(Consultation).where(Consultation.id == consultation_id).with_for_update()
+            select(Consultation)
+            .where(Consultation.id == consultation_id)
+            .options(
+                joinedload(Consultation.patient),
+                noload(Consultation.transitions),  # only appended to here: never read
+            )
+            .with_for_update(of=Consultation)
         ).one_or_none()
         yield session, consultation
 
@@ -99,16 +105,17 @@ def present(c: Consultation) -> dict[str, str]:
 
 def caller_id(session: Session, c: Consultation) -> str:
     """The number our calls for ``c`` come from: the spoke's own, else a district line."""
-    numbers = session.scalars(
-        select(ServiceNumber).where(ServiceNumber.kind != NumberKind.MISSED_CALL)
-    ).all()
-    for n in numbers:
-        if n.spoke_id == c.spoke_id and n.kind == NumberKind.SPOKE:
-            return n.number
-    for n in numbers:
-        if n.kind == NumberKind.DISTRICT:
-            return n.number
-    return numbers[0].number if numbers else "+910000000000"
+    own = session.scalar(
+        select(ServiceNumber.number)
+        .where(ServiceNumber.spoke_id == c.spoke_id, ServiceNumber.kind == NumberKind.SPOKE)
+        .limit(1)
+    )
+    if own:
+        return own
+    line = session.scalar(
+        select(ServiceNumber.number).where(ServiceNumber.kind == NumberKind.DISTRICT).limit(1)
+    )
+    return line or "+910000000000"
 
 
 def new_leg(
