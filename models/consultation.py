@@ -57,9 +57,7 @@ TRANSITIONS: dict[ConsultationState, frozenset[ConsultationState]] = {
     S.CALLING_ANM: frozenset(
         {S.CALLING_ANM, S.FINDING_DOCTOR, S.CALLBACK_SCHEDULED, S.UNREACHABLE, S.CANCELLED}
     ),
-    S.FINDING_DOCTOR: frozenset(
-        {S.FINDING_DOCTOR, S.BRIDGING, S.CALLBACK_SCHEDULED, S.CANCELLED}
-    ),
+    S.FINDING_DOCTOR: frozenset({S.FINDING_DOCTOR, S.BRIDGING, S.CALLBACK_SCHEDULED, S.CANCELLED}),
     S.BRIDGING: frozenset(
         {
             S.IN_CONFERENCE,

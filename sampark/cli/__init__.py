@@ -36,6 +36,15 @@ def _register() -> None:
 
 
 #: Each area's commands (a module exposing ``COMMANDS``); later issues add theirs.
-COMMAND_MODULES = ["db", "web", "district", "staff", "consultations", "worker", "simulate", "standin"]
+COMMAND_MODULES = [
+    "db",
+    "web",
+    "district",
+    "staff",
+    "consultations",
+    "worker",
+    "simulate",
+    "standin",
+]
 
 _register()
