@@ -17,7 +17,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -25,7 +25,18 @@ from typing import Any
 from rq import SimpleWorker
 from sqlalchemy import event, func, select
 
-from models import Base, CallLeg, Consultation, ConsultationState, LegRole, Patient, SmsMessage
+from models import (
+    Base,
+    CallLeg,
+    Consultation,
+    ConsultationState,
+    LegRole,
+    Patient,
+    Prescription,
+    SmsMessage,
+)
+from prescriptions.scripted import issue_scripted_prescription
+from prescriptions.service import PrescriptionRejected
 from sampark.app import create_app
 from sampark.runtime import Runtime, install_process_runtime
 from sampark.settings import Settings
@@ -38,7 +49,10 @@ from workflows.simulate_data import Journey, build_sim_district, journeys
 from workflows.sweeper import sweep
 
 S = ConsultationState
+log = logging.getLogger(__name__)
 QUEUES = ("workflow", "sms", "calls", "default")
+#: Patients whose phones take no SMS (switched off, full inbox): the prescription is read aloud.
+SMS_UNDELIVERABLE_SHARE = 0.05
 DONE = frozenset({S.AWAITING_PRESCRIPTION, S.PRESCRIBED, S.CLOSED, S.UNREACHABLE})
 COMPLETED = frozenset({S.AWAITING_PRESCRIPTION, S.PRESCRIBED, S.CLOSED})
 
@@ -58,6 +72,9 @@ class Summary:
     call_to_doctor_p95_s: float | None
     calls_placed: int
     sms_sent: int
+    prescribed: int
+    sms_delivered: int
+    readout_calls: int
     simulated_seconds: float
     wall_seconds: float
 
@@ -80,6 +97,8 @@ class Summary:
                 f"call to doctor  p50 {fmt(self.call_to_doctor_p50_s)}, "
                 f"p95 {fmt(self.call_to_doctor_p95_s)}",
                 f"calls placed    {self.calls_placed}, SMS {self.sms_sent}",
+                f"prescriptions   {self.prescribed}, SMS delivered {self.sms_delivered}, "
+                f"read-aloud calls {self.readout_calls}",
                 f"simulated {self.simulated_seconds / 3600:.2f} h in {self.wall_seconds:.1f} s",
             ]
         )
@@ -176,7 +195,10 @@ class Simulation:
             else:
                 si.script(mobile, PhoneScript(answer_after=6.0, digits=["1"], hangup_after=300.0))
         for j in self.journeys:
-            si.script(j.mobile, j.script())
+            script = j.script()
+            if j.kind == "answers" and self.rng.random() < SMS_UNDELIVERABLE_SHARE:
+                script = replace(script, sms_outcome="undelivered")  # heard by phone instead
+            si.script(j.mobile, script)
             si.clock.schedule(j.arrives_after, partial(self._arrive, j))
 
     def _arrive(self, j: Journey) -> None:
@@ -202,6 +224,19 @@ class Simulation:
     def _drain(self) -> None:
         if any(self.runtime.queue(q).count for q in QUEUES):
             self.worker.work(burst=True, logging_level="WARNING")
+
+    def _prescribe(self) -> None:
+        """The scripted doctor issues a prescription in every consultation awaiting one."""
+        with self.runtime.db.session() as s:
+            waiting = s.scalars(
+                select(Consultation.id).where(Consultation.state == S.AWAITING_PRESCRIPTION)
+            ).all()
+        for cid in waiting:
+            try:
+                with self.runtime.db.session() as s:
+                    issue_scripted_prescription(s, cid, runtime=self.runtime)
+            except PrescriptionRejected as exc:
+                log.warning("scripted doctor could not prescribe", extra={"id": cid, "why": exc})
 
     def _unflake(self) -> None:
         """A flaky patient misses the first call-back and answers the next."""
@@ -247,6 +282,8 @@ class Simulation:
                 while True:
                     loops += 1
                     self._drain()
+                    if loops % 10 == 0:
+                        self._prescribe()
                     if loops % 25 == 0:
                         self._unflake()
                         if on_progress is not None:
@@ -266,6 +303,15 @@ class Simulation:
                     deadline = self._next_deadline()
                     if (event_at is None and deadline is None) or clk.now() > horizon:
                         break
+                    if event_at is None:
+                        self._prescribe()  # before idling to the next deadline
+                        self._drain()
+                        due = clk.next_due()
+                        event_at = (
+                            None
+                            if due is None
+                            else clk.now() + timedelta(seconds=due - clk.seconds())
+                        )
                     if deadline is not None and (event_at is None or deadline <= event_at):
                         clk.advance(max(0.0, (deadline - clk.now()).total_seconds()))
                         sweep(self.runtime, clk.now() + timedelta(milliseconds=1))
@@ -283,6 +329,12 @@ class Simulation:
             rows = list(s.scalars(select(Consultation)))
             legs = list(s.scalars(select(CallLeg)))
             sms = int(s.scalar(select(func.count()).select_from(SmsMessage)) or 0)
+            delivered = int(
+                s.scalar(select(func.count()).where(SmsMessage.status == "delivered")) or 0
+            )
+            prescribed = int(
+                s.scalar(select(func.count(func.distinct(Prescription.consultation_id)))) or 0
+            )
             waits = sorted(
                 (c.doctor_joined_at - c.created_at).total_seconds()
                 for c in rows
@@ -304,6 +356,9 @@ class Simulation:
             call_to_doctor_p95_s=waits[int(0.95 * (len(waits) - 1))] if waits else None,
             calls_placed=len(placed),
             sms_sent=sms,
+            prescribed=prescribed,
+            sms_delivered=delivered,
+            readout_calls=sum(leg.role is LegRole.READOUT for leg in placed),
             simulated_seconds=(self.standin.now() - begin).total_seconds(),
             wall_seconds=time.perf_counter() - started,
         )
