@@ -10,7 +10,7 @@ patient answers, Twilio fetches ``/ivr/incoming`` and the same intake runs.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -18,31 +18,21 @@ from sqlalchemy.exc import IntegrityError
 from ivr.config import IvrConfig
 from models import CallLeg, LegRole
 from sampark.runtime import Runtime, process_runtime
-from sampark.timeutil import IST, utcnow
+from sampark.timeutil import utcnow
+from workflows import clock as wclock
 
 log = logging.getLogger(__name__)
 JOB = "ivr.callback.place_intake_callback"
 
 
 def in_window(moment: datetime, config: IvrConfig) -> bool:
-    local = moment.astimezone(IST).time()
-    return config.window_opens <= local < config.window_closes
+    """Whether ``moment`` is inside the IVR's call window (IST)."""
+    return wclock.in_window(moment, (config.window_opens, config.window_closes))
 
 
 def next_window_opening(moment: datetime, config: IvrConfig) -> datetime:
     """The first moment at or after ``moment`` inside the call window (aware UTC)."""
-    if in_window(moment, config):
-        return moment
-    local = moment.astimezone(IST)
-    opening = local.replace(
-        hour=config.window_opens.hour,
-        minute=config.window_opens.minute,
-        second=0,
-        microsecond=0,
-    )
-    if opening <= local:
-        opening += timedelta(days=1)
-    return opening.astimezone(utcnow().tzinfo)
+    return wclock.next_window_open(moment, (config.window_opens, config.window_closes))
 
 
 def schedule_callback(

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,7 +21,8 @@ from models import AuditEvent, CallLeg, LegRole, Prescription, SmsMessage
 from prescriptions.notify import callback_number, patient_language
 from prescriptions.speech import readout_config
 from sampark.runtime import Runtime, process_runtime
-from sampark.timeutil import IST, to_ist, utcnow
+from sampark.timeutil import utcnow
+from workflows import clock as wclock
 
 log = logging.getLogger(__name__)
 
@@ -149,18 +150,17 @@ def next_window_opening(now: datetime) -> datetime | None:
     window = readout_config().get("call_window")
     if not window:
         return None
-    opens, closes = (time.fromisoformat(p.strip()) for p in str(window).split("-", 1))
-    local = to_ist(now)
-    if opens <= local.time() < closes:
+    hours = tuple(time.fromisoformat(p.strip()) for p in str(window).split("-", 1))
+    opens, closes = hours[0], hours[1]
+    if wclock.in_window(now, (opens, closes)):
         return None
-    day = local.date() if local.time() < opens else local.date() + timedelta(days=1)
-    return datetime.combine(day, opens, tzinfo=IST).astimezone(now.tzinfo)
+    return wclock.next_window_open(now, (opens, closes))
 
 
 def schedule_readout(runtime: Runtime, prescription_id: int, attempt: int = 1) -> None:
     """Enqueue the read-aloud call now, or at the next opening of the call window."""
     queue = runtime.queue(READOUT_QUEUE)
-    opening = next_window_opening(utcnow())
+    opening = next_window_opening(wclock.now())
     args = ("prescriptions.calls.readout_job", prescription_id, attempt)
     if opening is None:
         queue.enqueue(*args, job_timeout=60)
@@ -185,7 +185,7 @@ def on_prescription_sms_undeliverable(runtime: Runtime, sms: Any) -> None:
     if prescription_id is None:
         log.warning("undeliverable SMS without a prescription", extra={"sms": repr(sms)})
         return
-    if next_window_opening(utcnow()) is None:
+    if next_window_opening(wclock.now()) is None:
         place_readout_call(runtime, prescription_id)
     else:
         schedule_readout(runtime, prescription_id)

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from unittest.mock import patch
 
 import pytest
 from flask import Flask
@@ -21,6 +20,7 @@ from sampark.runtime import Runtime, install_process_runtime
 from telephony.messaging import SMS_QUEUE
 from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from tests.prescriptions.helpers import PATIENT_MOBILE, Setting, build_setting, fever_draft
+from workflows import clock as wclock
 
 PUBLIC = "http://sampark.test"
 #: 11:30 IST, inside the read-aloud call window.
@@ -130,7 +130,7 @@ def test_an_undelivered_sms_falls_back_to_the_read_aloud_call(line: Line) -> Non
         PATIENT_MOBILE, PhoneScript(sms_outcome="undelivered", answer_after=2, digits=["1", None])
     )
     rx_id = issue(line)
-    with patch("prescriptions.calls.utcnow", return_value=MIDDAY):
+    with wclock.use_clock(wclock.ManualClock(MIDDAY)):
         settle(line)
     patient_sms = [m for m in _sms(line) if m.purpose == "prescription_patient"]
     assert [(m.attempt, m.status) for m in patient_sms] == [(1, "undelivered"), (2, "undelivered")]
@@ -160,7 +160,7 @@ def test_a_fallback_at_night_waits_for_the_morning(line: Line) -> None:
             select(SmsMessage).where(SmsMessage.purpose == "prescription_patient")
         ).one()
         s.expunge(sms)
-    with patch("prescriptions.calls.utcnow", return_value=night):
+    with wclock.use_clock(wclock.ManualClock(night)):
         on_prescription_sms_undeliverable(line.runtime, sms)
     assert _readout_legs(line) == []
     registry = line.runtime.queue(READOUT_QUEUE).scheduled_job_registry

@@ -28,6 +28,7 @@ from tests.prescriptions.helpers import (
     build_setting,
     fever_draft,
 )
+from workflows import clock as wclock
 
 COMPLAINTS = [
     "fever",
@@ -231,7 +232,6 @@ def test_a_second_patient_on_the_same_mobile_is_a_separate_prescription(
 def test_a_patient_on_a_landline_gets_the_read_aloud_call_instead_of_sms(
     runtime: Runtime,
 ) -> None:
-    from unittest.mock import patch
 
     from prescriptions.calls import READOUT_QUEUE
 
@@ -242,7 +242,7 @@ def test_a_patient_on_a_landline_gets_the_read_aloud_call_instead_of_sms(
         assert patient is not None and consultation is not None
         patient.mobile = consultation.caller_mobile = "+916456221234"
     midday = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
-    with patch("prescriptions.calls.utcnow", return_value=midday), runtime.db.session() as s:
+    with wclock.use_clock(wclock.ManualClock(midday)), runtime.db.session() as s:
         issue_prescription(
             s,
             consultation_id=setting.consultation_id,

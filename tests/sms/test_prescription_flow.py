@@ -5,7 +5,6 @@ configured fallback reads the prescription aloud on a phone call."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from unittest.mock import patch
 
 from sqlalchemy import select
 
@@ -14,6 +13,7 @@ from prescriptions.service import issue_prescription
 from telephony.standin import PhoneScript
 from tests.prescriptions.helpers import add_consultation, fever_draft
 from tests.sms.conftest import Line, rows, run_worker
+from workflows import clock as wclock
 
 PATIENT = "+919990300001"
 DAYTIME = datetime(2026, 11, 25, 5, 30, tzinfo=UTC)  # 11:00 IST, inside the call window
@@ -69,7 +69,7 @@ def test_patient_and_anm_copies_are_delivered(line: Line) -> None:
 def test_undeliverable_prescription_is_read_aloud(line: Line) -> None:
     line.standin.script(PATIENT, PhoneScript(sms_outcome="undelivered", answer_after=2.0))
     code = _issue(line)
-    with patch("prescriptions.calls.utcnow", return_value=DAYTIME):  # the call window is open
+    with wclock.use_clock(wclock.ManualClock(DAYTIME)):  # the call window is open
         for _ in range(3):  # send; re-send; fallback
             run_worker(line.runtime)
             line.standin.run_until_idle()
