@@ -28,6 +28,7 @@ from models import (
 from prescriptions.notify import callback_number, deliver_after_commit, patient_language
 from sampark.runtime import Runtime, process_runtime
 from sampark.timeutil import to_ist, utcnow
+from workflows import clock as wclock
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ def queue_followup_reminders(
 def send_followup_reminders(today: date | None = None, runtime: Runtime | None = None) -> int:
     """The daily job: queue and send every reminder due today (IST)."""
     runtime = runtime or process_runtime()
-    today = today or to_ist(utcnow()).date()
+    today = today or to_ist(wclock.now()).date()
     with runtime.db.session() as session:
         count = queue_followup_reminders(session, today, runtime=runtime)
     log.info("follow-up reminders queued", extra={"count": count, "date": today.isoformat()})
@@ -178,6 +179,6 @@ def send_due_followup_reminders(runtime: Runtime | None = None) -> int:
     """
     from prescriptions.voice import next_window_opening
 
-    if next_window_opening(utcnow()) is not None:
+    if next_window_opening(wclock.now()) is not None:
         return 0
     return send_followup_reminders(runtime=runtime)

@@ -74,6 +74,7 @@ def sweep(runtime: Runtime, now: datetime | None = None) -> dict[str, int]:
         log.exception("sweeper could not run the doctor queue")
     counts["fallback"] = _replay_ivr_fallback(runtime)
     _redrive_sms(runtime)
+    counts["followups"] = _send_followup_reminders(runtime)
     if counts["due"] or counts["failed"]:
         log.info("sweep", extra=counts)
     return counts
@@ -95,6 +96,17 @@ def _replay_ivr_fallback(runtime: Runtime) -> int:
         log.exception("IVR fallback replay failed")
         return 0
     return int(getattr(report, "replayed", 0) or 0)
+
+
+def _send_followup_reminders(runtime: Runtime) -> int:
+    """Today's follow-up reminders (idempotent: one per prescription, in the call window)."""
+    try:
+        from prescriptions.followup import send_due_followup_reminders
+
+        return send_due_followup_reminders(runtime)
+    except Exception:
+        log.exception("follow-up reminders failed")
+        return 0
 
 
 def _redrive_sms(runtime: Runtime) -> None:

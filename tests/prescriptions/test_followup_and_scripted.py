@@ -253,3 +253,25 @@ def test_a_patient_on_a_landline_gets_the_read_aloud_call_instead_of_sms(
     with runtime.db.session() as s:
         assert [m.purpose for m in s.scalars(select(SmsMessage))] == ["prescription_anm"]
     assert runtime.queue(READOUT_QUEUE).count == 1
+
+
+def test_the_every_minute_sweeper_sends_the_follow_up_reminder_on_its_day(
+    runtime: Runtime,
+) -> None:
+    from workflows.sweeper import sweep
+
+    _, code, follow_up_on = _issue_with_follow_up(runtime, days=3)
+    on_the_day = datetime.combine(follow_up_on, datetime.min.time(), tzinfo=IST) + timedelta(
+        hours=10
+    )  # type: ignore[call-overload]
+    the_day_before = on_the_day - timedelta(days=1)
+    with wclock.use_clock(wclock.ManualClock(the_day_before)):
+        sweep(runtime)
+    with wclock.use_clock(wclock.ManualClock(on_the_day)):
+        sweep(runtime)
+        sweep(runtime)  # once per prescription, however often the sweeper runs
+    with runtime.db.session() as s:
+        [reminder] = s.scalars(
+            select(SmsMessage).where(SmsMessage.purpose == "followup_reminder")
+        ).all()
+        assert code in reminder.body
