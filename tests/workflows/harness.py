@@ -62,6 +62,7 @@ class Stack:
              "--queues", ",".join(QUEUES)],
             env=self.env,
             cwd=ROOT,
+            start_new_session=True,  # its own process group: the RQ scheduler child too
             stdout=subprocess.DEVNULL,
             stderr=open(f"/tmp/sampark-worker-{os.getpid()}.log", "ab"),  # noqa: SIM115
         )  # fmt: skip
@@ -69,19 +70,20 @@ class Stack:
         return proc
 
     def kill_worker(self, proc: subprocess.Popen[bytes]) -> None:
-        """SIGKILL: no clean-up at all, like a machine losing power."""
-        proc.send_signal(signal.SIGKILL)
+        """SIGKILL to the worker and its scheduler child: like a machine losing power."""
+        os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
         self.workers.remove(proc)
 
     def stop_workers(self) -> None:
         for proc in list(self.workers):
-            proc.terminate()
+            os.killpg(proc.pid, signal.SIGTERM)
         for proc in list(self.workers):
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
         self.workers.clear()
 
     # -- consultations ------------------------------------------------------------------
