@@ -27,7 +27,7 @@ from models import (
 )
 from prescriptions.notify import callback_number, deliver_after_commit, patient_language
 from sampark.runtime import Runtime, process_runtime
-from sampark.timeutil import to_ist, utcnow
+from sampark.timeutil import to_ist
 from workflows import clock as wclock
 
 log = logging.getLogger(__name__)
