@@ -27,6 +27,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from sampark.registry.fictional import RegistryFictional
 from sampark.settings import Settings
 from telephony.errors import (
     FictionalNumberRefused,
@@ -415,37 +416,3 @@ class TelephonyGateway:
             "start_time": rec.start_time,
             "media_url": base + uri.removesuffix(".json") if uri else None,
         }
-
-
-class RegistryFictional:
-    """``is_fictional`` backed by the registry: ServiceNumber and Staff rows marked fictional.
-
-    The set of fictional numbers is read in one query and kept ``ttl`` seconds.
-    """
-
-    def __init__(self, db: Any, ttl: float = 30.0) -> None:
-        self.db = db
-        self.ttl = ttl
-        self._lock = threading.Lock()
-        self._numbers: frozenset[str] = frozenset()
-        self._loaded_at: float | None = None
-
-    def _load(self) -> frozenset[str]:
-        from sqlalchemy import select
-
-        from models import ServiceNumber, Staff
-
-        with self.db.session() as session:
-            service = session.scalars(
-                select(ServiceNumber.number).where(ServiceNumber.fictional.is_(True))
-            )
-            staff = session.scalars(select(Staff.mobile).where(Staff.fictional.is_(True)))
-            return frozenset([*service, *staff])
-
-    def __call__(self, number: str) -> bool:
-        with self._lock:
-            now = time.monotonic()
-            if self._loaded_at is None or now - self._loaded_at > self.ttl:
-                self._numbers = self._load()
-                self._loaded_at = now
-            return number in self._numbers

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,3 +31,23 @@ def is_fictional_number(session: Session, e164: str) -> bool:
         session.scalar(select(Staff.id).where(Staff.mobile == e164, Staff.fictional.is_(True)))
         is not None
     )
+
+
+class RegistryFictional:
+    """The gateway's ``is_fictional``: the registry's fictional numbers, re-read every ``ttl`` s."""
+
+    def __init__(self, db: Any, ttl: float = 30.0) -> None:
+        self.db = db
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._numbers: frozenset[str] = frozenset()
+        self._loaded_at: float | None = None
+
+    def __call__(self, number: str) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            if self._loaded_at is None or now - self._loaded_at > self.ttl:
+                with self.db.session() as session:
+                    self._numbers = frozenset(fictional_numbers(session))
+                self._loaded_at = now
+            return number in self._numbers

@@ -7,13 +7,14 @@ import socket
 
 import pytest
 
+from sampark.registry.fictional import RegistryFictional
 from sampark.settings import Settings
 from telephony.errors import (
     FictionalNumberRefused,
     PermanentGatewayError,
     RetryableGatewayError,
 )
-from telephony.gateway import RegistryFictional, TelephonyGateway
+from telephony.gateway import TelephonyGateway
 from tests.builders import build_mini_district
 from tests.standin_rest.conftest import TOKEN, FakeStandIn
 
