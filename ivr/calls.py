@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr import store, twiml
+from ivr import stay, store, twiml
 from ivr.alerts import deliver_later, queue_emergency_alert
 from ivr.callback import schedule_callback
 from ivr.catalog import catalog, normalise_language
@@ -299,12 +299,12 @@ def _answer(
     if asked != state.step_id:  # a late or repeated request: ask the current question
         log.info("stale IVR step", extra={"asked": asked, "current": state.step_id})
         return _respond(s, engine, call, [])
-    answered = engine.answer(state, given, store.DbLookups(s))
+    answered = engine.answer(state, given, lookups := stay.Lookups(s, runtime.settings))
     if answered.effects.link_patient and call.consultation_id is not None:
         store.link_patient(s, call, answered.effects.link_patient)
     if answered.effects.sms_script:
         remember_sms_script(s, call, answered.effects.sms_script)
-    reached = engine.enter(state, answered.goto, answered.before, repeat=answered.repeat)
+    reached = engine.enter(state, answered.goto, answered.before, answered.repeat, lookups)
     entered = NODES.get(state.node)
     outcome = answered.effects.outcome or reached or (entered.outcome if entered else None)
     status = "ended" if reached else "active"
@@ -333,7 +333,7 @@ def _respond(
     """
     state = call.state
     if state.node != READ_PRESCRIPTION:
-        return engine.render_text(state, before)
+        return engine.render_text(state, before, call.consultation_id)
     return latest_prescription_twiml(
         s,
         call.caller,

@@ -3,94 +3,36 @@
 It is pure: given where the call stands (``CallState``) and what the caller just
 did (``Input``), ``answer`` says what to store and where to go; ``enter`` skips the
 nodes that do not apply and builds the TwiML of the next question. Storage is the
-caller's job (``ivr.store``); database look-ups come through ``Lookups``.
+caller's job (``ivr.store``); database look-ups come through ``Lookups`` (and
+``Staffing``, for the offer to stay on the line). The values it works on are in
+``ivr.state``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr import twiml
 from ivr.catalog import catalog
 from ivr.config import IvrConfig
-from ivr.flow import NODES, OUTCOMES, YES, Node, next_in_order, should_ask, signs_for
+from ivr.flow import (
+    NODES,
+    OUTCOMES,
+    STAY_OFFER,
+    YES,
+    Node,
+    next_in_order,
+    should_ask,
+)
+from ivr.state import Answered, CallState, Effects, Input, Lookups, Staffing
+from ivr.state import SpokeInfo as SpokeInfo
 from ivr.twiml import Line, Urls, spell_digits
+from workflows.urls import patient_join
 
 #: The node where the caller's latest prescription is read (by ``prescriptions.voice``).
 READ_PRESCRIPTION = "rx_read"
-
-
-@dataclass
-class CallState:
-    """Where a call stands: the node being asked, counters, language and variables."""
-
-    node: str
-    language: str = "hi"
-    retries: int = 0
-    errors: int = 0
-    vars: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def step_id(self) -> str:
-        """The node as named in the webhook URL (a danger sign names its sign)."""
-        if self.node == "danger":
-            return f"danger.{self.current_sign() or ''}"
-        return self.node
-
-    def current_sign(self) -> str | None:
-        signs = signs_for(self.vars.get("complaint"))
-        index = int(self.vars.get("sign_index") or 0)
-        return signs[index] if index < len(signs) else None
-
-
-@dataclass(frozen=True)
-class Input:
-    """What the caller did: keys pressed (None = nothing), or a recording made."""
-
-    digits: str | None = None
-    recording_url: str | None = None
-    recording_sid: str | None = None
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.digits and not self.recording_url
-
-
-@dataclass(frozen=True)
-class SpokeInfo:
-    id: int
-    short_code: str
-    emergency_number: str
-
-
-class Lookups(Protocol):
-    def spoke_by_code(self, code: str) -> SpokeInfo | None: ...
-
-
-@dataclass
-class Effects:
-    """What an answer changes; applied by the store in the webhook's transaction."""
-
-    answers: dict[str, str] = field(default_factory=dict)  # question -> value
-    consultation: dict[str, Any] = field(default_factory=dict)  # column -> value
-    patient: dict[str, Any] = field(default_factory=dict)  # the patient of the call
-    caller: dict[str, Any] = field(default_factory=dict)  # the caller's own patient row
-    link_patient: str | None = None  # "self" / "child" / "relative"
-    danger_sign: str | None = None
-    outcome: str | None = None  # intake_complete / emergency / abandoned / consent_refused
-    reason: str = ""
-    sms_script: str | None = None  # the caller's choice: "native" or "roman"
-
-
-@dataclass
-class Answered:
-    goto: str  # the node to enter next (may be the same node)
-    before: list[Line] = field(default_factory=list)  # said before the next question
-    effects: Effects = field(default_factory=Effects)
-    repeat: bool = False  # staying at the same node (counters kept)
 
 
 class Engine:
@@ -252,16 +194,28 @@ class Engine:
 
     # -- entering a node -------------------------------------------------------------
     def enter(
-        self, state: CallState, goto: str, before: list[Line], *, repeat: bool = False
+        self,
+        state: CallState,
+        goto: str,
+        before: list[Line],
+        repeat: bool = False,
+        staffing: Staffing | None = None,
     ) -> str:
         """Move ``state`` to the first node at or after ``goto`` that applies.
 
+        ``staffing`` answers ``STAY_OFFER`` the first time a node asks for it; without
+        it (the fast path) that node is passed, and the full path decides.
         Returns the outcome of a final node reached ("" if none).
         """
         if not repeat:
             state.retries = state.errors = 0
         node_id = goto
-        while node_id in NODES and not should_ask(NODES[node_id], state.vars):
+        while node_id in NODES:
+            node = NODES[node_id]
+            if STAY_OFFER in node.ask_if and STAY_OFFER not in state.vars and staffing:
+                state.vars[STAY_OFFER] = staffing.someone_can_come(state.vars)
+            if should_ask(node, state.vars):
+                break
             node_id = next_in_order(node_id)
         state.node = node_id
         return OUTCOMES.get(node_id, "")
@@ -276,7 +230,9 @@ class Engine:
             effects.link_patient or effects.outcome or effects.danger_sign or effects.sms_script
         )
 
-    def render_text(self, state: CallState, before: list[Line]) -> str:
+    def render_text(
+        self, state: CallState, before: list[Line], consultation_id: int | None = None
+    ) -> str:
         """``render`` as XML text, remembered for the prompts that do not vary per call.
 
         A question's TwiML depends only on the node, the language, the lines said
@@ -284,7 +240,7 @@ class Engine:
         number and the emergency number make the final nodes per-call.
         """
         if state.node in _PER_CALL_NODES:
-            return str(self.render(state, before))
+            return str(self.render(state, before, consultation_id))
         key = (
             state.step_id,
             state.language,
@@ -298,8 +254,13 @@ class Engine:
                 self._rendered[key] = text
         return text
 
-    def render(self, state: CallState, before: list[Line]) -> VoiceResponse:
-        """The TwiML of the current node, after the ``before`` lines."""
+    def render(
+        self, state: CallState, before: list[Line], consultation_id: int | None = None
+    ) -> VoiceResponse:
+        """The TwiML of the current node, after the ``before`` lines.
+
+        ``consultation_id`` is needed only by a handover (the join URL names it).
+        """
         cat = catalog(state.language)
         node_id = state.node
         timeout = self.config.gather_timeout
@@ -318,9 +279,15 @@ class Engine:
             return twiml.language_menu(self.urls, before, timeout=timeout)
         if node_id == "emergency":
             response = twiml.emergency_advice(self.urls, cat, reference, timeout=timeout)
-            return _prepend(response, before, self.urls.audio_base)
+            return twiml.prepend(response, before, self.urls.audio_base)
+        if node.kind == "handover":  # into the consultation's conference
+            if consultation_id is not None:
+                return twiml.hand_over(patient_join(self.urls.base, consultation_id))
+            node = NODES["end"]  # nothing to join (not expected): the call-back promise
         if node.kind == "final":
-            ref = "" if node_id in ("consent_refused", "rx_goodbye") else reference
+            # No reference where there is none, nor twice (the stay offer said it first).
+            said = node.id == "end" and state.vars.get(STAY_OFFER)
+            ref = "" if node.id in ("consent_refused", "rx_goodbye") or said else reference
             return twiml.final_message(cat, ref, node.prompt, before, self.urls.audio_base)
         if node.kind == "record":
             return twiml.ask_recording(
@@ -331,6 +298,8 @@ class Engine:
                 [Line(cat, node.prompt)],
                 max_length=node.max_length,
             )
+        if node_id == "stay" and not state.errors:  # the reference, then the offer
+            before = [*before, *twiml.reference_lines(cat, reference)]
         question = [Line(cat, node.prompt, self._values(node, state))]
         if node.kind == "signs":
             question = [Line(cat, f"sign_{state.current_sign()}"), Line(cat, "yes_no")]
@@ -356,6 +325,8 @@ class Engine:
 _PER_CALL_NODES = frozenset(
     {
         "end",
+        "stay",
+        "join",
         "consent_refused",
         "callback_end",
         "emergency",
@@ -372,13 +343,3 @@ def _key_for(node: Node, value: str) -> str:
 def _say_keys(digits: str) -> str:
     """Keys as said back to the caller: ``"12"`` -> ``"1, 2"``; ``#`` stays ``#``."""
     return spell_digits(digits) or "#"
-
-
-def _prepend(response: VoiceResponse, lines: list[Line], audio_base: str | None) -> VoiceResponse:
-    if not lines:
-        return response
-    head = VoiceResponse()
-    for line in lines:
-        twiml.add_line(head, line, audio_base)
-    response.verbs[:0] = head.verbs
-    return response

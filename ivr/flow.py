@@ -17,7 +17,12 @@ PRESENT = "<present>"
 #: ``ask_if`` value meaning "this variable is unset (None or missing)".
 ABSENT = "<absent>"
 
-Kind = Literal["menu", "digits", "record", "signs", "final"]
+Kind = Literal["menu", "digits", "record", "signs", "final", "handover"]
+
+#: Call variable: whether the caller may stay on the line for the consultation now
+#: (someone can come: inside the workflow's call window, a doctor on duty). Looked up
+#: once, on the full path, when the ``stay`` node is first reached (``ivr.stay``).
+STAY_OFFER = "stay_offer"
 
 
 @dataclass(frozen=True)
@@ -27,7 +32,8 @@ class Node:
     Attributes:
         id: the node's name (also the question stored in ``IntakeAnswer``).
         kind: menu (one key), digits (a number ended by #), record, signs (yes/no
-            per danger sign of the complaint), final (says its words and ends).
+            per danger sign of the complaint), final (says its words and ends),
+            handover (the call leaves the IVR for the workflow's conference).
         prompt: catalog key of the question.
         choices: key pressed -> value stored (menus).
         goto: value -> node to go to (default: the next node in order).
@@ -213,8 +219,24 @@ INTAKE: tuple[Node, ...] = (
         skip_on_no_input=True,  # silence keeps the default script
         outcome="intake_complete",  # everything medical is in: hand it on now
     ),
+    Node(
+        # After the reference number: stay on the line for the consultation now, or be
+        # called back. Offered only when someone can come now (``STAY_OFFER``).
+        "stay",
+        "menu",
+        prompt="stay_offer",
+        choices={"1": "yes"},
+        goto={"yes": "join"},
+        ask_if={STAY_OFFER: True},
+        optional=True,  # too many wrong keys: the call-back promise, as silence
+        skip_on_no_input=True,  # silence (or a hang-up): called back, as before
+        outcome="intake_complete",  # saved and handed on before the offer is heard
+    ),
     Node("end", "final", prompt="end_next"),
     # Reached only by a goto:
+    # The caller stays: the call is redirected into the consultation's conference
+    # (``workflows.urls.patient_join``), where the ANM and the doctor join as they accept.
+    Node("join", "handover", prompt=""),
     Node("consent_refused", "final", prompt="consent_refused"),
     Node("emergency", "menu", prompt="emergency_offer", choices={"1": "connect"}),
     Node("callback_end", "final", prompt="callback_promise"),
@@ -237,6 +259,7 @@ INTAKE: tuple[Node, ...] = (
 #: What reaching a final node means for the consultation.
 OUTCOMES: dict[str, str] = {
     "end": "intake_complete",
+    "join": "intake_complete",  # already: only the IVR's part of the call ends
     "consent_refused": "consent_refused",
     "callback_end": "abandoned",
     "rx_goodbye": "cancelled",

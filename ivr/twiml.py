@@ -183,6 +183,25 @@ def emergency_advice(urls: Urls, cat: Catalog, reference: str, *, timeout: int) 
     return response
 
 
+def hand_over(url: str) -> VoiceResponse:
+    """The call leaves the IVR: Twilio fetches the next TwiML from ``url`` (POST)."""
+    response = VoiceResponse()
+    response.redirect(url, method="POST")
+    return response
+
+
+def prepend(
+    response: VoiceResponse, lines: Sequence[Line], audio_base: str | None
+) -> VoiceResponse:
+    """``response`` with ``lines`` said first."""
+    if not lines:
+        return response
+    head = VoiceResponse()
+    _say_all(head, lines, audio_base)
+    response.verbs[:0] = head.verbs
+    return response
+
+
 def connect_emergency(cat: Catalog, emergency_number: str) -> VoiceResponse:
     """Connect the caller to the district's emergency number (108 by default)."""
     response = VoiceResponse()

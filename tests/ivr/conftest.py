@@ -11,11 +11,22 @@ from flask.testing import FlaskClient
 
 from sampark.cli.consultations import consultation_rows
 from sampark.runtime import Runtime
+from sampark.settings import Settings
 from tests.builders import MiniDistrict, build_mini_district
 from tests.ivr.caller import Caller
 from workflows.handoff import hand_off
 
 PATIENT = "+919431012345"
+
+
+#: Every hour inside the workflow's call window: whether a caller is offered to stay on the
+#: line (``ivr.stay``) must not depend on when the tests run. A test may close it again.
+ALWAYS_OPEN = {"call_window": ["00:00", "00:00"]}
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.with_overrides(extra={**settings.extra, "workflow": ALWAYS_OPEN})
 
 
 @pytest.fixture
@@ -60,6 +71,5 @@ def handoffs() -> Iterator[list[tuple[int, str]]]:
 
 def full_day(runtime: Runtime) -> None:
     """Make every hour part of the call window (the tests run at any time of day)."""
-    runtime.settings = runtime.settings.with_overrides(
-        extra={"ivr": {"call_window": "00:00-23:59"}}
-    )
+    extra = {**runtime.settings.extra, "ivr": {"call_window": "00:00-23:59"}}
+    runtime.settings = runtime.settings.with_overrides(extra=extra)

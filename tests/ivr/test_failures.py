@@ -96,7 +96,8 @@ def test_redis_down_the_intake_still_completes(
     with redis_down(runtime):
         phone = call_spoke()
         phone.dial()
-        answers(phone, [*SELF_FEVER, ("rec", "http://rec/d"), None])  # SMS script: default
+        # SMS script: default; the offer to stay on the line: silence (called back)
+        answers(phone, [*SELF_FEVER, ("rec", "http://rec/d"), None, None])
         assert phone.words[-1] == HI.text("end_next")
     [row] = stored(runtime)
     assert row["state"] == "intake_complete"

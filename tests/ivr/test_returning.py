@@ -191,8 +191,8 @@ def test_roman_script_is_remembered_and_used_for_later_sms(runtime, call_spoke) 
         assert sms.script == "roman" and sms.encoding == "GSM-7" and sms.body.isascii()
     again = call_spoke()
     again.dial()
-    answers(again, KNOWN_SELF_FEVER)  # not asked again: straight to the end
-    assert again.words[-1] == catalog("ur").spoken("end_next")
+    answers(again, KNOWN_SELF_FEVER)  # not asked again: straight to the offer to stay
+    assert again.node == "stay" and again.words[-1] == catalog("ur").spoken("stay_offer")
     assert "sms_script" not in stored(runtime)[0]["answers"]
 
 
@@ -216,7 +216,7 @@ def test_silence_keeps_the_default_and_asks_next_time(runtime, call_spoke) -> No
     phone.dial()
     answers(phone, ["1", "1", "1", ("rec", "http://rec/n"), "35#", "1", "1", "3#", "2", "2"])
     answers(phone, [("rec", "http://rec/d"), None])
-    assert phone.words[-1] == HI.text("end_next")
+    assert phone.node == "stay"  # on to the offer to stay on the line
     assert _patient(runtime).sms_script is None
     again = call_spoke()
     again.dial()
@@ -230,8 +230,8 @@ def test_wrong_keys_at_the_script_question_never_undo_the_intake(runtime, call_s
     answers(phone, ["1", "1", "1", ("rec", "http://rec/n"), "35#", "1", "1", "3#", "2", "2"])
     answers(phone, [("rec", "http://rec/d"), "7", "8", "9"])
     assert phone.node == "sms_script" and phone.words[0] == HI.text("wrong_key", digits="9")
-    phone.press("6")  # the fourth wrong key: on to the end, the default kept
-    assert phone.words[-1] == HI.text("end_next")
+    phone.press("6")  # the fourth wrong key: on to the offer to stay, the default kept
+    assert phone.node == "stay" and phone.words[0] == HI.text("wrong_key", digits="6")
     assert stored(runtime)[0]["state"] == "intake_complete"
     assert _patient(runtime).sms_script is None
 
@@ -241,7 +241,7 @@ def test_an_english_caller_is_not_asked(runtime, call_spoke) -> None:
     phone.dial()
     answers(phone, ["4", "1", "1", ("rec", "http://rec/n"), "35#", "1", "1", "3#", "2", "2"])
     phone.speak("http://rec/d")
-    assert phone.words[-1] == EN.text("end_next")
+    assert phone.node == "stay" and phone.words[-1] == EN.text("stay_offer")
 
 
 def test_wrong_keys_after_the_prescription_end_kindly(

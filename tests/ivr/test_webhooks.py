@@ -37,9 +37,11 @@ def test_complete_intake_for_oneself_in_hindi(runtime, call_spoke, handoffs) -> 
     [row] = stored(runtime)
     assert phone.words == [
         HI.text("reference", digits=", ".join(row["reference"])),
-        HI.text("end_next"),
+        HI.text("stay_offer"),
     ]
-    assert phone.verbs() == ["Say", "Say", "Hangup"]
+    assert phone.node == "stay" and phone.verbs() == ["Say", "Gather", "Redirect"]
+    phone.silence()  # not staying on the line: called back
+    assert phone.words == [HI.text("end_next")] and phone.verbs() == ["Say", "Hangup"]
     assert row["state"] == "intake_complete"
     assert row["spoke"] == "HWC-001" and row["language"] == "hi" and row["consent"] is True
     assert row["patient"]["relation"] == "self" and row["patient"]["age_years"] == 35
