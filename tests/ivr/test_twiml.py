@@ -138,6 +138,17 @@ STEPS: list[tuple[str, dict[str, Any], Any]] = [
             ("Hangup", {}, "", []),
         ],
     ),
+    (
+        # the offer to stay on the line for the consultation, after the reference number
+        "stay",
+        {"stay_offer": True},
+        lambda L: [
+            say(L, "reference", digits=SPOKEN_REF),
+            *gather("stay", L, [say(L, "stay_offer")]),
+        ],
+    ),
+    # silence at the offer: the call-back promise, without saying the reference again
+    ("end", {"stay_offer": True}, lambda L: [say(L, "end_next"), ("Hangup", {}, "", [])]),
     ("consent_refused", {}, lambda L: [say(L, "consent_refused"), ("Hangup", {}, "", [])]),
     (
         "callback_end",
@@ -199,6 +210,27 @@ def test_a_wrong_key_or_silence_is_said_before_the_question(lang: str) -> None:
         say(lang, "no_input"),
         *gather("sex", lang, [say(lang, "sex")]),
     ]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_wrong_key_at_the_offer_to_stay_is_named_and_the_offer_repeated(lang: str) -> None:
+    state = CallState(node="stay", language=lang, errors=1, vars={"reference": REF})
+    wrong = Line(catalog(lang), "wrong_key", {"digits": "7"})
+    assert parsed(ENGINE.render(state, [wrong])) == [
+        say(lang, "wrong_key", digits="7"),  # the reference is not read out again
+        *gather("stay", lang, [say(lang, "stay_offer")]),
+    ]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_pressing_1_to_stay_hands_the_call_to_the_consultations_conference(lang: str) -> None:
+    state = CallState(node="join", language=lang, vars={"reference": REF, "stay_offer": True})
+    assert parsed(ENGINE.render(state, [], 42)) == [
+        ("Redirect", {"method": "POST"}, f"{BASE}/calls/consultations/42/join", []),
+    ]
+    assert ENGINE.render_text(state, [], 42) == str(ENGINE.render(state, [], 42))
+    # without a consultation to join (not expected): the call-back promise
+    assert parsed(ENGINE.render(state, [])) == [say(lang, "end_next"), ("Hangup", {}, "", [])]
 
 
 def test_the_language_menu_offers_each_language_in_its_own_voice() -> None:
@@ -291,6 +323,20 @@ WORDING = [
         "For another family member, press 3.",
     ),
     (
+        "hi",
+        "stay_offer",
+        "अभी लाइन पर रहकर अपनी ए एन एम और डॉक्टर से बात करने के लिए 1 दबाइए। "
+        "या फ़ोन रख दीजिए, हम आपको वापस फ़ोन करेंगे।",
+    ),
+    ("ur", "stay_offer", "अभी लाइन पर रह कर अपनी ए एन एम और डॉक्टर से बात करने के लिए 1 दबाइए।"),
+    ("bn", "stay_offer", "এখনই লাইনে থেকে আপনার এ এন এম ও ডাক্তারের সঙ্গে কথা বলতে 1 টিপুন।"),
+    (
+        "en",
+        "stay_offer",
+        "To stay on the line and talk to your ANM and a doctor now, press 1. "
+        "Or hang up, and we will call you back.",
+    ),
+    (
         "en",
         "emergency",
         "This may be serious. Please go to the nearest hospital now, "
@@ -307,9 +353,10 @@ def test_the_wording(lang: str, key: str, words: str) -> None:
 def test_urdu_is_written_in_nastaliq_and_spoken_from_devanagari() -> None:
     urdu = catalog("ur")
     assert urdu.text("for_whom").startswith("مریض کون ہے؟")
-    for key in ("welcome", "rx_offer", "rx_next", "rx_goodbye", "sms_script"):
+    for key in ("welcome", "rx_offer", "rx_next", "rx_goodbye", "sms_script", "stay_offer"):
         assert all("\u0600" <= ch <= "\u06ff" for ch in urdu.text(key) if ch.isalpha()), key
     assert urdu.text("rx_offer").startswith("ڈاکٹر کا لکھا اپنا پچھلا نسخہ")
+    assert urdu.text("stay_offer").startswith("ابھی لائن پر رہ کر")
     assert set(urdu.texts) == set(urdu.speak) == set(catalog("hi").texts)
 
 
