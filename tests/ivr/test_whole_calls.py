@@ -21,6 +21,7 @@ from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from tests.ivr.conftest import PATIENT, full_day, stored
 from tests.ivr.outages import database_down
 from tests.ivr.prescribed import MEDICINE, add_prescription
+from workflows import prompts as wait_prompts
 
 BASE = "http://sampark.test"
 pytestmark = pytest.mark.slow
@@ -103,6 +104,51 @@ def test_a_complete_intake(si, runtime, mini, handoffs, lang: str) -> None:
     assert row["recording_url"] == recording["params"]["RecordingUrl"]
     assert len(row["answers"]) == 11
     assert handoffs == [(row["id"], "intake_complete")]
+
+
+def test_a_caller_who_stays_on_the_line_waits_in_the_consultations_conference(
+    si, runtime, mini, handoffs
+) -> None:
+    # the intake, silence at the SMS script question, then 1: stay on the line
+    digits = [*COMPLETE["hi"], None, "1"]
+    script = PhoneScript(digits=digits, record_seconds=[3, 25], hangup_after=400)
+    sid = call(si, mini.spoke_numbers["HWC-002"], script)
+    assert si.errors() == []
+    [row] = stored(runtime)
+    hindi = catalog("hi")
+    assert said(si, sid)[-2:] == [
+        hindi.spoken("reference", digits=", ".join(row["reference"])),
+        hindi.spoken("stay_offer"),
+    ]
+    [wait] = si.webhooks(purpose="wait-url", subject=sid)  # a message, then music
+    assert wait_prompts.text("hi", "patient_wait") in wait["response"]
+    [join] = [w for w in si.webhooks(subject=sid) if w["url"].endswith("/join")]
+    assert join["url"] == f"{BASE}/calls/consultations/{row['id']}/join"
+    assert (join["purpose"], join["status"]) == ("redirect", 200)
+    conference = si.conference_named(f"sampark-{row['reference']}")
+    assert conference is not None
+    [joined] = [
+        e
+        for e in si.timeline()
+        if e["kind"] == "participant" and e["event"] == "join" and e["sid"] == sid
+    ]
+    assert (joined["conference_sid"], joined["label"]) == (conference["sid"], "patient")
+    assert si.calls[sid]["status"] == "completed"  # hung up while waiting (after 400 s)
+    assert row["state"] == "intake_complete" and row["answers"]["stay"] == "yes"
+    assert handoffs == [(row["id"], "intake_complete")]
+
+
+def test_a_caller_who_presses_nothing_hears_the_call_back_promise_and_the_call_ends(
+    si, runtime, mini
+) -> None:
+    script = PhoneScript(digits=[*COMPLETE["en"]], record_seconds=[3, 25])
+    sid = call(si, mini.spoke_numbers["HWC-001"], script)
+    english = catalog("en")
+    assert said(si, sid)[-2:] == [english.spoken("stay_offer"), english.spoken("end_next")]
+    assert not [w for w in si.webhooks(subject=sid) if "/calls/" in w["url"]]
+    assert si.calls[sid]["status"] == "completed"
+    [row] = stored(runtime)
+    assert row["state"] == "intake_complete" and "stay" not in row["answers"]
 
 
 def test_a_child_in_bengali(si, runtime, mini) -> None:
