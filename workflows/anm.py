@@ -10,7 +10,7 @@ from __future__ import annotations
 from models import CallLeg, ConsultationState, LegRole, Staff
 from workflows import bridge, offers, people, twiml, urls
 from workflows.engine import Ctx
-from workflows.store import details, is_final, new_leg, present, set_details
+from workflows.store import details, is_final, present, set_details
 
 S = ConsultationState
 MAX_MENU_REPEATS = 2
@@ -39,29 +39,27 @@ def call_next(ctx: Ctx, reason: str, *, again: Staff | None = None) -> None:
     d = details(c)
     tried = list(d.get("anm_tried") or [])
     if again is None:
-        remaining = [i for i in people.anm_order(ctx.session, c, ctx.now) if i not in tried]
+        order = people.anm_order(ctx.session, c, ctx.now)
+        remaining = [(i, mobile) for i, mobile in order if i not in tried]
         if not remaining:
             offers.find_doctor(ctx, "no-anm-took-it" if c.anm_id is None else reason)
             return
-        staff = ctx.session.get_one(Staff, remaining[0])
-        tried.append(staff.id)
+        staff_id, mobile = remaining[0]
+        tried.append(staff_id)
     else:
-        staff = again
+        staff_id, mobile = again.id, again.mobile
     n = int(d.get("anm_calls") or 0) + 1
-    leg = new_leg(
-        ctx.session,
-        c,
+    leg = ctx.call(
         purpose=f"c{c.id}:anm:{n}",
         role=LegRole.ANM,
-        to=staff.mobile,
-        staff_id=staff.id,
+        to=mobile,
+        staff_id=staff_id,
         attempt=n,
     )
     set_details(c, anm_tried=tried, anm_calls=n, anm_leg=leg.id)
     ctx.move(
         S.CALLING_ANM, reason, ctx.after(ctx.cfg.anm_ring_timeout_s + ctx.cfg.anm_menu_grace_s)
     )
-    ctx.fx.place.append(leg.id)
 
 
 def _current(ctx: Ctx, leg: CallLeg) -> bool:

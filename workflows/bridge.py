@@ -13,7 +13,7 @@ from models import CallLeg, ConsultationState, LegRole, Staff
 from workflows import notify, people, twiml, urls
 from workflows.clock import next_window_open
 from workflows.engine import Ctx
-from workflows.store import details, new_leg, present, set_details
+from workflows.store import details, present, set_details
 
 S = ConsultationState
 MACHINE_ANSWERS = (
@@ -65,16 +65,13 @@ def start(ctx: Ctx, doctor: Staff) -> None:
         call_patient(ctx)
     anm = ctx.session.get(Staff, c.anm_id) if c.anm_id else None
     if anm is not None and "anm" not in here:
-        leg = new_leg(
-            ctx.session,
-            c,
+        leg = ctx.call(
             purpose=f"c{c.id}:anm-join:{bridges}",
             role=LegRole.ANM,
             to=anm.mobile,
             staff_id=anm.id,
         )
         set_details(c, anm_join_leg=leg.id)
-        ctx.fx.place.append(leg.id)
 
 
 def call_patient(ctx: Ctx) -> None:
@@ -82,16 +79,13 @@ def call_patient(ctx: Ctx) -> None:
     c = ctx.c
     d = details(c)
     n = int(d.get("patient_calls") or 0) + 1
-    leg = new_leg(
-        ctx.session,
-        c,
+    leg = ctx.call(
         purpose=f"c{c.id}:patient:{n}",
         role=LegRole.PATIENT_CALLBACK,
         to=c.caller_mobile,
         attempt=int(d.get("patient_tries") or 0) + 1,
     )
     set_details(c, patient_leg=leg.id, patient_calls=n)
-    ctx.fx.place.append(leg.id)
 
 
 def patient_answer(ctx: Ctx, leg: CallLeg, answered_by: str | None) -> str:

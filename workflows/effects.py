@@ -52,22 +52,32 @@ def _timer(runtime: Runtime, at: datetime, consultation_id: int) -> None:
     )
 
 
+def _place(runtime: Runtime, leg_id: int, place: Callable[[], Any]) -> None:
+    """Place a leg now; on failure its claim is released and a retried job takes over."""
+    try:
+        place()
+        return
+    except RetryableGatewayError as exc:
+        log.warning(
+            "placing a leg failed; retrying", extra={"leg_id": leg_id, "error": exc.message}
+        )
+    except Exception as exc:
+        log.error("placing a leg failed", extra={"leg_id": leg_id, "error": repr(exc)})
+    enqueue(runtime, "workflows.jobs.place_leg", leg_id, retry=GATEWAY_RETRY)
+
+
 def apply(runtime: Runtime, fx: Effects, *, inline: bool = False, depth: int = 0) -> None:
     """Carry out ``fx`` (after the transaction that produced it has committed)."""
     from workflows import dispatch, legs
 
+    # Legs this process claimed in the step's transaction are always sent here.
+    for leg_id, request in fx.claimed:
+        _place(runtime, leg_id, partial(legs.send, runtime, leg_id, request))
     for leg_id in fx.place:
-        if inline:
-            try:
-                legs.place(runtime, leg_id)
-                continue
-            except RetryableGatewayError as exc:
-                log.warning(
-                    "placing a leg failed; retrying", extra={"leg_id": leg_id, "error": exc.message}
-                )
-            except Exception as exc:
-                log.error("placing a leg failed", extra={"leg_id": leg_id, "error": repr(exc)})
-        enqueue(runtime, "workflows.jobs.place_leg", leg_id, retry=GATEWAY_RETRY)
+        if not inline:
+            enqueue(runtime, "workflows.jobs.place_leg", leg_id, retry=GATEWAY_RETRY)
+        else:
+            _place(runtime, leg_id, partial(legs.place, runtime, leg_id))
     for sid, twiml in fx.redirect:
         enqueue(runtime, "workflows.jobs.redirect_call", sid, twiml, retry=GATEWAY_RETRY)
     for sid in fx.hangup:

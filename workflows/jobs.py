@@ -16,7 +16,8 @@ from workflows import effects, engine
 def advance(consultation_id: int, event: str, **data: Any) -> None:
     """Drive consultation ``consultation_id`` on after ``event``."""
     runtime = process_runtime()
-    effects.apply(runtime, engine.advance(runtime, consultation_id, event, **data), inline=True)
+    fx = engine.advance(runtime, consultation_id, event, claim=True, **data)
+    effects.apply(runtime, fx, inline=True)
 
 
 def place_leg(leg_id: int) -> str | None:

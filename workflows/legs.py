@@ -5,6 +5,9 @@ The rule (documented in the README of this package's tests and the report):
 1. The leg row, with its unique ``purpose``, is committed before any request.
 2. One worker *claims* it: ``UPDATE ... SET status='dialing' WHERE status='created'``;
    a second worker (a retried or duplicated job) finds nothing to claim and stops.
+   A worker's own step (``engine.run_step(claim=True)``) writes the legs it creates
+   as ``dialing`` in the step's transaction, on the row lock, and places them right
+   after that commit: the same claim, one transaction fewer.
 3. A retryable gateway error (429, 5xx, timeout, connection) means Twilio did not
    create the call: the claim is released (``dialing`` -> ``created``) and RQ
    retries the job with backoff.
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import update
+from sqlalchemy import case, func, update
 
 from models import CallLeg, Consultation, ConsultationState, LegRole
 from sampark.runtime import Runtime
@@ -59,10 +62,41 @@ def wanted(c: Consultation, leg: CallLeg) -> bool:
     return True
 
 
-def _claim(runtime: Runtime, leg_id: int) -> dict[str, object] | None:
-    """Claim the leg for dialling and describe the request, or None if not ours to place."""
+def describe(runtime: Runtime, c: Consultation, leg: CallLeg) -> dict[str, object]:
+    """The gateway request that places ``leg`` (with ``kind``: a call or a participant)."""
     cfg = workflow_config(runtime.settings)
     base = runtime.settings.public_base_url
+    request: dict[str, object] = {
+        "to": leg.to_number,
+        "from_": leg.from_number,
+        "status_callback": urls.leg_status(base, leg.id),
+        "status_events": CALL_EVENTS,
+    }
+    if leg.role is LegRole.ANM and details(c).get("anm_join_leg") == leg.id:
+        return request | {
+            "kind": "participant",
+            "conference": c.conference_name or f"sampark-{c.reference}",
+            "label": "anm",
+            "start_on_enter": True,
+            "end_on_exit": False,
+            "wait_url": urls.wait_music(base, c.language or "hi"),
+            "timeout": cfg.anm_ring_timeout_s,
+            "conference_status_callback": urls.conference_events(base, c.id),
+            "conference_events": ("end", "join", "leave"),
+        }
+    timeout = {
+        LegRole.ANM: cfg.anm_ring_timeout_s,
+        LegRole.DOCTOR_OFFER: cfg.offer_timeout_s,
+        LegRole.PATIENT_CALLBACK: cfg.patient_ring_timeout_s,
+    }.get(leg.role, 30)
+    request |= {"kind": "call", "url": urls.leg_answer(base, leg.id), "timeout": timeout}
+    if leg.role is LegRole.PATIENT_CALLBACK:
+        request["machine_detection"] = "Enable"
+    return request
+
+
+def _claim(runtime: Runtime, leg_id: int) -> dict[str, object] | None:
+    """Claim the leg for dialling and describe the request, or None if not ours to place."""
     with runtime.db.session() as session:
         claimed = session.execute(
             update(CallLeg)
@@ -76,34 +110,7 @@ def _claim(runtime: Runtime, leg_id: int) -> dict[str, object] | None:
         if not wanted(c, leg):
             leg.status, leg.outcome = "canceled", leg.outcome or "not-needed"
             return None
-        request: dict[str, object] = {
-            "to": leg.to_number,
-            "from_": leg.from_number,
-            "status_callback": urls.leg_status(base, leg.id),
-            "status_events": CALL_EVENTS,
-        }
-        if leg.role is LegRole.ANM and details(c).get("anm_join_leg") == leg.id:
-            request |= {
-                "kind": "participant",
-                "conference": c.conference_name or f"sampark-{c.reference}",
-                "label": "anm",
-                "start_on_enter": True,
-                "end_on_exit": False,
-                "wait_url": urls.wait_music(base, c.language or "hi"),
-                "timeout": cfg.anm_ring_timeout_s,
-                "conference_status_callback": urls.conference_events(base, c.id),
-                "conference_events": ("end", "join", "leave"),
-            }
-        else:
-            timeout = {
-                LegRole.ANM: cfg.anm_ring_timeout_s,
-                LegRole.DOCTOR_OFFER: cfg.offer_timeout_s,
-                LegRole.PATIENT_CALLBACK: cfg.patient_ring_timeout_s,
-            }.get(leg.role, 30)
-            request |= {"kind": "call", "url": urls.leg_answer(base, leg.id), "timeout": timeout}
-            if leg.role is LegRole.PATIENT_CALLBACK:
-                request["machine_detection"] = "Enable"
-        return request
+        return describe(runtime, c, leg)
 
 
 def place(runtime: Runtime, leg_id: int) -> str | None:
@@ -118,6 +125,16 @@ def place(runtime: Runtime, leg_id: int) -> str | None:
     request = _claim(runtime, leg_id)
     if request is None:
         return None
+    return send(runtime, leg_id, request)
+
+
+def send(runtime: Runtime, leg_id: int, request: dict[str, object]) -> str | None:
+    """Send the request of a leg this process has claimed; store the CallSid.
+
+    A retryable failure releases the claim (``dialing`` -> ``created``) and raises,
+    so the caller retries; a permanent one ends the leg and moves the workflow on.
+    """
+    request = dict(request)
     kind = request.pop("kind")
     gw = gateway(runtime)
     try:
@@ -136,16 +153,14 @@ def place(runtime: Runtime, leg_id: int) -> str | None:
     except Exception:
         _release(runtime, leg_id)
         raise
-    with runtime.db.session() as session:
-        session.execute(
+    with runtime.db.engine.begin() as conn:  # one statement: a webhook may have adopted the sid
+        conn.execute(
             update(CallLeg)
-            .where(CallLeg.id == leg_id, CallLeg.call_sid.is_(None))
-            .values(call_sid=sid)
-        )
-        session.execute(
-            update(CallLeg)
-            .where(CallLeg.id == leg_id, CallLeg.status == "dialing")
-            .values(status="queued")
+            .where(CallLeg.id == leg_id)
+            .values(
+                call_sid=func.coalesce(CallLeg.call_sid, sid),
+                status=case((CallLeg.status == "dialing", "queued"), else_=CallLeg.status),
+            )
         )
     return sid
 

@@ -11,7 +11,7 @@ from models import CallLeg, ConsultationState, LegRole, Staff
 from workflows import bridge, notify, people, twiml, urls
 from workflows.clock import in_window, next_window_open
 from workflows.engine import Ctx
-from workflows.store import details, is_final, new_leg, present, set_details
+from workflows.store import details, is_final, present, set_details
 
 S = ConsultationState
 MAX_MENU_REPEATS = 2
@@ -38,9 +38,7 @@ def make_offer(ctx: Ctx, doctor: Staff) -> None:
     c = ctx.c
     d = details(c)
     n = int(d.get("offers") or 0) + 1
-    leg = new_leg(
-        ctx.session,
-        c,
+    leg = ctx.call(
         purpose=f"c{c.id}:offer:{n}",
         role=LegRole.DOCTOR_OFFER,
         to=doctor.mobile,
@@ -54,7 +52,6 @@ def make_offer(ctx: Ctx, doctor: Staff) -> None:
         f"offer:{doctor.code}",
         ctx.after(ctx.cfg.offer_timeout_s + ctx.cfg.offer_menu_grace_s),
     )
-    ctx.fx.place.append(leg.id)
 
 
 def _current(ctx: Ctx, leg: CallLeg) -> bool:

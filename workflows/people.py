@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, selectinload
 
-from models import CallLeg, Consultation, ConsultationState, LegRole, Spoke, Staff, StaffRole
+from models import (
+    CallLeg,
+    Consultation,
+    ConsultationState,
+    LegRole,
+    Roster,
+    Spoke,
+    Staff,
+    StaffRole,
+)
 from sampark.timeutil import IST
 from workflows import router
 from workflows.store import FINAL_STATUSES
@@ -30,22 +40,42 @@ def staff_language(staff: Staff | None, fallback: str = "hi") -> str:
     return fallback
 
 
-def anm_order(session: Session, c: Consultation, now: datetime) -> list[int]:
-    """ANM ids to call for ``c``: the spoke's own by rank, then the block's."""
+def anm_order(session: Session, c: Consultation, now: datetime) -> list[tuple[int, str]]:
+    """ANMs to call for ``c`` as (id, mobile): the spoke's own by rank, then the block's.
+
+    One query of plain columns (the block's ANMs with today's and yesterday's roster
+    slots, the only ones that can cover ``now``), run without autoflush: it reads
+    nothing the step may have changed.
+    """
     if c.spoke_id is None:
         return []
+    local = now.astimezone(IST)
+    weekday, moment = local.weekday(), local.time()
     block = select(Spoke.block_id).where(Spoke.id == c.spoke_id).scalar_subquery()
-    rows = session.execute(
-        select(Staff, Spoke.id)
+    slot = and_(Roster.staff_id == Staff.id, Roster.weekday.in_((weekday, (weekday - 1) % 7)))
+    query = (
+        select(Staff.id, Staff.spoke_id, Staff.rank, Staff.mobile, Roster.weekday)
+        .add_columns(Roster.starts, Roster.ends)
         .join(Spoke, Staff.spoke_id == Spoke.id)
-        .where(Staff.role == StaffRole.ANM, Spoke.block_id == block)
-        .options(selectinload(Staff.rosters))
-    ).all()
-    views = [
-        router.Anm(a.id, a.spoke_id, a.rank, on_duty=on_duty(a, now), active=a.active)
-        for a, _ in rows
-    ]
-    return router.anm_order(views, spoke_id=c.spoke_id, block_spoke_ids={s for _, s in rows})
+        .outerjoin(Roster, slot)
+        .where(Staff.role == StaffRole.ANM, Staff.active.is_(True), Spoke.block_id == block)
+    )
+    with session.no_autoflush:
+        rows = session.execute(query).all()
+    mobiles: dict[int, str] = {}
+    duty: dict[int, bool] = {}
+    views: dict[int, router.Anm] = {}
+    for sid, spoke_id, rank, mobile, day, starts, ends in rows:
+        covers = day is not None and Roster(weekday=day, starts=starts, ends=ends).covers(
+            weekday, moment
+        )
+        duty[sid] = duty.get(sid, False) or covers
+        mobiles[sid] = mobile
+        views[sid] = router.Anm(sid, spoke_id, rank)
+    ready = [replace(v, on_duty=duty[i]) for i, v in views.items()]
+    spokes = {v.spoke_id for v in ready if v.spoke_id is not None}
+    order = router.anm_order(ready, spoke_id=c.spoke_id, block_spoke_ids=spokes)
+    return [(i, mobiles[i]) for i in order]
 
 
 def busy_doctor_ids(session: Session) -> set[int]:

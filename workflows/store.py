@@ -57,9 +57,12 @@ class Effects:
     sms: list[int] = field(default_factory=list)  # SmsMessage ids to deliver
     timers: list[tuple[datetime, int]] = field(default_factory=list)  # (when, consultation id)
     dispatch: bool = False  # run the doctor queue
+    #: Legs claimed in the step's transaction, with their requests: placed by that process.
+    claimed: list[tuple[int, dict[str, object]]] = field(default_factory=list)
 
     def merge(self, other: Effects) -> None:
         self.place += other.place
+        self.claimed += other.claimed
         self.redirect += other.redirect
         self.hangup += other.hangup
         self.sms += other.sms
@@ -68,7 +71,13 @@ class Effects:
 
     def __bool__(self) -> bool:
         return bool(
-            self.place or self.redirect or self.hangup or self.sms or self.timers or self.dispatch
+            self.place
+            or self.claimed
+            or self.redirect
+            or self.hangup
+            or self.sms
+            or self.timers
+            or self.dispatch
         )
 
 
@@ -103,22 +112,30 @@ def present(c: Consultation) -> dict[str, str]:
     return dict(details(c).get("present") or {})
 
 
-def caller_id(session: Session, c: Consultation) -> str:
-    """The number our calls for ``c`` come from: the spoke's own, else a district line."""
-    own = session.scalar(
+def _caller_numbers(c: Consultation) -> tuple[Any, Any]:
+    """Scalar subqueries: the spoke's own number, and a district line."""
+    own = (
         select(ServiceNumber.number)
         .where(ServiceNumber.spoke_id == c.spoke_id, ServiceNumber.kind == NumberKind.SPOKE)
         .limit(1)
+        .scalar_subquery()
     )
-    if own:
-        return own
-    line = session.scalar(
-        select(ServiceNumber.number).where(ServiceNumber.kind == NumberKind.DISTRICT).limit(1)
+    line = (
+        select(ServiceNumber.number)
+        .where(ServiceNumber.kind == NumberKind.DISTRICT)
+        .limit(1)
+        .scalar_subquery()
     )
-    return line or "+910000000000"
+    return own, line
 
 
-def new_leg(
+def caller_id(session: Session, c: Consultation) -> str:
+    """The number our calls for ``c`` come from: the spoke's own, else a district line."""
+    own, line = session.execute(select(*_caller_numbers(c))).one()
+    return str(own or line or "+910000000000")
+
+
+def leg_for(
     session: Session,
     c: Consultation,
     *,
@@ -127,29 +144,34 @@ def new_leg(
     to: str,
     staff_id: int | None = None,
     attempt: int = 1,
-) -> CallLeg:
-    """The leg for ``purpose``, created (status ``created``) if it does not exist yet.
+    status: str = "created",
+) -> tuple[CallLeg, bool]:
+    """The leg for ``purpose`` and whether it was created now (with ``status``).
 
     ``purpose`` is the leg's idempotency key: a second request for the same purpose
-    returns the first leg, so no purpose is ever dialled twice.
+    returns the first leg, so no purpose is ever dialled twice. One round trip looks
+    for it and reads the caller id; the insert flushes only the leg (the consultation's
+    own changes are written once, at commit).
     """
-    leg = session.scalars(select(CallLeg).where(CallLeg.purpose == purpose)).one_or_none()
-    if leg is not None:
-        return leg
+    existing = select(CallLeg.id).where(CallLeg.purpose == purpose).scalar_subquery()
+    with session.no_autoflush:  # every leg is flushed when made: nothing pending to see
+        found, own, line = session.execute(select(existing, *_caller_numbers(c))).one()
+    if found is not None:
+        return session.get_one(CallLeg, found), False
     leg = CallLeg(
         consultation_id=c.id,
         purpose=purpose,
         role=role,
         direction="outbound-api",
         staff_id=staff_id,
-        from_number=caller_id(session, c),
+        from_number=str(own or line or "+910000000000"),
         to_number=to,
-        status="created",
+        status=status,
         attempt=attempt,
     )
     session.add(leg)
-    session.flush()
-    return leg
+    session.flush([leg])
+    return leg, True
 
 
 def leg_for_sid(session: Session, call_sid: str) -> CallLeg | None:
