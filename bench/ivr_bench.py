@@ -199,6 +199,19 @@ def run_wrk(
     return dict(json.loads(match.group(1)))
 
 
+def run_callers(
+    url: str, directory: Path, prefix: str, callers: int, think_ms: int, seconds: int
+) -> dict[str, Any]:
+    """``callers`` concurrent calls, each pausing 0.5-1.5 x ``think_ms`` between keys."""
+    host, port = url.removeprefix("http://").split(":")
+    cmd = [sys.executable, str(ROOT / "bench" / "ivr" / "callers.py"), host, port,
+           str(directory), prefix, str(callers), str(think_ms), str(seconds)]  # fmt: skip
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    match = re.search(r"CALLERSJSON (\{.*\})", out)
+    assert match, out
+    return dict(json.loads(match.group(1)))
+
+
 def reset_calls(db_url: str) -> None:
     """Every benchmark call back at the consent question, so each run starts in order."""
     engine = create_engine(db_url)
@@ -219,7 +232,11 @@ def measure(
     server = gunicorn_pids(master)
     backends = postgres_backends(db_url)
     app_before, db_before = cpu_seconds(server), cpu_seconds(backends)
-    result = run_wrk(base, directory, prefix, **wrk)
+    if wrk["think_ms"]:
+        result = run_callers(base, directory, prefix, wrk["connections"], wrk["think_ms"],
+                             wrk["seconds"])  # fmt: skip
+    else:
+        result = run_wrk(base, directory, prefix, **wrk)
     app_after, db_after = cpu_seconds(server), cpu_seconds(backends)
     n = max(result["requests"], 1)
     result["rps"] = round(result["requests"] / (result["duration_us"] / 1e6), 1)
@@ -239,7 +256,7 @@ def main() -> int:
     parser.add_argument("--calls-per-thread", type=int, default=200)
     parser.add_argument("--think-ms", type=int, default=1000, help="pause between a call's keys")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--worker-class", default="sync", help="sync or gthread")
+    parser.add_argument("--worker-class", default="gthread", help="gthread or sync")
     parser.add_argument("--worker-threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument("--fast-commit", default="sync", choices=["sync", "async"])
     parser.add_argument("--rounds", type=int, default=2, help="interleaved bare/ivr rounds")
@@ -284,7 +301,8 @@ def main() -> int:
         log = (work / "gunicorn.log").open("w")
         proc = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(args.workers), "-k",
-             args.worker_class, "--threads", str(args.worker_threads),
+             args.worker_class,  # (gunicorn turns "sync" with threads > 1 into gthread)
+             "--threads", str(args.worker_threads if args.worker_class == "gthread" else 1),
              "-b", f"127.0.0.1:{port}", "--backlog", "2048",
              "bench.ivr.wsgi:app"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
