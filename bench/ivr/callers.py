@@ -113,7 +113,9 @@ async def run(
     rng = random.Random(7)
     await asyncio.gather(
         *(
-            caller(host, port, calls[i % len(calls)], think_ms / 1000, until, latencies, errors, rng)
+            caller(
+                host, port, calls[i % len(calls)], think_ms / 1000, until, latencies, errors, rng
+            )
             for i in range(callers)
         )
     )
