@@ -17,15 +17,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from ivr import twiml
 from ivr.catalog import catalog
 from ivr.config import IvrConfig
-from ivr.flow import (
-    NODES,
-    OUTCOMES,
-    STAY_OFFER,
-    YES,
-    Node,
-    next_in_order,
-    should_ask,
-)
+from ivr.flow import NODES, OUTCOMES, STAY_OFFER, YES, Node, next_in_order, should_ask
 from ivr.state import Answered, CallState, Effects, Input, Lookups, Staffing
 from ivr.state import SpokeInfo as SpokeInfo
 from ivr.twiml import Line, Urls, spell_digits
@@ -212,7 +204,7 @@ class Engine:
         node_id = goto
         while node_id in NODES:
             node = NODES[node_id]
-            if STAY_OFFER in node.ask_if and STAY_OFFER not in state.vars and staffing:
+            if staffing is not None and STAY_OFFER in node.ask_if and STAY_OFFER not in state.vars:
                 state.vars[STAY_OFFER] = staffing.someone_can_come(state.vars)
             if should_ask(node, state.vars):
                 break
