@@ -39,30 +39,34 @@ _held = threading.local()
 def _connection(runtime: Runtime, asynchronous_commit: bool) -> Any:
     """This thread's own connection for the fast path, kept between requests.
 
-    Taken once from the runtime's pool (so it was pinged) and kept in autocommit
-    mode: no checkout, ping or BEGIN/COMMIT per answer. A different engine (e.g.
-    after a reconfiguration) or any error replaces it.
+    Taken once from the runtime's pool (so it was pinged), then detached from it
+    and kept in autocommit mode: no checkout, ping or BEGIN/COMMIT per answer. Being
+    detached, it never goes back to the pool - not even when a short-lived request
+    thread ends and its thread-locals are collected - so no ORM session is ever handed
+    a connection left in autocommit. A different engine (e.g. after a
+    reconfiguration) or any error replaces it.
     """
     engine = runtime.db.engine
-    if getattr(_held, "engine", None) is not engine or _held.fairy is None:
+    if getattr(_held, "engine", None) is not engine or _held.connection is None:
         _drop()
         fairy = engine.raw_connection()
         connection: Any = fairy.driver_connection
+        fairy.detach()  # closed with its thread, never returned to the pool
         connection.autocommit = True
         if asynchronous_commit:  # see IvrConfig.fast_commit: this connection only
             connection.execute("SET synchronous_commit = off")
-        _held.engine, _held.fairy = engine, fairy
-    return _held.fairy.driver_connection
+        _held.engine, _held.connection = engine, connection
+    return _held.connection
 
 
 def _drop() -> None:
-    fairy = getattr(_held, "fairy", None)
-    _held.engine, _held.fairy = None, None
-    if fairy is not None:
+    connection = getattr(_held, "connection", None)
+    _held.engine, _held.connection = None, None
+    if connection is not None:
         try:
-            fairy.invalidate()
+            connection.close()
         except Exception:
-            log.debug("could not invalidate the fast-path connection", exc_info=True)
+            log.debug("could not close the fast-path connection", exc_info=True)
 
 
 def try_fast_step(
