@@ -1,0 +1,144 @@
+"""Sending outbound SMS: the worker's side of ``telephony.messaging``.
+
+``deliver_pending`` (the RQ job that ``telephony.messaging.enqueue_delivery`` puts on the
+``<prefix>-sms`` queue, under its old name ``telephony.messaging.deliver_pending``) claims a
+``pending`` row (``submitting``: one worker only), sends it through
+``TelephonyGateway.send_sms`` with a status callback to ``/sms/status``, and stores the
+MessageSid (``queued``). A retryable gateway error leaves the row ``pending`` and re-raises
+so that RQ retries (``sms.send_retry_intervals``); a permanent one fails the row and runs the
+follow-up (``telephony.sms_status.after_failure``: one re-send, then the fallback).
+``sender_for`` decides what goes in Twilio's ``From`` (``sms.yaml`` ``sender``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from rq import get_current_job
+
+from models import SmsMessage
+from sampark.runtime import Runtime, process_runtime
+from sampark.timeutil import utcnow
+from sms_templates.config import load_config
+from telephony.errors import GatewayError
+from telephony.sms_status import Followup, advance, after_failure
+
+log = logging.getLogger(__name__)
+
+
+def status_callback_url(runtime: Runtime, sms_id: int) -> str:
+    """Where Twilio reports this message's statuses (the id helps when the callback
+    overtakes the API response that carries the MessageSid)."""
+    return f"{runtime.settings.public_base_url.rstrip('/')}/sms/status?sms={sms_id}"
+
+
+def deliver_pending(sms_id: int | Runtime, maybe_id: int | None = None) -> str:
+    """RQ job: send one pending SMS. Returns its status afterwards.
+
+    Called by RQ as ``deliver_pending(sms_id)`` (the runtime is this worker's
+    ``process_runtime()``), or directly as ``deliver_pending(runtime, sms_id)``.
+    """
+    if isinstance(sms_id, Runtime):
+        assert maybe_id is not None
+        return deliver(sms_id, maybe_id)
+    return deliver(process_runtime(), sms_id)
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    to: str
+    from_: str
+    body: str
+
+
+def _claim(runtime: Runtime, sms_id: int) -> _Claimed | str:
+    """Move the row from pending to submitting (one worker only); else its status."""
+    with runtime.db.session() as session:
+        sms = session.get(SmsMessage, sms_id, with_for_update=True)
+        if sms is None:
+            return "missing"
+        if sms.status != "pending":
+            return sms.status
+        sms.status = "submitting"
+        sender = sender_for(runtime, sms.from_number)
+        if not sender.startswith("MG"):  # a Messaging Service SID does not fit the column
+            sms.from_number = sender
+        return _Claimed(sms.to_number, sender, sms.body)
+
+
+def sender_for(runtime: Runtime, number: str | None) -> str:
+    """What goes in Twilio's ``From`` (``sms.yaml`` ``sender``).
+
+    ``number``: the number stored with the message (the spoke's, so a patient can ring
+    it back); ``header``: the DLT-registered sender ID, which is what an Indian operator
+    accepts from an international route such as Twilio's; a Messaging Service SID
+    (``MG...``); ``auto``: the header when talking to Twilio itself, else the number.
+    """
+    cfg = load_config()
+    mode = cfg.sender
+    if mode.startswith("MG"):
+        return mode
+    if mode == "header" or (mode == "auto" and runtime.settings.talks_to_real_twilio):
+        return cfg.dlt_header
+    return number or cfg.dlt_header
+
+
+def deliver(runtime: Runtime, sms_id: int) -> str:
+    """Send SMS ``sms_id`` through the gateway if it is still pending; see ``deliver_pending``."""
+    from telephony.gateway import TelephonyGateway
+
+    claimed = _claim(runtime, sms_id)
+    if isinstance(claimed, str):
+        log.info("sms not sent: not pending", extra={"sms_id": sms_id, "status": claimed})
+        return claimed
+    try:
+        sid = TelephonyGateway.for_runtime(runtime).send_sms(
+            to=claimed.to,
+            from_=claimed.from_,
+            body=claimed.body,
+            status_callback=status_callback_url(runtime, sms_id),
+        )
+    except GatewayError as exc:
+        return _send_failed(runtime, sms_id, exc)
+    with runtime.db.session() as session:
+        sms = session.get(SmsMessage, sms_id, with_for_update=True)
+        assert sms is not None
+        if sms.provider_sid is None:
+            sms.provider_sid = sid
+        sms.sent_at = sms.sent_at or utcnow()
+        advance(sms, "queued")
+        return sms.status
+
+
+def _send_failed(runtime: Runtime, sms_id: int, exc: GatewayError) -> str:
+    job = get_current_job()
+    will_retry = exc.retryable and job is not None and bool(job.retries_left)
+    followup: Followup | None = None
+    with runtime.db.session() as session:
+        sms = session.get(SmsMessage, sms_id, with_for_update=True)
+        assert sms is not None
+        sms.error_code = exc.code
+        if exc.retryable and (will_retry or job is None):
+            sms.status = "pending"  # RQ (or the caller) tries again
+        else:
+            sms.status = "failed"
+            followup = after_failure(session, sms, resend=exc.retryable)
+        status = sms.status
+    log.warning(
+        "sms send failed",
+        extra={"sms_id": sms_id, "code": exc.code, "retryable": exc.retryable, "status": status},
+    )
+    if followup is not None:
+        followup.run(runtime)
+    if status == "pending":
+        raise exc  # RQ re-runs the job after its retry interval
+    return status
+
+
+__all__ = [
+    "deliver",
+    "deliver_pending",
+    "sender_for",
+    "status_callback_url",
+]
