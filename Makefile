@@ -10,7 +10,7 @@ TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 export TEST_DATABASE_URL TEST_REDIS_URL
 
-.PHONY: demo test lint typecheck pytest bench clean browser-deps
+.PHONY: demo test lint typecheck pytest bench bench-deps clean browser-deps
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,16 @@ test: lint typecheck pytest
 
 demo: $(STAMP)
 	$(BIN)/python -m sampark.demo
+
+# The benchmarks (bench/README.md; not part of `make test`): the IVR one drives load with wrk.
+bench-deps: $(STAMP)
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] || { echo "bench-deps: wrk is missing; run as root: apt-get install -y wrk" >&2; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
+
+bench: bench-deps
+	$(BIN)/python bench/ivr_bench.py
+	$(BIN)/python bench/workflow_bench.py
+	$(BIN)/python bench/standin_bench.py
 
 clean:
 	rm -rf $(VENV) instance/*.db
