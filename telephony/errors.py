@@ -3,7 +3,8 @@
 Permanent: Twilio refused the request itself (4xx such as 21211 invalid number, 21614 not a
 mobile, 21610 unsubscribed, 20404 not found, 21220 call not in progress): retrying the same
 request cannot succeed. Retryable: Twilio (or the path to it) failed this time (429, 5xx,
-timeouts, refused connections): the same request may succeed later.
+timeouts, refused connections): the same request may succeed later, but after a read
+timeout or a connection lost mid-request Twilio may also have acted on it already.
 """
 
 from __future__ import annotations
@@ -35,10 +36,18 @@ class PermanentGatewayError(GatewayError):
 
 
 class RetryableGatewayError(GatewayError):
-    """The request failed this time (429, 5xx, timeout, connection); it may succeed later."""
+    """The request failed this time (429, 5xx, timeout, connection); it may succeed later.
 
-    def __init__(self, code: int | None, status: int | None, message: str) -> None:
+    ``outcome_unknown``: the request went out and no answer came back (a read timeout, a
+    connection lost mid-request): Twilio may have acted on it. A caller that must act at
+    most once (placing a call) must not send it again.
+    """
+
+    def __init__(
+        self, code: int | None, status: int | None, message: str, *, outcome_unknown: bool = False
+    ) -> None:
         super().__init__(code, status, message, retryable=True)
+        self.outcome_unknown = outcome_unknown
 
 
 class FictionalNumberRefused(PermanentGatewayError):

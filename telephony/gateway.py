@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 import weakref
@@ -51,12 +52,23 @@ READ_TIMEOUT = 10.0
 
 
 class _TimedHttpClient(TwilioHttpClient):
-    """twilio-python's HTTP client with separate connect and read timeouts."""
+    """twilio-python's HTTP client with separate connect and read timeouts.
 
-    def __init__(self, connect_timeout: float, read_timeout: float) -> None:
+    One ``requests.Session`` (a keep-alive connection pool) serves every request. The
+    proxy and CA-bundle variables of the environment are read once, for the API's host,
+    instead of on every request (requests walks ``os.environ`` twice per request).
+    """
+
+    def __init__(self, connect_timeout: float, read_timeout: float, base_url: str) -> None:
         super().__init__(timeout=read_timeout, logger=_HTTP_LOG)
         # requests takes (connect, read); TwilioHttpClient passes self.timeout through as is.
         self.timeout = (connect_timeout, read_timeout)
+        session = self.session
+        assert session is not None  # pool_connections=True
+        env = session.merge_environment_settings(base_url, {}, None, None, None)
+        session.proxies.update(env.get("proxies") or {})
+        session.verify = env.get("verify", True)
+        session.trust_env = False
 
 
 def classify(status: int | None, code: int | None, message: str) -> GatewayError:
@@ -77,6 +89,24 @@ def _page_failure(exc: TwilioException) -> tuple[int | None, int | None, str]:
     except (ValueError, AttributeError):
         pass
     return status, code, message
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """Whether a connection error happened before the request left (no connection made)."""
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        err = stack.pop()
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        if isinstance(err, (NewConnectionError, ConnectTimeoutError, requests.ConnectTimeout)):
+            return True
+        stack += [getattr(err, "reason", None), err.__cause__, err.__context__]
+        stack += [a for a in err.args if isinstance(a, BaseException)]
+    return False
 
 
 def _bool_text(value: bool | str) -> str:
@@ -109,7 +139,9 @@ class TelephonyGateway:
         self.client = Client(
             settings.twilio_account_sid,
             settings.twilio_auth_token,
-            http_client=_TimedHttpClient(connect_timeout, read_timeout),
+            http_client=_TimedHttpClient(
+                connect_timeout, read_timeout, settings.twilio_api_base_url
+            ),
         )
         self.client.edge = None
         self.client.region = None
@@ -132,6 +164,22 @@ class TelephonyGateway:
             gateway = cls(settings, is_fictional=RegistryFictional(runtime.db, cache_seconds))
             _BY_RUNTIME[key] = (weakref.ref(runtime), gateway)
             return gateway
+
+    def preload(self) -> None:
+        """Build twilio-python's lazily made resources (importing their modules) now.
+
+        A worker calls this before its first job, so a forked work horse inherits them
+        and no job pays for the imports. No connection is opened.
+        """
+        account = self.client.api.v2010.account
+        for resource in ("calls", "conferences", "messages", "recordings"):
+            getattr(account, resource)
+
+    def forget_connections(self) -> None:
+        """Drop pooled HTTP connections inherited across ``fork`` (the child makes its own)."""
+        session = self.client.http_client.session
+        if session is not None:
+            session.close()
 
     # ----------------------------------------------------------------- plumbing
     def _refuse_fictional(self, *numbers: str | None) -> None:
@@ -164,12 +212,17 @@ class TelephonyGateway:
             error = classify(exc.status, exc.code, str(exc.msg))
             outcome = "retryable" if error.retryable else "permanent"
             raise error from exc
-        except requests.Timeout as exc:
+        except requests.ConnectionError as exc:  # ConnectTimeout is one too
+            outcome, unsent = "retryable", _never_sent(exc)
+            message = "could not connect to the API" if unsent else "no answer from the API"
+            if isinstance(exc, requests.Timeout):
+                message = f"timed out: {type(exc).__name__}"
+            raise RetryableGatewayError(None, None, message, outcome_unknown=not unsent) from exc
+        except requests.Timeout as exc:  # a read timeout: the request went out
             outcome = "retryable"
-            raise RetryableGatewayError(None, None, f"timed out: {type(exc).__name__}") from exc
-        except requests.ConnectionError as exc:
-            outcome = "retryable"
-            raise RetryableGatewayError(None, None, "could not connect to the API") from exc
+            raise RetryableGatewayError(
+                None, None, f"timed out: {type(exc).__name__}", outcome_unknown=True
+            ) from exc
         except TwilioException as exc:
             # List pages raise a bare TwilioException(message, response).
             status, code, message = _page_failure(exc)
@@ -416,3 +469,12 @@ class TelephonyGateway:
             "start_time": rec.start_time,
             "media_url": base + uri.removesuffix(".json") if uri else None,
         }
+
+
+def _forget_inherited_connections() -> None:
+    """In a forked child: never share the parent's keep-alive sockets to Twilio."""
+    for _ref, gateway in list(_BY_RUNTIME.values()):
+        gateway.forget_connections()
+
+
+os.register_at_fork(after_in_child=_forget_inherited_connections)

@@ -8,9 +8,11 @@ The rule (documented in the README of this package's tests and the report):
    A worker's own step (``engine.run_step(claim=True)``) writes the legs it creates
    as ``dialing`` in the step's transaction, on the row lock, and places them right
    after that commit: the same claim, one transaction fewer.
-3. A retryable gateway error (429, 5xx, timeout, connection) means Twilio did not
-   create the call: the claim is released (``dialing`` -> ``created``) and RQ
-   retries the job with backoff.
+3. A retryable gateway error (429, 5xx, a refused or timed-out connection) means
+   Twilio did not create the call: the claim is released (``dialing`` -> ``created``)
+   and RQ retries the job with backoff. A request that went out with no answer (a read
+   timeout, a connection lost mid-request) or any other exception keeps the claim:
+   Twilio may have created the call, so rule 5 applies.
 4. A permanent error ends the leg (``failed``, with Twilio's code) and the
    workflow moves on as for any failed call.
 5. A leg that has a CallSid is never placed again. A worker killed between the
@@ -143,16 +145,19 @@ def send(runtime: Runtime, leg_id: int, request: dict[str, object]) -> str | Non
             sid = gw.add_participant(conference, **request)  # type: ignore[arg-type]
         else:
             sid = gw.place_call(**request)  # type: ignore[arg-type]
-    except RetryableGatewayError:
+    except RetryableGatewayError as exc:
+        if exc.outcome_unknown:  # Twilio may have placed it: never again (rule 5)
+            log.warning(
+                "no answer to a leg's request; it is not placed again",
+                extra={"leg_id": leg_id, "error": exc.message},
+            )
+            return None
         _release(runtime, leg_id)
         raise
     except PermanentGatewayError as exc:
         log.warning("leg refused by Twilio", extra={"leg_id": leg_id, "error": exc.message})
         _failed(runtime, leg_id, exc)
         return None
-    except Exception:
-        _release(runtime, leg_id)
-        raise
     with runtime.db.engine.begin() as conn:  # one statement: a webhook may have adopted the sid
         conn.execute(
             update(CallLeg)

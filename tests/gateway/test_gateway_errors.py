@@ -101,6 +101,7 @@ def test_server_errors_and_rate_limits_are_retryable(
         gateway.place_call(**CALL)
     assert info.value.status == int(outcome)
     assert info.value.code == {"500": 20500, "503": 20503, "429": 20429}[outcome]
+    assert not info.value.outcome_unknown
     assert gateway.place_call(**CALL).startswith("CA")  # the plan's next outcome is "ok"
 
 
@@ -112,6 +113,7 @@ def test_a_timeout_is_retryable(fake_standin: FakeStandIn, standin_settings: Set
     with pytest.raises(RetryableGatewayError) as info:
         gateway.send_sms(to="+919990000001", from_="SAMPRK", body="x", status_callback=None)
     assert info.value.status is None and "timed out" in info.value.message
+    assert info.value.outcome_unknown  # the request went out: Twilio may have acted on it
 
 
 def test_a_refused_connection_is_retryable(standin_settings: Settings):
@@ -119,8 +121,9 @@ def test_a_refused_connection_is_retryable(standin_settings: Settings):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     closed = standin_settings.with_overrides(twilio_api_base_url=f"http://127.0.0.1:{port}")
-    with pytest.raises(RetryableGatewayError):
+    with pytest.raises(RetryableGatewayError) as info:
         TelephonyGateway(closed, connect_timeout=0.5).place_call(**CALL)
+    assert not info.value.outcome_unknown  # nothing left this machine: safe to send again
 
 
 def _real_twilio_gateway(settings: Settings, fs: FakeStandIn, is_fictional) -> TelephonyGateway:

@@ -1,0 +1,100 @@
+"""Legs at most once, in process: a worker's step claims the legs it makes, and a request
+that got no answer is never sent again (on the session's database, the real stand-in)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from models import CallLeg, Consultation, ConsultationState, Patient
+from sampark.runtime import Runtime
+from telephony.gateway import TelephonyGateway
+from telephony.standin import StandIn, VirtualClock
+from tests.builders import build_mini_district
+from workflows import effects, engine, legs
+
+S = ConsultationState
+
+
+@pytest.fixture
+def world(runtime: Runtime) -> Iterator[tuple[Runtime, StandIn, int]]:
+    """A runtime whose Twilio is a running stand-in, and one consultation at intake end."""
+    settings = runtime.settings
+    standin = StandIn(settings.twilio_account_sid, settings.twilio_auth_token, VirtualClock())
+    api = standin.start()
+    rt = Runtime.from_settings(settings.with_overrides(twilio_api_base_url=api))
+    with rt.db.session() as s:
+        mini = build_mini_district(s)
+        c = Consultation(
+            reference="L0001",
+            caller_mobile="+919812345678",
+            spoke_id=mini.spoke_ids["HWC-001"],
+            patient=Patient(mobile="+919812345678", age_years=30, sex="female"),
+            complaint="fever",
+            days=2,
+        )
+        s.add(c)
+        s.flush()
+        c.transition(S.INTAKE_COMPLETE, "test")
+        cid = c.id
+    for number in mini.spoke_numbers.values():
+        standin.add_number(number)
+    try:
+        yield rt, standin, cid
+    finally:
+        standin.stop()
+        rt.close()
+
+
+def _leg(rt: Runtime, cid: int) -> CallLeg:
+    with rt.db.session() as s:
+        return s.scalars(select(CallLeg).where(CallLeg.consultation_id == cid)).one()
+
+
+def test_a_workers_step_commits_its_claim_before_the_request(
+    world: tuple[Runtime, StandIn, int],
+) -> None:
+    rt, standin, cid = world
+    fx = engine.advance(rt, cid, "intake_complete", claim=True)
+    leg = _leg(rt, cid)
+    assert [leg_id for leg_id, _ in fx.claimed] == [leg.id] and fx.place == []
+    assert leg.status == "dialing" and leg.call_sid is None and not standin.calls
+    effects.apply(rt, fx, inline=True)
+    placed = _leg(rt, cid)
+    assert placed.status == "queued" and placed.call_sid in standin.calls
+    # A duplicated job or event finds nothing to claim and nothing to start.
+    assert legs.place(rt, leg.id) is None
+    effects.apply(rt, engine.advance(rt, cid, "intake_complete", claim=True), inline=True)
+    assert len(standin.calls) == 1
+
+
+def test_a_request_with_no_answer_is_never_sent_again(
+    world: tuple[Runtime, StandIn, int],
+) -> None:
+    rt, standin, cid = world
+    assert standin.rest_faults is not None
+    standin.rest_faults.configure(
+        [
+            {
+                "endpoint": "calls.create",
+                "sequence": ["timeout"],
+                "timeout_seconds": 0.6,
+                "timeout_then_process": True,  # a slow Twilio that placed the call anyway
+            }
+        ]
+    )
+    legs._gateways[id(rt)] = (rt, TelephonyGateway(rt.settings, read_timeout=0.2))
+    effects.apply(rt, engine.advance(rt, cid, "intake_complete", claim=True), inline=True)
+    leg = _leg(rt, cid)
+    assert leg.status == "dialing" and leg.call_sid is None  # the claim is kept
+    assert rt.queue("workflow").count == 0  # and no retry was enqueued
+    deadline = time.monotonic() + 5
+    while not standin.calls and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(standin.calls) == 1  # Twilio did place it
+    assert legs.place(rt, leg.id) is None
+    time.sleep(0.2)
+    assert len(standin.calls) == 1
