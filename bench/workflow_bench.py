@@ -7,12 +7,15 @@ BENCH_REDIS_URL=redis://127.0.0.1:6379/12 .venv/bin/python bench/workflow_bench.
 It creates a database of its own on the server (dropped afterwards) and uses
 one Redis database (flushed), and measures, in the same run:
 
-1. RQ's floor: no-op jobs per second through one worker process of the same
-   class (``SimpleWorker`` by default, ``--worker-class fork`` for ``Worker``).
+1. RQ's floor: no-op jobs per second through one ``sampark worker`` process of
+   the same class (``--simple``, the default, or ``--worker-class fork``: RQ's
+   forking ``Worker``, ``sampark worker --fork``).
 2. Workflow jobs per second: ``workflows.jobs.advance(id, "intake_complete")``,
-   each locking the row, choosing the ANM, writing the leg and its transition,
-   placing the call on the Twilio stand-in (HTTP + OpenAPI validation) and arming
-   the timer. Target: at least half the no-op rate.
+   each locking the row, choosing the ANM, writing the leg (claimed) and its
+   transition in one commit, placing the call on the Twilio stand-in (HTTP +
+   OpenAPI validation), storing its CallSid (a second commit) and arming the
+   timer. Target: at least half the no-op rate. The ANM's menu grace is set to an
+   hour so that no timer comes due inside the run (the timers are still armed).
 3. Latency from ``hand_off`` (intake complete) to the first leg reaching the
    stand-in, one consultation at a time with an idle worker: p50/p99 (< 300 ms).
 4. A simulated peak hour: ``--peak-patients`` (1,000) consultations arriving over
@@ -61,8 +64,7 @@ def _database(server_url: str) -> tuple[str, Any]:
 
 def _worker(env: dict[str, str], worker_class: str) -> subprocess.Popen[bytes]:
     args = [str(ROOT / ".venv/bin/sampark"), "worker", "--no-cron", "--queues", "workflow,bench"]
-    if worker_class == "simple":
-        args.append("--simple")
+    args.append("--simple" if worker_class == "simple" else "--fork")
     return subprocess.Popen(
         args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -72,10 +74,12 @@ def _throughput(runtime: Runtime, queue: str, jobs: list[Any]) -> float:
     """Jobs per second from the first job's start to the last job's end."""
     q = runtime.queue(queue)
     deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:  # light polling: the worker needs the CPU
+    while True:  # light polling: the worker needs the CPU
         jobs[-1].refresh()
         if jobs[-1].get_status() in ("finished", "failed") and q.count == 0:
             break
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{q.name}: {q.count} jobs still queued after 600 s")
         time.sleep(0.25)
     for job in jobs:
         job.refresh()
@@ -121,7 +125,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     standin = StandIn(ACCOUNT, TOKEN, clock=VirtualClock(), seed=1)
     api = standin.start()
     prefix = f"bench{uuid.uuid4().hex[:4]}"
-    workflow_cfg = {"call_window": ["00:00", "00:00"]}
+    # No timer falls due during the run (ANM deadline = ring + grace), or its jobs would
+    # join the measured queue.
+    workflow_cfg = {"call_window": ["00:00", "00:00"], "anm_menu_grace_s": 3600}
     settings = Settings(
         database_url=db_url, redis_url=redis_url, twilio_account_sid=ACCOUNT,
         twilio_auth_token=TOKEN, twilio_api_base_url=api, public_base_url="http://127.0.0.1:9",
@@ -179,6 +185,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             t0 = time.perf_counter()
             hand_off(runtime, cid, "intake_complete")
             while len(standin.calls) == before:
+                if time.perf_counter() - t0 > 30:
+                    raise SystemExit(f"consultation {cid}: no call reached the stand-in in 30 s")
                 time.sleep(0.0005)
             latencies.append((time.perf_counter() - t0) * 1000)
         out["handoff_to_first_leg_ms"] = {

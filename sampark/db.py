@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,6 +42,10 @@ class Database:
                 connect_args={"connect_timeout": 3},
             )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # A forked child (RQ's work horse, a pre-forking server) must never use a pooled
+        # connection it inherited: the parent may use the same socket at the same time.
+        ref = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: _forget_pool(ref))
 
     @property
     def is_sqlite(self) -> bool:
@@ -65,6 +71,13 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _forget_pool(ref: weakref.ref[Database]) -> None:
+    """Start the child with an empty pool; the parent's connections are left to the parent."""
+    db = ref()
+    if db is not None:
+        db.engine.dispose(close=False)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:

@@ -2,16 +2,58 @@
 
 from __future__ import annotations
 
+import importlib
+import logging
 import multiprocessing
 import os
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from sampark.cli import load_settings
 
+if TYPE_CHECKING:
+    from rq.worker import BaseWorker
+
+    from sampark.runtime import Runtime
+
 #: Queues in the order a worker serves them (the workflow first: people are waiting).
 DEFAULT_QUEUES = ("workflow", "calls", "sms", "default")
 SWEEP_INTERVAL_S = 60
+log = logging.getLogger(__name__)
+#: Modules of the functions the queues carry (which import the rest lazily).
+JOB_MODULES = (
+    "workflows.jobs",
+    "workflows.steps",
+    "workflows.legs",
+    "workflows.dispatch",
+    "workflows.sweeper",
+    "telephony.messaging",
+    "ivr.callback",
+    "prescriptions.calls",
+)
+
+
+def warm_up(runtime: Runtime) -> None:
+    """Import what jobs use and build the Twilio client before the first job.
+
+    A forked work horse then inherits all of it instead of importing twilio-python and
+    the workflow for every job; a simple worker's first job is not slow either. No
+    connection is opened here (a forked child must not share one with its parent).
+    """
+    from sqlalchemy.orm import configure_mappers
+
+    from workflows.legs import gateway
+
+    for name in JOB_MODULES:
+        importlib.import_module(name)
+    configure_mappers()
+    gateway(runtime).preload()
+    try:  # the dialect learns the server once; the connection is closed before any fork
+        runtime.db.ping()
+    except Exception as exc:  # jobs will say what is wrong; the sweeper catches up
+        log.warning("database not reachable at worker start", extra={"error": repr(exc)})
+    runtime.db.dispose()
 
 
 def _run_cron(redis_url: str | None, queue_name: str) -> None:
@@ -27,6 +69,47 @@ def _run_cron(redis_url: str | None, queue_name: str) -> None:
     cron.start()
 
 
+def _rss_mb() -> float:
+    """This process's resident memory now (MB); its peak where /proc is missing."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def worker_class(fork: bool, max_memory_mb: int) -> type[BaseWorker]:
+    """RQ's forking ``Worker``, or a ``SimpleWorker`` that stops when it grows too big.
+
+    A simple worker runs each job in its own process: the database pool, the Twilio
+    connection, compiled statements and caches serve every job (a forked work horse
+    starts cold each time and pays a new database connection). Its guards: every job
+    has a timeout (RQ's SIGALRM death penalty), and past ``max_memory_mb`` of resident
+    memory it finishes the job in hand and stops, for the supervisor to start it again.
+    """
+    from rq import SimpleWorker, Worker
+
+    if fork:
+        return Worker
+
+    class RecyclingWorker(SimpleWorker):
+        def execute_job(self, job: Any, queue: Any) -> None:
+            super().execute_job(job, queue)
+            rss = _rss_mb() if max_memory_mb else 0.0
+            if rss > max_memory_mb:
+                self.log.warning(
+                    "Worker %s: %.0f MB resident, over %d MB: stopping (restart it)",
+                    self.name,
+                    rss,
+                    max_memory_mb,
+                )
+                self._stop_requested = True
+
+    return RecyclingWorker
+
+
 @click.command("worker")
 @click.option(
     "--queues",
@@ -34,13 +117,30 @@ def _run_cron(redis_url: str | None, queue_name: str) -> None:
     show_default=True,
     help="Comma-separated queue names (the SAMPARK_QUEUE_PREFIX is added).",
 )
-@click.option("--simple", is_flag=True, help="Run jobs in the worker process (no fork per job).")
+@click.option(
+    "--simple/--fork",
+    default=True,
+    show_default=True,
+    help="Run jobs in the worker process (default), or fork a work horse per job.",
+)
+@click.option(
+    "--max-memory-mb",
+    type=click.IntRange(min=0),
+    default=1024,
+    show_default=True,
+    help="Simple worker: stop after a job that leaves it above this resident size (0: never).",
+)
+@click.option("--max-jobs", type=click.IntRange(min=1), help="Stop after this many jobs.")
 @click.option("--burst", is_flag=True, help="Quit when the queues are empty.")
 @click.option("--no-cron", is_flag=True, help="Do not start the every-minute sweeper.")
-def worker_cmd(queues: str, simple: bool, burst: bool, no_cron: bool) -> None:
-    """Run an RQ worker (with the scheduler for timers and retries) and the sweeper's cron."""
-    from rq import SimpleWorker, Worker
+def worker_cmd(
+    queues: str, simple: bool, max_memory_mb: int, max_jobs: int | None, burst: bool, no_cron: bool
+) -> None:
+    """Run an RQ worker (with the scheduler for timers and retries) and the sweeper's cron.
 
+    Run it under a supervisor that restarts it (systemd ``Restart=always``, a container
+    restart policy): it stops on ``--max-jobs``, ``--max-memory-mb`` or a lost Redis.
+    """
     from sampark.logs import configure_logging
     from sampark.runtime import Runtime, install_process_runtime
 
@@ -61,11 +161,13 @@ def worker_cmd(queues: str, simple: bool, burst: bool, no_cron: bool) -> None:
             daemon=True,
         )
         cron.start()
-    worker_class = SimpleWorker if simple else Worker
-    worker = worker_class(rq_queues, connection=runtime.redis, name=f"sampark-{os.getpid()}")
-    click.echo(f"sampark worker {worker.name} on {', '.join(q.name for q in rq_queues)}")
+    warm_up(runtime)
+    cls = worker_class(not simple, max_memory_mb)
+    worker = cls(rq_queues, connection=runtime.redis, name=f"sampark-{os.getpid()}")
+    kind = "simple" if simple else "forking"
+    click.echo(f"sampark worker {worker.name} ({kind}) on {', '.join(q.name for q in rq_queues)}")
     try:
-        worker.work(with_scheduler=True, burst=burst)
+        worker.work(with_scheduler=True, burst=burst, max_jobs=max_jobs)
     finally:
         if cron is not None and cron.is_alive():
             cron.terminate()
