@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import case, func, update
+from sqlalchemy import bindparam, case, func, update
 
 from models import CallLeg, Consultation, ConsultationState, LegRole
 from sampark.runtime import Runtime
@@ -40,6 +40,15 @@ log = logging.getLogger(__name__)
 S = ConsultationState
 CALL_EVENTS = ("answered", "completed")  # the workflow needs no more (fewer webhooks)
 _gateways: dict[int, tuple[Runtime, TelephonyGateway]] = {}
+#: The CallSid and ``queued``, in one statement (a webhook may have adopted the sid first).
+_PLACED = (
+    update(CallLeg)
+    .where(CallLeg.id == bindparam("leg_id"))
+    .values(
+        call_sid=func.coalesce(CallLeg.call_sid, bindparam("sid")),
+        status=case((CallLeg.status == "dialing", "queued"), else_=CallLeg.status),
+    )
+)
 
 
 def gateway(runtime: Runtime) -> TelephonyGateway:
@@ -158,15 +167,8 @@ def send(runtime: Runtime, leg_id: int, request: dict[str, object]) -> str | Non
         log.warning("leg refused by Twilio", extra={"leg_id": leg_id, "error": exc.message})
         _failed(runtime, leg_id, exc)
         return None
-    with runtime.db.engine.begin() as conn:  # one statement: a webhook may have adopted the sid
-        conn.execute(
-            update(CallLeg)
-            .where(CallLeg.id == leg_id)
-            .values(
-                call_sid=func.coalesce(CallLeg.call_sid, sid),
-                status=case((CallLeg.status == "dialing", "queued"), else_=CallLeg.status),
-            )
-        )
+    with runtime.db.engine.begin() as conn:
+        conn.execute(_PLACED, {"leg_id": leg_id, "sid": sid})
     return sid
 
 

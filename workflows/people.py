@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from models import (
@@ -40,6 +40,28 @@ def staff_language(staff: Staff | None, fallback: str = "hi") -> str:
     return fallback
 
 
+#: The block's active ANMs with their roster slots of two weekdays (built once: statement
+#: construction and its cache key cost more than running it).
+_ANMS = (
+    select(Staff.id, Staff.spoke_id, Staff.rank, Staff.mobile, Roster.weekday)
+    .add_columns(Roster.starts, Roster.ends)
+    .join(Spoke, Staff.spoke_id == Spoke.id)
+    .outerjoin(
+        Roster,
+        and_(
+            Roster.staff_id == Staff.id,
+            Roster.weekday.in_((bindparam("today"), bindparam("yesterday"))),
+        ),
+    )
+    .where(
+        Staff.role == StaffRole.ANM,
+        Staff.active.is_(True),
+        Spoke.block_id
+        == select(Spoke.block_id).where(Spoke.id == bindparam("spoke_id")).scalar_subquery(),
+    )
+)
+
+
 def anm_order(session: Session, c: Consultation, now: datetime) -> list[tuple[int, str]]:
     """ANMs to call for ``c`` as (id, mobile): the spoke's own by rank, then the block's.
 
@@ -51,17 +73,9 @@ def anm_order(session: Session, c: Consultation, now: datetime) -> list[tuple[in
         return []
     local = now.astimezone(IST)
     weekday, moment = local.weekday(), local.time()
-    block = select(Spoke.block_id).where(Spoke.id == c.spoke_id).scalar_subquery()
-    slot = and_(Roster.staff_id == Staff.id, Roster.weekday.in_((weekday, (weekday - 1) % 7)))
-    query = (
-        select(Staff.id, Staff.spoke_id, Staff.rank, Staff.mobile, Roster.weekday)
-        .add_columns(Roster.starts, Roster.ends)
-        .join(Spoke, Staff.spoke_id == Spoke.id)
-        .outerjoin(Roster, slot)
-        .where(Staff.role == StaffRole.ANM, Staff.active.is_(True), Spoke.block_id == block)
-    )
+    params = {"spoke_id": c.spoke_id, "today": weekday, "yesterday": (weekday - 1) % 7}
     with session.no_autoflush:
-        rows = session.execute(query).all()
+        rows = session.execute(_ANMS, params).all()
     mobiles: dict[int, str] = {}
     duty: dict[int, bool] = {}
     views: dict[int, router.Anm] = {}

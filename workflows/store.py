@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, noload
 
 from models import CallLeg, Consultation, LegRole, NumberKind, ServiceNumber
@@ -81,20 +81,42 @@ class Effects:
         )
 
 
+#: The hot statements, built once (their construction and cache key cost more than a run).
+_LOCK = (
+    select(Consultation)
+    .where(Consultation.id == bindparam("id"))
+    .options(
+        joinedload(Consultation.patient),
+        noload(Consultation.transitions),  # only appended to here: never read
+    )
+    .with_for_update(of=Consultation)
+)
+_OWN_NUMBER = (
+    select(ServiceNumber.number)
+    .where(ServiceNumber.spoke_id == bindparam("spoke_id"), ServiceNumber.kind == NumberKind.SPOKE)
+    .limit(1)
+    .scalar_subquery()
+)
+_DISTRICT_LINE = (
+    select(ServiceNumber.number)
+    .where(ServiceNumber.kind == NumberKind.DISTRICT)
+    .limit(1)
+    .scalar_subquery()
+)
+_CALLER_ID = select(_OWN_NUMBER, _DISTRICT_LINE)
+_LEG_AND_CALLER_ID = select(
+    select(CallLeg.id).where(CallLeg.purpose == bindparam("purpose")).scalar_subquery(),
+    _OWN_NUMBER,
+    _DISTRICT_LINE,
+)
+
+
 @contextmanager
 def locked(runtime: Runtime, consultation_id: int) -> Iterator[tuple[Session, Consultation | None]]:
     """A transaction holding the consultation's row lock (``None`` if it does not exist)."""
     with runtime.db.session() as session:
-        consultation = session.scalars(
-            select(Consultation)
-            .where(Consultation.id == consultation_id)
-            .options(
-                joinedload(Consultation.patient),
-                noload(Consultation.transitions),  # only appended to here: never read
-            )
-            .with_for_update(of=Consultation)
-        ).one_or_none()
-        yield session, consultation
+        found = session.scalars(_LOCK, {"id": consultation_id}).one_or_none()
+        yield session, found
 
 
 def details(c: Consultation) -> dict[str, Any]:
@@ -112,26 +134,9 @@ def present(c: Consultation) -> dict[str, str]:
     return dict(details(c).get("present") or {})
 
 
-def _caller_numbers(c: Consultation) -> tuple[Any, Any]:
-    """Scalar subqueries: the spoke's own number, and a district line."""
-    own = (
-        select(ServiceNumber.number)
-        .where(ServiceNumber.spoke_id == c.spoke_id, ServiceNumber.kind == NumberKind.SPOKE)
-        .limit(1)
-        .scalar_subquery()
-    )
-    line = (
-        select(ServiceNumber.number)
-        .where(ServiceNumber.kind == NumberKind.DISTRICT)
-        .limit(1)
-        .scalar_subquery()
-    )
-    return own, line
-
-
 def caller_id(session: Session, c: Consultation) -> str:
     """The number our calls for ``c`` come from: the spoke's own, else a district line."""
-    own, line = session.execute(select(*_caller_numbers(c))).one()
+    own, line = session.execute(_CALLER_ID, {"spoke_id": c.spoke_id}).one()
     return str(own or line or "+910000000000")
 
 
@@ -153,9 +158,9 @@ def leg_for(
     for it and reads the caller id; the insert flushes only the leg (the consultation's
     own changes are written once, at commit).
     """
-    existing = select(CallLeg.id).where(CallLeg.purpose == purpose).scalar_subquery()
+    params = {"purpose": purpose, "spoke_id": c.spoke_id}
     with session.no_autoflush:  # every leg is flushed when made: nothing pending to see
-        found, own, line = session.execute(select(existing, *_caller_numbers(c))).one()
+        found, own, line = session.execute(_LEG_AND_CALLER_ID, params).one()
     if found is not None:
         return session.get_one(CallLeg, found), False
     leg = CallLeg(
