@@ -2,10 +2,13 @@
 
 One process holds everything a bare laptop needs: SQLite under ``instance/``, the
 in-process Redis stand-in, the local Twilio stand-in (real clock), the web app
-and an RQ worker with its scheduler. A scripted patient calls a spoke, the
-spoke's ANM and a specialist answer and accept, and the scripted doctor issues a
-prescription unless a person does it first in the portal. Every state change is
-printed as it happens.
+and an RQ worker with its scheduler. Two scripted patients call two spokes and go
+through the intake. At the end of it, patient A presses 1 to stay on the line and
+waits in the consultation's conference, where the ANM and the doctor join her;
+patient B stays silent, hangs up and is called back. The ANMs and specialists
+answer and accept, and the scripted doctor issues each prescription unless a
+person does it first in the portal. Every state change, and what happens on the
+phones (calls placed, who joins which conference, SMS), is printed as it happens.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.serving import make_server
 
-from models import Consultation, ConsultationState, Spoke, Staff, StaffRole
+from models import Consultation, ConsultationState, Patient, Spoke, Staff, StaffRole
 from sampark.app import create_app
+from sampark.demo_phones import PhoneNarrator, watch_phones
 from sampark.logs import configure_logging
 from sampark.migrate import upgrade
 from sampark.runtime import Runtime, install_process_runtime
@@ -36,10 +40,21 @@ from workflows import clock as wclock
 
 SAMPLE_DISTRICT = PROJECT_ROOT / "data" / "kishanganj.yaml"
 DEMO_PASSWORD = "sampark-demo-2026"
-#: The Hindi intake: language, consent, for self, name, age, sex, complaint (fever), days,
-#: and "no" to the two danger-sign questions (see ivr/flow.py).
-PATIENT_KEYS: list[str | None] = ["1", "1", "1", "34#", "1", "1", "3#", "2", "2"]
-PATIENT = "+919990099001"
+#: The Hindi intake: language, consent, for self, (name recorded), age, sex, complaint
+#: (fever), days, and "no" to the two danger-sign questions; then (description recorded)
+#: silence at the SMS-script question, which keeps the default script (see ivr/flow.py).
+INTAKE_KEYS: list[str | None] = ["1", "1", "1", "34#", "1", "1", "3#", "2", "2", None]
+#: At the offer after the reference number: 1 stays on the line (the consultation's
+#: conference); silence hangs up and is called back.
+STAY_KEYS: list[str | None] = [*INTAKE_KEYS, "1"]
+CALL_BACK_KEYS: list[str | None] = [*INTAKE_KEYS, None]
+#: The scripted patients' first numbers (+919990099002 is left for a person's own calls:
+#: see the printed ``curl``); a number with a history in the database is skipped, so a
+#: second ``make demo`` on the same database still plays a first-time caller.
+FIRST_PATIENT_NUMBER = 99001
+MANUAL_NUMBER = "+919990099002"
+#: Seconds between the two patients' calls (so that their intakes do not interleave).
+SECOND_PATIENT_DELAY_S = 20.0
 SCRIPTED_DOCTOR_DELAY_S = 45
 QUEUES = ("workflow", "calls", "sms", "default")
 
@@ -72,8 +87,29 @@ def _serve(app: object, port: int) -> None:
     threading.Thread(target=server.serve_forever, name="sampark-web", daemon=True).start()
 
 
-def _prepare(runtime: Runtime) -> tuple[str, str]:
-    """Migrate, load the district, set the demo doctor's password; the demo spoke and numbers."""
+@dataclass(frozen=True)
+class ScriptedPatient:
+    """A patient the demo plays: who, from which phone, to which spoke, staying or not."""
+
+    label: str
+    number: str
+    spoke_name: str
+    spoke_number: str
+    stays: bool
+
+    def script(self) -> PhoneScript:
+        keys = STAY_KEYS if self.stays else CALL_BACK_KEYS
+        return PhoneScript(digits=list(keys), record_seconds=[2, 6], hangup_after=900)
+
+    @property
+    def intent(self) -> str:
+        if self.stays:
+            return "will press 1 at the end to stay on the line"
+        return "will stay silent at the end, hang up and be called back"
+
+
+def _prepare(runtime: Runtime) -> list[tuple[str, str]]:
+    """Migrate, load the district, set the demo doctors' password; two spokes and numbers."""
     from portal.security import hash_password
     from sampark.registry import import_file
 
@@ -81,15 +117,41 @@ def _prepare(runtime: Runtime) -> tuple[str, str]:
     report = import_file(runtime.db, SAMPLE_DISTRICT)
     print(f"  sample district loaded: {report}")
     with runtime.db.session() as s:
-        spoke = s.scalars(
-            select(Spoke).options(selectinload(Spoke.numbers)).order_by(Spoke.id).limit(1)
-        ).one()
+        spokes = s.scalars(
+            select(Spoke).options(selectinload(Spoke.numbers)).order_by(Spoke.id).limit(2)
+        ).all()
         doctors = s.scalars(
             select(Staff).where(Staff.role == StaffRole.DOCTOR).order_by(Staff.id)
         ).all()
         for doctor in doctors:
             doctor.password_hash = doctor.password_hash or hash_password(DEMO_PASSWORD)
-        return spoke.name, spoke.numbers[0].number
+        return [(spoke.name, spoke.numbers[0].number) for spoke in spokes]
+
+
+def _fresh_numbers(runtime: Runtime, count: int) -> list[str]:
+    """``count`` patient numbers that have never called (no patient, no consultation)."""
+    with runtime.db.session() as s:
+        used = set(s.scalars(select(Patient.mobile)))
+        used |= set(s.scalars(select(Consultation.caller_mobile)))
+        used |= set(s.scalars(select(Staff.mobile)))
+    numbers: list[str] = []
+    n = FIRST_PATIENT_NUMBER
+    while len(numbers) < count:
+        number = f"+9199900{n}"
+        if number not in used and number != MANUAL_NUMBER:
+            numbers.append(number)
+        n += 1
+    return numbers
+
+
+def _patients(runtime: Runtime, spokes: list[tuple[str, str]]) -> list[ScriptedPatient]:
+    """Patient A stays on the line at the first spoke; patient B is called back at the next."""
+    stays_number, called_back_number = _fresh_numbers(runtime, 2)
+    (a_name, a_number), (b_name, b_number) = spokes[0], spokes[-1]
+    return [
+        ScriptedPatient("patient A", stays_number, a_name, a_number, stays=True),
+        ScriptedPatient("patient B", called_back_number, b_name, b_number, stays=False),
+    ]
 
 
 def _script_staff(standin: StandIn, runtime: Runtime) -> None:
@@ -102,8 +164,11 @@ def _script_staff(standin: StandIn, runtime: Runtime) -> None:
             )
 
 
-def _watch(runtime: Runtime, stop: threading.Event, scripted_doctor: bool) -> None:
-    """Print every consultation state change; let the scripted doctor prescribe."""
+def _watch(
+    runtime: Runtime, stop: threading.Event, scripted_doctor: bool, people: dict[str, str]
+) -> None:
+    """Print every consultation state change (with whose it is); let the scripted doctor
+    prescribe."""
     from prescriptions.scripted import issue_scripted_prescription
 
     seen: dict[int, ConsultationState] = {}
@@ -116,7 +181,8 @@ def _watch(runtime: Runtime, stop: threading.Event, scripted_doctor: bool) -> No
                     if seen.get(c.id) != c.state:
                         seen[c.id] = c.state
                         stamp = format_ist(wclock.now(), "%H:%M:%S IST")
-                        print(f"  [{stamp}] consultation {c.reference}: {c.state.value}")
+                        whose = people.get(c.caller_mobile or "", c.caller_mobile)
+                        print(f"  [{stamp}] consultation {c.reference} ({whose}): {c.state.value}")
                         if c.state is ConsultationState.AWAITING_PRESCRIPTION and c.doctor:
                             print(
                                 f"    {c.doctor.name} can prescribe in the portal: login "
@@ -131,6 +197,20 @@ def _watch(runtime: Runtime, stop: threading.Event, scripted_doctor: bool) -> No
             print(f"  (watcher: {exc!r})")
 
 
+def _people(runtime: Runtime, patients: list[ScriptedPatient]) -> dict[str, str]:
+    """Names for the phones: the ANMs, the doctors (with their specialty), the patients."""
+    with runtime.db.session() as s:
+        staff = s.scalars(select(Staff).where(Staff.role.in_([StaffRole.ANM, StaffRole.DOCTOR])))
+        people = {
+            p.mobile: f"ANM {p.name}"
+            if p.role is StaffRole.ANM
+            else f"{p.name} ({(p.specialty or 'doctor').replace('_', ' ')})"
+            for p in staff
+        }
+    people.update({p.number: p.label for p in patients})
+    return people
+
+
 def _sweeper(runtime: Runtime, stop: threading.Event) -> None:
     """Enqueue the sweeper every minute, as ``sampark worker`` does with RQ's cron."""
     while not stop.wait(60.0):
@@ -140,12 +220,25 @@ def _sweeper(runtime: Runtime, stop: threading.Event) -> None:
             print(f"  (sweeper: {exc!r})")
 
 
+def _call(standin: StandIn, patients: list[ScriptedPatient], stop: threading.Event) -> None:
+    """The scripted patients ring their spokes, one after the other."""
+    for i, patient in enumerate(patients):
+        if i and stop.wait(SECOND_PATIENT_DELAY_S):
+            return
+        standin.script(patient.number, patient.script())
+        print(
+            f"  {patient.label} ({patient.number}) calls {patient.spoke_name} on "
+            f"{patient.spoke_number}; {patient.intent} ..."
+        )
+        standin.dial_in(from_=patient.number, to=patient.spoke_number)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the demo until Ctrl-C."""
     parser = argparse.ArgumentParser(prog="make demo", description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("DEMO_PORT", "5000")))
     parser.add_argument("--twilio-port", type=int, default=8765)
-    parser.add_argument("--no-journey", action="store_true", help="no scripted patient call")
+    parser.add_argument("--no-journey", action="store_true", help="no scripted patient calls")
     parser.add_argument("--no-scripted-doctor", action="store_true")
     args = parser.parse_args(argv)
 
@@ -163,7 +256,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  database: {settings.database_url}")
     redis_name = "embedded in-process stand-in" if settings.uses_embedded_redis else "REDIS_URL"
     print(f"  redis:    {redis_name}")
-    spoke_name, spoke_number = _prepare(runtime)
+    spokes = _prepare(runtime)
+    patients = _patients(runtime, spokes)
+    spoke_number = spokes[0][1]
 
     standin = StandIn(settings.twilio_account_sid, settings.twilio_auth_token, clock=RealClock())
     with runtime.db.session() as s:
@@ -193,21 +288,21 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  local Twilio:   {twilio}/_standin/timeline  (see telephony/standin/README.md)")
         print(
             f"  call a spoke:   curl -X POST {twilio}/_standin/dial-in "
-            f'-d \'{{"from": "+919990099002", "to": "{spoke_number}"}}\''
+            f'-d \'{{"from": "{MANUAL_NUMBER}", "to": "{spoke_number}"}}\''
         )
         print(
             f"  press keys:     curl -X POST {twilio}/_standin/calls/CA.../press "
             '-d \'{"digits": "1"}\'\n'
         )
-        threading.Thread(target=_watch, args=(runtime, stop, not args.no_scripted_doctor),
+        people = _people(runtime, patients)
+        threading.Thread(target=_watch, args=(runtime, stop, not args.no_scripted_doctor, people),
                          daemon=True).start()  # fmt: skip
         threading.Thread(target=_sweeper, args=(runtime, stop), daemon=True).start()
+        narrator = PhoneNarrator(people)
+        threading.Thread(target=watch_phones, args=(standin, narrator, stop),
+                         daemon=True).start()  # fmt: skip
         if not args.no_journey:
-            standin.script(
-                PATIENT, PhoneScript(digits=PATIENT_KEYS, record_seconds=[2, 6], hangup_after=600)
-            )
-            print(f"  a patient ({PATIENT}) calls {spoke_name} on {spoke_number} ...")
-            standin.dial_in(from_=PATIENT, to=spoke_number)
+            threading.Thread(target=_call, args=(standin, patients, stop), daemon=True).start()
         worker = SimpleWorker([runtime.queue(q) for q in QUEUES], connection=runtime.redis)
         try:
             worker.work(with_scheduler=True, logging_level="WARNING")
