@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import multiprocessing
@@ -54,6 +55,8 @@ def warm_up(runtime: Runtime) -> None:
     except Exception as exc:  # jobs will say what is wrong; the sweeper catches up
         log.warning("database not reachable at worker start", extra={"error": repr(exc)})
     runtime.db.dispose()
+    gc.collect()
+    gc.freeze()  # what is loaded now lives as long as the worker: full collections skip it
 
 
 def _run_cron(redis_url: str | None, queue_name: str) -> None:
