@@ -25,16 +25,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def signed_url(req: Request, trust_proxy: bool) -> str:
     """The URL Twilio requested, as it signed it."""
-    # The request target exactly as sent (gunicorn's RAW_URI, werkzeug's REQUEST_URI):
-    # Twilio signs the URL it requested, percent-encoding and all. Without one, the
-    # raw query string on the base URL (req.url would decode %3A, %2F...).
+    # The path exactly as sent (gunicorn's RAW_URI, werkzeug's REQUEST_URI; some
+    # servers put the query there too, some do not) and the raw query string: Twilio
+    # signs the URL it requested, percent-encoding and all (req.url would decode it).
     environ = req.environ
-    target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or ""
+    query = req.query_string.decode("latin-1")
+    target = (environ.get("RAW_URI") or environ.get("REQUEST_URI") or "").split("?", 1)[0]
     if target.startswith("/"):
         url = f"{req.scheme}://{req.host}{target}"
     else:
-        query = req.query_string.decode("latin-1")
-        url = req.base_url + (f"?{query}" if query else "")
+        url = req.base_url
+    if query:
+        url += f"?{query}"
     if trust_proxy:
         proto = req.headers.get("X-Forwarded-Proto", "").split(",")[0].strip()
         host = req.headers.get("X-Forwarded-Host", "").split(",")[0].strip()

@@ -28,6 +28,7 @@ def check(
     base: str = "http://sampark.test",
     headers: dict[str, str] | None = None,
     trust_proxy: bool = False,
+    environ: dict[str, str] | None = None,
 ) -> bool:
     app = Flask(__name__)
     with app.test_request_context(
@@ -37,6 +38,7 @@ def check(
         data=urlencode(params),
         content_type="application/x-www-form-urlencoded",
         headers={"X-Twilio-Signature": signature, **(headers or {})},
+        environ_overrides=environ or {},
     ):
         return is_valid_twilio_request(request, TOKEN, trust_proxy)
 
@@ -105,3 +107,15 @@ def test_the_signed_url_is_the_request_target_as_received() -> None:
     app = Flask(__name__)
     with app.test_request_context("/ivr/step?n=consent&l=hi", base_url="http://sampark.test"):
         assert signed_url(request, False) == "http://sampark.test/ivr/step?n=consent&l=hi"
+
+
+@pytest.mark.parametrize(
+    "raw_uri",
+    ["/ivr/step?n=consent&l=hi", "/ivr/step", ""],
+    ids=["target with its query", "path only", "none"],
+)
+def test_servers_that_pass_the_target_differently_are_all_understood(raw_uri: str) -> None:
+    """gunicorn's RAW_URI holds the query; other servers give only the path, or nothing."""
+    url = "http://sampark.test/ivr/step?n=consent&l=hi"
+    environ = {"RAW_URI": raw_uri, "REQUEST_URI": raw_uri}
+    assert check("/ivr/step?n=consent&l=hi", FORM, sign(url, FORM), environ=environ)
