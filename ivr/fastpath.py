@@ -9,6 +9,7 @@ a replay - returns None and the full transactional path (``ivr.calls``) handles 
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.engine import CallState, Engine, Input, SpokeInfo
 from ivr.hotpath import SELECT_CALL, build_write
+from ivr.rawpg import RawStatements, Timestamp, Unsupported
 from sampark.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -56,17 +58,26 @@ def _connection(runtime: Runtime, asynchronous_commit: bool) -> Any:
         if asynchronous_commit:  # see IvrConfig.fast_commit: this connection only
             connection.execute("SET synchronous_commit = off")
         _held.engine, _held.connection = engine, connection
+        _held.raw = RawStatements(connection)
     return _held.connection
 
 
 def _drop() -> None:
     connection = getattr(_held, "connection", None)
-    _held.engine, _held.connection = None, None
+    _held.engine, _held.connection, _held.raw = None, None, None
     if connection is not None:
         try:
             connection.close()
         except Exception:
             log.debug("could not close the fast-path connection", exc_info=True)
+
+
+def _int(value: bytes | None) -> int | None:
+    return int(value) if value is not None else None
+
+
+def _text(value: bytes | None) -> str:
+    return value.decode() if value is not None else ""
 
 
 def try_fast_step(
@@ -78,7 +89,7 @@ def try_fast_step(
     for attempt in (1, 2):
         try:
             connection = _connection(runtime, engine.config.fast_commit == "async")
-            return _step(connection, engine, form, args)
+            return _step(connection, _held.raw, engine, form, args)
         except OperationalError:
             # A connection that went stale (database restarted): one retry on a fresh one
             # is safe because the write is a compare-and-set.
@@ -92,17 +103,23 @@ def try_fast_step(
 
 
 def _step(
-    connection: Any, engine: Engine, form: Mapping[str, str], args: Mapping[str, str]
+    connection: Any,
+    raw: RawStatements,
+    engine: Engine,
+    form: Mapping[str, str],
+    args: Mapping[str, str],
 ) -> str | None:
-    cursor = connection.cursor()
-    cursor.execute(SELECT_CALL, {"sid": form.get("CallSid", "")})
-    row = cursor.fetchone()
-    if row is None:
+    rows = raw.run(SELECT_CALL, {"sid": form.get("CallSid", "")})
+    if not rows:
         return None
-    session_id, consultation_id, _caller, status, node, language, retries, errors = row[:8]
-    variables, updated_at = row[8], row[9]
-    if status != "active":
+    row = rows[0]
+    if row[3] != b"active":
         return None
+    session_id, consultation_id = int(row[0] or 0), _int(row[1])
+    node, language = _text(row[4]), _text(row[5])
+    retries, errors = _int(row[6]) or 0, _int(row[7]) or 0
+    variables = json.loads(row[8]) if row[8] is not None else {}
+    updated_at = Timestamp(row[9] or b"")
     state = CallState(node, language, retries, errors, dict(variables or {}))
     if args.get("n") != state.step_id:
         return None
@@ -139,9 +156,13 @@ def _step(
         },
         guard={"node": node, "updated_at": updated_at},
     )
-    cursor.execute(sql, params)
-    applied = cursor.fetchone()
-    if not applied or applied[0] != 1:
+    try:
+        applied = raw.run(sql, params)[0][0] == b"1"
+    except Unsupported:  # a value of a type the raw path does not encode: a cursor
+        params["seen_at"] = updated_at.decode()  # typed by the column it is compared with
+        found = connection.execute(sql, params).fetchone()
+        applied = bool(found) and found[0] == 1
+    if not applied:
         log.info("IVR step raced another request; taking the full path")
         return None
     return engine.render_text(state, answered.before)
