@@ -118,7 +118,7 @@ def _step(
     session_id, consultation_id = int(row[0] or 0), _int(row[1])
     node, language = _text(row[4]), _text(row[5])
     retries, errors = _int(row[6]) or 0, _int(row[7]) or 0
-    variables = json.loads(row[8]) if row[8] is not None else {}
+    variables = json.loads(row[8].decode()) if row[8] is not None else {}
     updated_at = Timestamp(row[9] or b"")
     state = CallState(node, language, retries, errors, dict(variables or {}))
     if args.get("n") != state.step_id:
