@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -165,13 +166,16 @@ def _script_staff(standin: StandIn, runtime: Runtime) -> None:
 
 
 def _watch(
-    runtime: Runtime, stop: threading.Event, scripted_doctor: bool, people: dict[str, str]
+    runtime: Runtime,
+    stop: threading.Event,
+    scripted_doctor: bool,
+    people: dict[str, str],
+    seen: dict[int, ConsultationState],
 ) -> None:
-    """Print every consultation state change (with whose it is); let the scripted doctor
-    prescribe."""
+    """Print every consultation state change (with whose it is) from the states ``seen``;
+    let the scripted doctor prescribe."""
     from prescriptions.scripted import issue_scripted_prescription
 
-    seen: dict[int, ConsultationState] = {}
     waiting_since: dict[int, float] = {}
     while not stop.wait(1.0):
         try:
@@ -195,6 +199,12 @@ def _watch(
                             print(f"  scripted doctor issued prescription {rx.code}")
         except Exception as exc:  # the demo keeps going; the product's own logs say more
             print(f"  (watcher: {exc!r})")
+
+
+def _states(runtime: Runtime) -> dict[int, ConsultationState]:
+    """Every consultation's state now."""
+    with runtime.db.session() as s:
+        return dict(s.execute(select(Consultation.id, Consultation.state)).tuples().all())
 
 
 def _people(runtime: Runtime, patients: list[ScriptedPatient]) -> dict[str, str]:
@@ -260,7 +270,14 @@ def main(argv: list[str] | None = None) -> None:
     patients = _patients(runtime, spokes)
     spoke_number = spokes[0][1]
 
-    standin = StandIn(settings.twilio_account_sid, settings.twilio_auth_token, clock=RealClock())
+    # A new seed each run: the same call SIDs as an earlier run on this database would be
+    # taken for those (finished) calls and hung up on.
+    standin = StandIn(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        clock=RealClock(),
+        seed=secrets.randbits(32),
+    )
     with runtime.db.session() as s:
         from models import ServiceNumber
 
@@ -295,8 +312,10 @@ def main(argv: list[str] | None = None) -> None:
             '-d \'{"digits": "1"}\'\n'
         )
         people = _people(runtime, patients)
-        threading.Thread(target=_watch, args=(runtime, stop, not args.no_scripted_doctor, people),
-                         daemon=True).start()  # fmt: skip
+        earlier = _states(runtime)  # an earlier run's consultations: only their changes
+        threading.Thread(target=_watch, daemon=True,
+                         args=(runtime, stop, not args.no_scripted_doctor, people, earlier),
+                         ).start()  # fmt: skip
         threading.Thread(target=_sweeper, args=(runtime, stop), daemon=True).start()
         narrator = PhoneNarrator(people)
         threading.Thread(target=watch_phones, args=(standin, narrator, stop),
