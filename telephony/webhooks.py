@@ -31,10 +31,7 @@ def signed_url(req: Request, trust_proxy: bool) -> str:
     environ = req.environ
     query = req.query_string.decode("latin-1")
     target = (environ.get("RAW_URI") or environ.get("REQUEST_URI") or "").split("?", 1)[0]
-    if target.startswith("/"):
-        url = f"{req.scheme}://{req.host}{target}"
-    else:
-        url = req.base_url
+    url = f"{req.scheme}://{req.host}{target}" if target.startswith("/") else req.base_url
     if query:
         url += f"?{query}"
     if trust_proxy:
