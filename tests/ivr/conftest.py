@@ -7,12 +7,15 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from sampark.cli.consultations import consultation_rows
 from sampark.runtime import Runtime
 from sampark.settings import Settings
+from telephony.standin import StandIn, VirtualClock, WsgiTransport
 from tests.builders import MiniDistrict, build_mini_district
+from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from tests.ivr.caller import Caller
 from workflows.handoff import hand_off
 
@@ -73,3 +76,29 @@ def full_day(runtime: Runtime) -> None:
     """Make every hour part of the call window (the tests run at any time of day)."""
     extra = {**runtime.settings.extra, "ivr": {"call_window": "00:00-23:59"}}
     runtime.settings = runtime.settings.with_overrides(extra=extra)
+
+
+# -- whole calls through the local Twilio stand-in ------------------------------------------
+BASE = "http://sampark.test"
+
+
+def add_numbers(si: StandIn, mini: MiniDistrict) -> None:
+    numbers = [*mini.spoke_numbers.values(), mini.district_number, mini.missed_call_number]
+    for number in numbers:
+        si.add_number(
+            number, voice_url=f"{BASE}/ivr/incoming", status_callback=f"{BASE}/ivr/status"
+        )
+
+
+@pytest.fixture
+def si(app: Flask, mini: MiniDistrict) -> Iterator[StandIn]:
+    standin = StandIn(
+        TEST_ACCOUNT_SID,
+        TEST_AUTH_TOKEN,
+        clock=VirtualClock(),
+        seed=3,
+        transport=WsgiTransport(app),
+    )
+    add_numbers(standin, mini)
+    yield standin
+    standin.stop()

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
-from collections.abc import Iterator
-
 import pytest
-from flask import Flask
 from rq import SimpleWorker
 from sqlalchemy import select
 
@@ -16,66 +12,13 @@ from ivr.recovery import replay_fallback
 from models import CallLeg, SmsMessage
 from sampark.runtime import Runtime, install_process_runtime
 from telephony.standin import PhoneScript, StandIn, VirtualClock, WsgiTransport
-from tests.builders import MiniDistrict
-from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
-from tests.ivr.conftest import PATIENT, full_day, stored
+from tests.conftest import TEST_ACCOUNT_SID
+from tests.ivr.conftest import BASE, PATIENT, add_numbers, full_day, stored
 from tests.ivr.outages import database_down
-from tests.ivr.prescribed import MEDICINE, add_prescription
+from tests.ivr.phoned import COMPLETE, call, said
 from workflows import prompts as wait_prompts
 
-BASE = "http://sampark.test"
 pytestmark = pytest.mark.slow
-
-
-def add_numbers(si: StandIn, mini: MiniDistrict) -> None:
-    numbers = [*mini.spoke_numbers.values(), mini.district_number, mini.missed_call_number]
-    for number in numbers:
-        si.add_number(
-            number, voice_url=f"{BASE}/ivr/incoming", status_callback=f"{BASE}/ivr/status"
-        )
-
-
-@pytest.fixture
-def si(app: Flask, mini: MiniDistrict) -> Iterator[StandIn]:
-    standin = StandIn(
-        TEST_ACCOUNT_SID,
-        TEST_AUTH_TOKEN,
-        clock=VirtualClock(),
-        seed=3,
-        transport=WsgiTransport(app),
-    )
-    add_numbers(standin, mini)
-    yield standin
-    standin.stop()
-
-
-def call(si: StandIn, to: str, script: PhoneScript, caller: str = PATIENT) -> str:
-    si.script(caller, script)
-    sid = si.dial_in(from_=caller, to=to)
-    si.run_until_idle()
-    settle()
-    return sid
-
-
-def responses(si: StandIn, sid: str) -> list[ET.Element]:
-    """The TwiML our app answered for this call, in order."""
-    return [
-        ET.fromstring(w["response"])
-        for w in si.webhooks(subject=sid)
-        if w["purpose"] in ("twiml", "gather-action", "record-action", "redirect")
-    ]
-
-
-def said(si: StandIn, sid: str) -> list[str]:
-    return [el.text or "" for root in responses(si, sid) for el in root.iter("Say")]
-
-
-#: language key, then: consent, self, name, age, sex, complaint, days, two "no" to danger signs.
-COMPLETE = {
-    "hi": ["1", "1", "1", "35#", "1", "1", "3#", "2", "2"],
-    "ur": ["2", "1", "1", "62#", "2", "8", "30#", "2", "2"],
-    "en": ["4", "1", "1", "28#", "1", "3", "2#", "2", "2"],
-}
 
 
 @pytest.mark.parametrize("lang", ["hi", "ur", "en"])
@@ -330,88 +273,3 @@ def test_the_database_down_mid_call(si, runtime, mini, handoffs) -> None:
     [row] = stored(runtime)
     assert row["state"] == "abandoned" and row["answers"]["age"] == "35"
     assert row["patient"]["age_years"] == 35 and handoffs == [(row["id"], "abandoned")]
-
-
-# -- a returning caller: the latest prescription, the SMS script --------------------------
-def test_a_returning_caller_presses_5_and_hears_their_prescription(
-    si, runtime, mini, handoffs
-) -> None:
-    with runtime.db.session() as s:
-        add_prescription(s, mini, PATIENT)
-    # 5: the prescription; silence after it is read; 2: end the call
-    sid = call(si, mini.spoke_numbers["HWC-002"], PhoneScript(digits=["5", None, "2"]))
-    assert si.errors() == []
-    hindi = catalog("hi")
-    words = said(si, sid)
-    assert words[:2] == [hindi.spoken("welcome"), hindi.spoken("rx_offer")]
-    assert any(MEDICINE in w for w in words)  # the prescription is read
-    assert words[-2:] == [hindi.spoken("rx_next"), hindi.spoken("rx_goodbye")]
-    assert si.calls[sid]["status"] == "completed"
-    newest = stored(runtime)[0]
-    assert newest["state"] == "cancelled" and handoffs == []
-
-
-def test_after_hearing_it_a_new_consultation_in_the_same_call(si, runtime, mini, handoffs) -> None:
-    with runtime.db.session() as s:
-        add_prescription(s, mini, PATIENT, language="ur")
-    # 5, listen, 1: new consultation; consent, self (known), fever, 2 days, no, no
-    digits = ["5", None, "1", "1", "1", "1", "2#", "2", "2", None]
-    sid = call(si, mini.spoke_numbers["HWC-001"], PhoneScript(digits=digits, record_seconds=[6]))
-    urdu = catalog("ur")
-    words = said(si, sid)
-    assert any(MEDICINE in w for w in words) and urdu.spoken("consent") in words
-    assert words[-1] == urdu.spoken("end_next")
-    row = stored(runtime)[0]
-    assert row["state"] == "intake_complete" and row["language"] == "ur"
-    assert handoffs == [(row["id"], "intake_complete")]
-
-
-def test_a_caller_without_a_prescription_never_hears_the_option(si, runtime, mini) -> None:
-    with runtime.db.session() as s:
-        add_prescription(s, mini, "+919431055555")  # someone else's
-    sid = call(
-        si,
-        mini.spoke_numbers["HWC-001"],
-        PhoneScript(digits=[*COMPLETE["hi"], "1"], record_seconds=[3, 9]),
-    )
-    words = said(si, sid)
-    assert catalog("hi").spoken("rx_offer") not in words
-    assert not any(MEDICINE in w for w in words)
-    assert stored(runtime)[0]["state"] == "intake_complete"
-
-
-def test_the_sms_script_chosen_on_the_phone_is_used_for_later_sms(si, runtime, mini) -> None:
-    from models import Patient
-    from telephony.messaging import SMS_QUEUE, enqueue_delivery, queue_sms
-
-    runtime.settings = runtime.settings.with_overrides(twilio_api_base_url=si.start())
-    digits = [*COMPLETE["hi"], "2"]  # 2: "my phone cannot show Hindi letters"
-    sid = call(si, mini.spoke_numbers["HWC-001"], PhoneScript(digits=digits, record_seconds=[3, 9]))
-    assert catalog("hi").spoken("sms_script") in said(si, sid)
-    [row] = stored(runtime)
-    with runtime.db.session() as s:
-        patient = s.get(Patient, row["patient"]["id"])
-        assert patient is not None and patient.sms_script == "roman"
-        sms = queue_sms(
-            s,
-            to=PATIENT,
-            purpose="could_not_reach",
-            language="hi",
-            context={"callback_number": mini.spoke_numbers["HWC-001"]},
-            consultation_id=row["id"],
-            idempotency_key=f"test:{row['id']}",
-        )
-        sms_id = sms.id
-    install_process_runtime(runtime)
-    try:
-        enqueue_delivery(runtime, sms_id)
-        SimpleWorker([runtime.queue(SMS_QUEUE)], connection=runtime.redis).work(burst=True)
-        si.run_until_idle()
-    finally:
-        install_process_runtime(None)
-    [message] = si.inbox(PATIENT)
-    assert message["body"].isascii()  # romanised Hindi: any phone can show it
-    with runtime.db.session() as s:
-        stored_sms = s.get(SmsMessage, sms_id)
-        assert stored_sms is not None
-        assert (stored_sms.script, stored_sms.encoding) == ("roman", "GSM-7")
