@@ -14,7 +14,6 @@ masked numbers and no credentials or message bodies.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -25,23 +24,19 @@ from typing import Any, TypeVar
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from sampark.registry.fictional import RegistryFictional
 from sampark.settings import Settings
 from telephony.errors import (
     FictionalNumberRefused,
-    GatewayError,
     PermanentGatewayError,
     RetryableGatewayError,
     mask_number,
 )
+from telephony.gateway_http import TimedHttpClient, classify, never_sent, page_failure
 
 log = logging.getLogger(__name__)
-#: twilio-python's own request log names every parameter (numbers, SMS bodies): keep it quiet.
-_HTTP_LOG = logging.getLogger("telephony.gateway.http")
-_HTTP_LOG.setLevel(logging.WARNING)
 
 T = TypeVar("T")
 CALL_EVENTS = ("initiated", "ringing", "answered", "completed")
@@ -49,64 +44,6 @@ _BY_RUNTIME: dict[int, tuple[weakref.ref[Any], TelephonyGateway]] = {}
 _BY_RUNTIME_LOCK = threading.Lock()
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 10.0
-
-
-class _TimedHttpClient(TwilioHttpClient):
-    """twilio-python's HTTP client with separate connect and read timeouts.
-
-    One ``requests.Session`` (a keep-alive connection pool) serves every request. The
-    proxy and CA-bundle variables of the environment are read once, for the API's host,
-    instead of on every request (requests walks ``os.environ`` twice per request).
-    """
-
-    def __init__(self, connect_timeout: float, read_timeout: float, base_url: str) -> None:
-        super().__init__(timeout=read_timeout, logger=_HTTP_LOG)
-        # requests takes (connect, read); TwilioHttpClient passes self.timeout through as is.
-        self.timeout = (connect_timeout, read_timeout)
-        session = self.session
-        assert session is not None  # pool_connections=True
-        env = session.merge_environment_settings(base_url, {}, None, None, None)
-        session.proxies.update(env.get("proxies") or {})
-        session.verify = env.get("verify", True)
-        session.trust_env = False
-
-
-def classify(status: int | None, code: int | None, message: str) -> GatewayError:
-    """The gateway error for an HTTP failure: 429, 408 and 5xx are retryable, other 4xx not."""
-    if status is None or status == 429 or status == 408 or status >= 500:
-        return RetryableGatewayError(code, status, message)
-    return PermanentGatewayError(code, status, message)
-
-
-def _page_failure(exc: TwilioException) -> tuple[int | None, int | None, str]:
-    """Status, Twilio code and message of a failed list page (``TwilioException(msg, resp)``)."""
-    response = exc.args[1] if len(exc.args) > 1 else None
-    status = getattr(response, "status_code", None)
-    code, message = None, str(exc.args[0]) if exc.args else type(exc).__name__
-    try:
-        body = json.loads(getattr(response, "text", "") or "{}")
-        code, message = body.get("code"), f"{message}: {body.get('message', '')}"
-    except (ValueError, AttributeError):
-        pass
-    return status, code, message
-
-
-def _never_sent(exc: BaseException) -> bool:
-    """Whether a connection error happened before the request left (no connection made)."""
-    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
-
-    seen: set[int] = set()
-    stack: list[BaseException | None] = [exc]
-    while stack:
-        err = stack.pop()
-        if err is None or id(err) in seen:
-            continue
-        seen.add(id(err))
-        if isinstance(err, (NewConnectionError, ConnectTimeoutError, requests.ConnectTimeout)):
-            return True
-        stack += [getattr(err, "reason", None), err.__cause__, err.__context__]
-        stack += [a for a in err.args if isinstance(a, BaseException)]
-    return False
 
 
 def _bool_text(value: bool | str) -> str:
@@ -139,7 +76,7 @@ class TelephonyGateway:
         self.client = Client(
             settings.twilio_account_sid,
             settings.twilio_auth_token,
-            http_client=_TimedHttpClient(
+            http_client=TimedHttpClient(
                 connect_timeout, read_timeout, settings.twilio_api_base_url
             ),
         )
@@ -213,7 +150,7 @@ class TelephonyGateway:
             outcome = "retryable" if error.retryable else "permanent"
             raise error from exc
         except requests.ConnectionError as exc:  # ConnectTimeout is one too
-            outcome, unsent = "retryable", _never_sent(exc)
+            outcome, unsent = "retryable", never_sent(exc)
             message = "could not connect to the API" if unsent else "no answer from the API"
             if isinstance(exc, requests.Timeout):
                 message = f"timed out: {type(exc).__name__}"
@@ -225,7 +162,7 @@ class TelephonyGateway:
             ) from exc
         except TwilioException as exc:
             # List pages raise a bare TwilioException(message, response).
-            status, code, message = _page_failure(exc)
+            status, code, message = page_failure(exc)
             error = classify(status, code, message)
             outcome = "retryable" if error.retryable else "permanent"
             raise error from exc
