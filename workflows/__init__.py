@@ -12,7 +12,8 @@ How it fits together:
   Steps are level-triggered on what the database says, so duplicated, late or
   reordered callbacks change nothing twice.
 - Side effects run after the commit (``effects``): legs are placed at most once per
-  purpose (``legs``), redirects/hang-ups/SMS are jobs retried with backoff.
+  purpose (``legs``; a worker's own step claims its new legs in the step's transaction
+  and places them right after it), redirects/hang-ups/SMS are jobs retried with backoff.
 - Every waiting state stores ``state_deadline_at`` and arms an RQ timer; the
   ``sweeper`` (cron, every minute) re-drives whatever is past its deadline, so
   nothing depends on Redis keeping a timer.
