@@ -255,8 +255,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--calls-per-thread", type=int, default=200)
     parser.add_argument("--think-ms", type=int, default=1000, help="pause between a call's keys")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--worker-class", default="gthread", help="gthread or sync")
+    parser.add_argument("--workers", type=int, help="default: gunicorn.conf.py's (2 per core)")
+    parser.add_argument("--worker-class", help="default: gunicorn.conf.py's (sync)")
     parser.add_argument("--worker-threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument("--fast-commit", default="sync", choices=["sync", "async"])
     parser.add_argument("--rounds", type=int, default=2, help="interleaved bare/ivr rounds")
@@ -300,11 +300,8 @@ def main() -> int:
             env["REDIS_URL"] = settings.redis_url
         log = (work / "gunicorn.log").open("w")
         proc = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(args.workers), "-k",
-             args.worker_class,  # (gunicorn turns "sync" with threads > 1 into gthread)
-             "--threads", str(args.worker_threads if args.worker_class == "gthread" else 1),
-             "-b", f"127.0.0.1:{port}", "--backlog", "2048",
-             "bench.ivr.wsgi:app"],
+            [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
+             *server_overrides(args), "-b", f"127.0.0.1:{port}", "bench.ivr.wsgi:app"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         for _ in range(100):
@@ -338,6 +335,15 @@ def main() -> int:
             proc.wait(timeout=20)
         drop_database(server_url, db_url)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def server_overrides(args: argparse.Namespace) -> list[str]:
+    """gunicorn options that replace the deployed configuration's, for comparisons."""
+    out = ["-w", str(args.workers)] if args.workers else []
+    if args.worker_class:
+        out += ["-k", args.worker_class]  # (gunicorn turns "sync" with threads > 1 into gthread)
+        out += ["--threads", str(args.worker_threads if args.worker_class == "gthread" else 1)]
+    return out
 
 
 def summarise(results: dict[str, list[dict[str, Any]]], stale: int) -> dict[str, Any]:
