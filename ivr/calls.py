@@ -9,16 +9,15 @@ none of which may fail the call.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr import stay, store, twiml
+from ivr.after_commit import After
 from ivr.alerts import deliver_later, queue_emergency_alert
 from ivr.callback import schedule_callback
 from ivr.catalog import catalog, normalise_language
@@ -32,11 +31,9 @@ from models import CallLeg, Consultation, ConsultationState, IvrSession
 from prescriptions.voice import latest_prescription_twiml
 from sampark.runtime import Runtime
 from sampark.timeutil import utcnow
-from workflows.handoff import hand_off
 
 log = logging.getLogger(__name__)
 S = ConsultationState
-HANDOFF_EVENTS = {"intake_complete", "emergency", "abandoned"}
 #: Why a consultation reached an outcome (default: the caller refused).
 REASONS = {"intake_complete": "ivr-complete", "cancelled": "prescription-heard"}
 ENDED_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
@@ -54,59 +51,6 @@ def engine_for(runtime: Runtime) -> Engine:
     engine = Engine(config, Urls(settings.public_base_url, config.audio_base_url))
     _ENGINES[id(settings)] = (settings, engine)
     return engine
-
-
-_BACKGROUND = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ivr-after-commit")
-_PENDING: set[Future[None]] = set()
-_PENDING_LOCK = threading.Lock()
-
-
-def settle(timeout: float = 30.0) -> None:
-    """Wait for the after-commit actions already started (tests, orderly shutdown)."""
-    with _PENDING_LOCK:
-        pending = list(_PENDING)
-    wait(pending, timeout=timeout)
-
-
-@dataclass
-class After:
-    """Actions to run once the transaction has committed (hand-off, SMS, call-back).
-
-    They run on a small background pool so the caller never waits on Redis: when
-    Redis is slow or down, the TwiML has already gone back; the database holds
-    everything and the workflow's sweeper re-drives what did not get enqueued.
-    ``inline`` runs them in the calling thread (the recovery sweeper).
-    """
-
-    actions: list[Callable[[], object]] = field(default_factory=list)
-    inline: bool = False
-
-    def hand_off(self, runtime: Runtime, consultation_id: int | None, event: str) -> None:
-        if consultation_id is not None and event in HANDOFF_EVENTS:
-            self.actions.append(lambda: hand_off(runtime, consultation_id, event))
-
-    def run(self) -> None:
-        if not self.actions:
-            return
-        if self.inline:
-            self._run_all()
-            return
-        future = _BACKGROUND.submit(self._run_all)
-        with _PENDING_LOCK:
-            _PENDING.add(future)
-        future.add_done_callback(_forget)
-
-    def _run_all(self) -> None:
-        for action in self.actions:
-            try:
-                action()
-            except Exception:  # after the commit nothing may fail the call
-                log.exception("after-commit action failed")
-
-
-def _forget(future: Future[None]) -> None:
-    with _PENDING_LOCK:
-        _PENDING.discard(future)
 
 
 @dataclass(frozen=True)
@@ -389,6 +333,8 @@ def status(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str]) -
         reason = REASONS[outcome] if outcome in REASONS else args.get("reason", "caller-hung-up")
         if store.finish(s, call.consultation_id, outcome, reason):
             after.hand_off(runtime, call.consultation_id, outcome)
+        elif call.consultation_id is not None:  # handed off earlier: a held call-back may go
+            after.hand_off(runtime, call.consultation_id, "intake_call_ended")
         store.save_call(s, call, status="ended")
     after.run()
     return twiml.empty()

@@ -8,7 +8,10 @@ How it fits together:
 - ``engine.run_step`` runs one step on the consultation's locked row (``SELECT ... FOR
   UPDATE``); ``steps`` routes events to ``anm`` (call, menu 1/2/3/9, skip), ``offers``
   (doctor offers, missed offers), ``dispatch`` (the doctor queue in priority order)
-  and ``bridge`` (the conference, patient call-backs and retries, the end).
+  and ``bridge`` (the conference, patient call-backs and retries, the end). A call-back
+  is held while the patient is still on the intake call (hearing the offer to stay on
+  the line, or the goodbye: the line would be busy) and goes out when the IVR reports
+  the call's end (``intake_call_ended``) or at the bridge's deadline.
   Steps are level-triggered on what the database says, so duplicated, late or
   reordered callbacks change nothing twice.
 - Side effects run after the commit (``effects``): legs are placed at most once per

@@ -9,7 +9,12 @@ ANM have both left; a patient left alone hears a closing message.
 
 from __future__ import annotations
 
-from models import CallLeg, ConsultationState, LegRole, Staff
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from models import CallLeg, ConsultationState, IvrSession, LegRole, Staff
+from sampark.timeutil import utcnow
 from workflows import notify, people, twiml, urls
 from workflows.clock import next_window_open
 from workflows.engine import Ctx
@@ -62,7 +67,7 @@ def start(ctx: Ctx, doctor: Staff) -> None:
     )
     here = present(c)
     if "patient" not in here:
-        call_patient(ctx)
+        call_patient_when_free(ctx)
     anm = ctx.session.get(Staff, c.anm_id) if c.anm_id else None
     if anm is not None and "anm" not in here:
         leg = ctx.call(
@@ -72,6 +77,42 @@ def start(ctx: Ctx, doctor: Staff) -> None:
             staff_id=anm.id,
         )
         set_details(c, anm_join_leg=leg.id)
+
+
+#: How long after its last answer an intake call still counts as in progress when its end
+#: was never reported (a lost status callback must not hold the call-back forever).
+INTAKE_CALL_STALE = timedelta(minutes=2)
+
+
+def on_intake_call(ctx: Ctx) -> bool:
+    """Whether the patient is still on the intake call: hearing the offer to stay on the
+    line, or the goodbye. A call-back now would find the line busy."""
+    since = utcnow() - INTAKE_CALL_STALE  # the IVR stamps its sessions in real time
+    live = select(IvrSession.id).where(
+        IvrSession.consultation_id == ctx.c.id,
+        IvrSession.status == "active",
+        IvrSession.updated_at >= since,
+    )
+    return ctx.session.scalar(live.limit(1)) is not None
+
+
+def call_patient_when_free(ctx: Ctx) -> None:
+    """Call the patient back, unless the intake call is still going: then the IVR's
+    ``intake_call_ended`` event (or the bridge's deadline) places the call-back."""
+    if on_intake_call(ctx):
+        set_details(ctx.c, patient_on_intake=True)
+        return
+    call_patient(ctx)
+
+
+def intake_call_ended(ctx: Ctx) -> None:
+    """The patient's intake call ended: the call-back that was held for it goes out."""
+    c = ctx.c
+    if not details(c).get("patient_on_intake"):
+        return
+    set_details(c, patient_on_intake=False)
+    if c.state is S.BRIDGING and "patient" not in present(c) and not details(c).get("patient_leg"):
+        call_patient(ctx)
 
 
 def call_patient(ctx: Ctx) -> None:
@@ -258,7 +299,7 @@ def deadline(ctx: Ctx) -> None:
             leg.outcome = None
             patient_failed(ctx, leg, "timeout")
         else:
-            call_patient(ctx)
+            call_patient_when_free(ctx)
             ctx.set_deadline(ctx.after(ctx.cfg.patient_ring_timeout_s + ctx.cfg.bridge_grace_s))
     else:
         ctx.move(S.IN_CONFERENCE, "all-joined", ctx.after(ctx.cfg.conference_max_s))

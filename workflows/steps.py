@@ -7,6 +7,7 @@ Events:
     ``answer`` / ``menu``: TwiML for a placed call that was answered / a key pressed.
     ``conference``: a conference status callback.
     ``patient_join``: the IVR hands over a patient staying on the line.
+    ``intake_call_ended``: the patient's intake call ended (a held call-back may go).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def handle(ctx: Ctx, step: str, data: dict[str, Any]) -> None:
         )
     elif step == "patient_join":
         ctx.result = patient_join(ctx)
+    elif step == "intake_call_ended":
+        bridge.intake_call_ended(ctx)
     elif step in ("leg_status", "answer", "menu"):
         leg = ctx.session.get(CallLeg, int(data["leg_id"]))
         if leg is None or leg.consultation_id != c.id:

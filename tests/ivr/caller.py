@@ -14,7 +14,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from ivr.calls import settle
+from ivr.after_commit import settle
 from tests.ivr.signing import signed_post
 
 _sids = itertools.count(1)

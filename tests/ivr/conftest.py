@@ -68,7 +68,7 @@ def handoffs() -> Iterator[list[tuple[int, str]]]:
         seen.append((consultation_id, event))
         return hand_off(runtime, consultation_id, event)
 
-    with patch("ivr.calls.hand_off", side_effect=spy):
+    with patch("ivr.after_commit.hand_off", side_effect=spy):
         yield seen
 
 

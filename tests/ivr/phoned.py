@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from ivr.calls import settle
+from ivr.after_commit import settle
 from telephony.standin import PhoneScript, StandIn
 from tests.ivr.conftest import PATIENT
 

@@ -10,7 +10,7 @@ from unittest.mock import patch
 import pytest
 from flask.testing import FlaskClient
 
-from ivr.calls import settle
+from ivr.after_commit import settle
 from ivr.catalog import catalog
 from ivr.recovery import replay_fallback
 from sampark.runtime import Runtime

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from models import ConsultationState, LegRole, Staff
+from models import Consultation, ConsultationState, LegRole, Staff
 from telephony.standin import PhoneScript
 from tests.workflows.harness import Stack
 
@@ -214,3 +214,30 @@ def test_an_anm_who_takes_it_later_is_reminded_and_then_joins(stack: Stack) -> N
     assert stack.reasons(cid)[2:5] == ["anm-later", "anm-reminder", "anm-accepted"]
     anm_calls = [leg.to_number for leg in stack.legs(cid) if leg.role is LegRole.ANM]
     assert anm_calls[:2] == [anm, anm]  # the same ANM, reminded
+
+
+def test_a_call_back_waits_until_the_patients_intake_call_has_ended(stack: Stack) -> None:
+    """A patient still hearing the IVR's goodbye would find our call-back busy: it goes
+    out when the IVR reports the intake call's end, not before."""
+    from models import IvrSession
+    from workflows.handoff import hand_off
+
+    cid = stack.consultation(complaint="fever", handoff=False)
+    with stack.runtime.db.session() as s:
+        c = s.get_one(Consultation, cid)
+        intake = IvrSession(call_sid="CA" + "e" * 32, consultation_id=cid, node="stay",
+                            caller=c.caller_mobile, dialled="+916456220001", vars={})  # fmt: skip
+        s.add(intake)
+    hand_off(stack.runtime, cid, "intake_complete")
+    stack.drive(lambda: stack.state(cid) is S.BRIDGING)  # the doctor accepted
+    assert LegRole.PATIENT_CALLBACK not in [leg.role for leg in stack.legs(cid)]
+    with stack.runtime.db.session() as s:  # the caller hangs up: the IVR says so
+        s.execute(
+            update(IvrSession).where(IvrSession.consultation_id == cid).values(status="ended")
+        )
+    hand_off(stack.runtime, cid, "intake_call_ended")
+    stack.drive(lambda: stack.state(cid) is S.AWAITING_PRESCRIPTION)
+    roles = [leg.role for leg in stack.legs(cid)]
+    assert roles == [LegRole.ANM, LegRole.DOCTOR_OFFER, LegRole.ANM, LegRole.PATIENT_CALLBACK]
+    assert stack.reasons(cid)[-2:] == ["all-joined", "doctor-and-anm-left"]
+    assert_no_leg_placed_twice(stack)
