@@ -21,6 +21,10 @@ one Redis database (flushed), and measures, in the same run:
 4. A simulated peak hour: ``--peak-patients`` (1,000) consultations arriving over
    one hour, through the stand-in on a virtual clock; counts lost and duplicated
    legs (both must be 0) and time from call to doctor.
+5. The real job mix (``--mix-patients``, 150; see ``bench/workflow_mix.py``): whole
+   consultations through the stand-in, every job on one ``sampark worker`` of the
+   same class; jobs per function, jobs per second of busy time (sum of ended_at -
+   started_at) beside the no-op's busy and wall rates on the same worker process.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.workflow_mix import job_rates, run_mix  # noqa: E402
 from models import Base, Consultation, ConsultationState, Patient, Spoke  # noqa: E402
 from sampark.runtime import Runtime, install_process_runtime  # noqa: E402
 from sampark.settings import Settings  # noqa: E402
@@ -70,8 +75,9 @@ def _worker(env: dict[str, str], worker_class: str) -> subprocess.Popen[bytes]:
     )
 
 
-def _throughput(runtime: Runtime, queue: str, jobs: list[Any]) -> float:
-    """Jobs per second from the first job's start to the last job's end."""
+def _throughput(runtime: Runtime, queue: str, jobs: list[Any]) -> dict[str, Any]:
+    """Jobs per second from the first job's start to the last job's end (the queue was
+    filled beforehand: the worker never waited), and per second of busy time."""
     q = runtime.queue(queue)
     deadline = time.monotonic() + 600
     while True:  # light polling: the worker needs the CPU
@@ -86,9 +92,32 @@ def _throughput(runtime: Runtime, queue: str, jobs: list[Any]) -> float:
     failed = [j for j in jobs if j.get_status() == "failed"]
     if failed:
         raise SystemExit(f"{len(failed)} {q.name} jobs failed: {failed[0].exc_info}")
-    first = min(j.started_at for j in jobs)
-    last = max(j.ended_at for j in jobs)
-    return len(jobs) / (last - first).total_seconds()
+    return job_rates([(j.func_name, j.started_at, j.ended_at) for j in jobs])
+
+
+def _compare(out: dict[str, Any], mix: dict[str, Any]) -> dict[str, Any]:
+    """Like with like. RQ's own work per job lies mostly outside started_at..ended_at
+    (dequeue, status and registry updates, result storage): with the queue filled
+    beforehand it is the no-op's wall time per job minus its busy time per job. A
+    saturated worker's rate for a job type is then 1 / (its busy time + that overhead);
+    checked on the intake job, whose wall rate is measured too."""
+    outside = out["noop"]["wall_ms_per_job"] - out["noop"]["busy_ms_per_job"]
+    intake_busy = out["intake"]["busy_ms_per_job"]
+    noop2 = mix["noop_same_worker"]
+    outside2 = noop2["wall_ms_per_job"] - noop2["busy_ms_per_job"]
+    est = 1000 / (mix["mix"]["busy_ms_per_job"] + outside2)
+    mix["rq_outside_ms_per_job"] = {"phase_1": round(outside, 3), "mix_worker": round(outside2, 3)}
+    mix["intake_check"] = {
+        "predicted_per_s": round(1000 / (intake_busy + outside), 1),
+        "measured_per_s": out["intake"]["per_s_wall"],
+    }
+    mix["saturated_per_s_est"] = round(est, 1)
+    mix["ratio_saturated_vs_noop_wall"] = round(est / noop2["per_s_wall"], 2)
+    mix["ratio_busy_vs_noop_busy"] = round(mix["mix"]["per_s_busy"] / noop2["per_s_busy"], 3)
+    mix["intake_ratio_busy_vs_noop_busy"] = round(
+        out["intake"]["per_s_busy"] / out["noop"]["per_s_busy"], 3
+    )
+    return mix
 
 
 def _new_consultations(runtime: Runtime, n: int, spoke_id: int) -> list[int]:
@@ -159,14 +188,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ]
         ids = _new_consultations(runtime, args.jobs, spoke_id)
         worker = _worker(env, args.worker_class)
-        out["noop_jobs_per_s"] = round(_throughput(runtime, "bench", noop), 1)
+        out["noop"] = _throughput(runtime, "bench", noop)
+        out["noop_jobs_per_s"] = out["noop"]["per_s_wall"]
         flow = [
             runtime.queue("workflow").enqueue(
                 "workflows.jobs.advance", cid, "intake_complete", result_ttl=600
             )
             for cid in ids
         ]
-        out["workflow_jobs_per_s"] = round(_throughput(runtime, "workflow", flow), 1)
+        out["intake"] = _throughput(runtime, "workflow", flow)
+        out["workflow_jobs_per_s"] = out["intake"]["per_s_wall"]
         out["workflow_vs_noop"] = round(out["workflow_jobs_per_s"] / out["noop_jobs_per_s"], 2)
         with runtime.db.session() as s:
             placed = s.scalar(text("SELECT count(*) FROM call_legs WHERE call_sid IS NOT NULL"))
@@ -205,6 +236,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             conn.execute(
                 text(f'DROP DATABASE IF EXISTS "{make_url(db_url).database}" WITH (FORCE)')
             )
+    # 5: the real job mix: --mix-patients whole consultations, every job on one worker.
+    if args.mix_patients:
+        mix_db, _ = _database(server)
+        try:
+            mix = run_mix(
+                settings.with_overrides(redis_url=redis_url, extra={}), mix_db,
+                args.mix_patients, args.worker_class, env, args.jobs,
+            )  # fmt: skip
+        finally:
+            with admin.connect() as conn:
+                conn.execute(
+                    text(f'DROP DATABASE IF EXISTS "{make_url(mix_db).database}" WITH (FORCE)')
+                )
+        out["job_mix"] = _compare(out, mix)
     # 4: the peak hour, through the simulator (its own database on the same server).
     if args.peak_patients:
         from workflows.simulate import run_simulation
@@ -228,11 +273,42 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def _print_mix(m: dict[str, Any]) -> None:
+    mix, noop = m["mix"], m["noop_same_worker"]
+    sm = m["summary"]
+    print(
+        f"job mix: {m['patients']} consultations ({sm['completed']} completed, "
+        f"{sm['unreachable']} unreachable, {sm['lost']} lost, {sm['duplicated_legs']} dup legs)"
+    )
+    for func, row in m["by_function"].items():
+        print(f"  {func:40} {row['jobs']:6}  mean {row['mean_ms']:7} ms  max {row['max_ms']} ms")
+    print(f"  failed jobs {m['failed_jobs'] or 0}, cron sweeps {m['cron_sweeps']}, "
+          f"backstop sweeps {m['backstop_sweeps']}")  # fmt: skip
+    print(
+        f"  mix        {mix['jobs']} jobs: {mix['per_s_busy']}/s busy "
+        f"({mix['busy_ms_per_job']} ms per job); {mix['per_s_wall']}/s wall (idle included)"
+    )
+    print(
+        f"  no-op      same worker: {noop['per_s_wall']}/s wall, {noop['per_s_busy']}/s busy "
+        f"({noop['wall_ms_per_job']} / {noop['busy_ms_per_job']} ms per job)"
+    )
+    out_ms, chk = m["rq_outside_ms_per_job"], m["intake_check"]
+    print(
+        f"  RQ outside started..ended {out_ms['mix_worker']} ms/job; intake check: predicted "
+        f"{chk['predicted_per_s']}/s, measured {chk['measured_per_s']}/s"
+    )
+    print(
+        f"  mix saturated (est.) {m['saturated_per_s_est']}/s = "
+        f"{m['ratio_saturated_vs_noop_wall']}x no-op; busy vs busy {m['ratio_busy_vs_noop_busy']}x"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jobs", type=int, default=500)
     parser.add_argument("--latency-samples", type=int, default=200)
     parser.add_argument("--peak-patients", type=int, default=1000)
+    parser.add_argument("--mix-patients", type=int, default=150)
     parser.add_argument("--worker-class", choices=("simple", "fork"), default="simple")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -244,6 +320,14 @@ def main() -> None:
     print(f"RQ no-op jobs/s         {result['noop_jobs_per_s']}")
     ratio = result["workflow_vs_noop"]
     print(f"workflow jobs/s         {result['workflow_jobs_per_s']} ({ratio}x no-op)")
+    for key, label in (("noop", "no-op"), ("intake", "intake job")):
+        r = result[key]
+        print(
+            f"  {label:10} {r['jobs']} jobs: {r['per_s_wall']}/s wall, {r['per_s_busy']}/s busy "
+            f"({r['wall_ms_per_job']} / {r['busy_ms_per_job']} ms per job)"
+        )
+    if "job_mix" in result:
+        _print_mix(result["job_mix"])
     lat = result["handoff_to_first_leg_ms"]
     print(f"hand-off -> first leg   p50 {lat['p50']} ms, p99 {lat['p99']} ms, max {lat['max']} ms")
     if "peak_hour" in result:
