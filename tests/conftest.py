@@ -27,6 +27,7 @@ from models import Base
 from sampark.app import create_app
 from sampark.runtime import Runtime
 from sampark.settings import Settings
+from tests.workflows.harness import Stack, running_stack
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_AUTH_TOKEN = "test-auth-token-0123456789"
@@ -155,3 +156,13 @@ def app(runtime: Runtime) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def stack(runtime: Runtime) -> Iterator[Stack]:
+    """A whole running stack: the app over HTTP, the stand-in on a virtual clock, one RQ
+    worker process, on the session's PostgreSQL and Redis (tests/workflows/harness.py)."""
+    if runtime.settings.redis_url is None or runtime.db.is_sqlite:
+        pytest.skip("whole-consultation tests need real PostgreSQL and Redis")
+    with running_stack(runtime.settings) as s:
+        yield s

@@ -10,8 +10,6 @@ her; patient B stays silent, her call ends and she is called back.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import select
 
@@ -20,7 +18,7 @@ from sampark import demo
 from sampark.demo_phones import PhoneNarrator
 from sampark.runtime import Runtime
 from tests.builders import build_mini_district
-from tests.workflows.harness import Stack, running_stack
+from tests.workflows.harness import Stack
 
 S = ConsultationState
 SPOKE = "+916456238276"
@@ -94,12 +92,6 @@ def test_fresh_numbers_skip_every_number_with_a_history(runtime: Runtime) -> Non
 
 
 # -- the demo's patients through the whole stack --------------------------------------------
-@pytest.fixture
-def stack(runtime: Runtime) -> Iterator[Stack]:
-    if runtime.settings.redis_url is None or runtime.db.is_sqlite:
-        pytest.skip("whole-consultation tests need real PostgreSQL and Redis")
-    with running_stack(runtime.settings) as s:
-        yield s
 
 
 def _consultation(stack: Stack, mobile: str) -> int | None:

@@ -44,6 +44,18 @@ TEST_WORKFLOW = {"call_window": ["00:00", "00:00"]}
 GATEWAY_JOBS = ("place_leg", "redirect_call", "hangup_call", "deliver_pending", "dispatch")
 
 
+#: The reasons of a consultation that goes well, from the intake to the prescription.
+HAPPY_PATH = [
+    "ivr-complete",
+    "intake-complete",
+    "anm-accepted",
+    "offer:DR-GM-1",
+    "doctor-accepted",
+    "all-joined",
+    "doctor-and-anm-left",
+]
+
+
 @dataclass
 class Stack:
     """Everything a whole-consultation test needs."""

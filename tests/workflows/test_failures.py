@@ -5,19 +5,10 @@ from __future__ import annotations
 import requests
 
 from models import ConsultationState, LegRole
-from tests.workflows.harness import Stack
+from tests.workflows.harness import HAPPY_PATH, Stack
 from tests.workflows.test_consultations import assert_no_leg_placed_twice
 
 S = ConsultationState
-HAPPY = [
-    "ivr-complete",
-    "intake-complete",
-    "anm-accepted",
-    "offer:DR-GM-1",
-    "doctor-accepted",
-    "all-joined",
-    "doctor-and-anm-left",
-]
 
 
 def test_duplicated_late_and_reordered_callbacks_change_nothing_twice(stack: Stack) -> None:
@@ -29,7 +20,7 @@ def test_duplicated_late_and_reordered_callbacks_change_nothing_twice(stack: Sta
     cid = stack.consultation(complaint="fever")
     stack.drive(lambda: stack.state(cid) is S.AWAITING_PRESCRIPTION)
     stack.settle()
-    assert stack.reasons(cid) == HAPPY
+    assert stack.reasons(cid) == HAPPY_PATH
     assert_no_leg_placed_twice(stack)
     duplicated = [w for w in stack.standin.webhooks() if "duplicated" in (w.get("faults") or [])]
     assert duplicated, "the stand-in did duplicate callbacks"
@@ -64,7 +55,7 @@ def test_5xx_and_429_from_twilio_are_retried_without_duplicate_calls(stack: Stac
     cid = stack.consultation(complaint="fever")
     stack.drive(lambda: stack.state(cid) is S.AWAITING_PRESCRIPTION)
     stack.settle()
-    assert stack.reasons(cid) == HAPPY
+    assert stack.reasons(cid) == HAPPY_PATH
     assert_no_leg_placed_twice(stack)
     injected = requests.get(f"{base}/_standin/faults/rest", auth=auth, timeout=5).json()
     assert sum(injected["injected"].values()) >= 6
