@@ -107,6 +107,7 @@ def seed(settings: Any, calls: int) -> tuple[str, list[tuple[str, str]]]:
     """Schema, district, and ``calls`` live calls at the consent question."""
     import models
     from ivr import calls as handlers
+    from ivr.after_commit import settle
     from sampark.runtime import Runtime
     from tests.builders import build_mini_district
 
@@ -121,7 +122,7 @@ def seed(settings: Any, calls: int) -> tuple[str, list[tuple[str, str]]]:
         handlers.incoming(runtime, twilio_form(sid, caller, dialled), {})
         handlers.step(runtime, twilio_form(sid, caller, dialled, Digits="1"), {"n": "language"})
         live.append((sid, caller))
-    handlers.settle()
+    settle()
     runtime.close()
     return dialled, live
 
