@@ -38,7 +38,7 @@ class _NoLookups:
 _held = threading.local()
 
 
-def _connection(runtime: Runtime, asynchronous_commit: bool) -> Any:
+def _connection(runtime: Runtime, asynchronous_commit: bool) -> RawStatements:
     """This thread's own connection for the fast path, kept between requests.
 
     Taken once from the runtime's pool (so it was pinged), then detached from it
@@ -59,7 +59,7 @@ def _connection(runtime: Runtime, asynchronous_commit: bool) -> Any:
             connection.execute("SET synchronous_commit = off")
         _held.engine, _held.connection = engine, connection
         _held.raw = RawStatements(connection)
-    return _held.connection
+    return _held.raw
 
 
 def _drop() -> None:
@@ -88,8 +88,8 @@ def try_fast_step(
         return None
     for attempt in (1, 2):
         try:
-            connection = _connection(runtime, engine.config.fast_commit == "async")
-            return _step(connection, _held.raw, engine, form, args)
+            raw = _connection(runtime, engine.config.fast_commit == "async")
+            return _step(raw, engine, form, args)
         except OperationalError:
             # A connection that went stale (database restarted): one retry on a fresh one
             # is safe because the write is a compare-and-set.
@@ -103,7 +103,6 @@ def try_fast_step(
 
 
 def _step(
-    connection: Any,
     raw: RawStatements,
     engine: Engine,
     form: Mapping[str, str],
@@ -158,10 +157,9 @@ def _step(
     )
     try:
         applied = raw.run(sql, params)[0][0] == b"1"
-    except Unsupported:  # a value of a type the raw path does not encode: a cursor
-        params["seen_at"] = updated_at.decode()  # typed by the column it is compared with
-        found = connection.execute(sql, params).fetchone()
-        applied = bool(found) and found[0] == 1
+    except Unsupported:  # nothing was written: the full path stores any value
+        log.warning("IVR fast path cannot send this answer; taking the full path")
+        return None
     if not applied:
         log.info("IVR step raced another request; taking the full path")
         return None

@@ -7,7 +7,8 @@ connection and then executed with its parameters as text: what psycopg would sen
 without the layers. Values are typed as psycopg types them (``int`` as int8,
 ``bool`` as bool, ``str`` and ``None`` left for the server to infer from the column),
 so the SQL means the same on both paths. A value of any other type raises
-:class:`Unsupported` and the caller uses an ordinary cursor instead.
+:class:`Unsupported` before anything is sent, and the fast path leaves the answer to
+the full transactional path.
 """
 
 from __future__ import annotations

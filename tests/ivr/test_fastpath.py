@@ -1,15 +1,19 @@
-"""The fast path's own connection never leaks back into the pool in autocommit mode."""
+"""The fast path: its own connection never leaks into the pool, and what it cannot send
+still gets stored."""
 
 from __future__ import annotations
 
 import gc
 import threading
+from unittest.mock import patch
 
 from sqlalchemy import text
 
+from ivr.rawpg import RawStatements, Unsupported
 from models import Consultation
 from sampark.runtime import Runtime
 from tests.ivr.caller import Caller
+from tests.ivr.conftest import stored
 
 
 def test_answers_on_a_short_lived_thread_leave_the_pool_transactional(
@@ -43,3 +47,22 @@ def test_answers_on_a_short_lived_thread_leave_the_pool_transactional(
     finally:
         for s in sessions:
             s.close()
+
+
+def test_an_answer_the_raw_path_cannot_send_is_stored_by_the_full_path(
+    runtime: Runtime, call_spoke
+) -> None:
+    phone: Caller = call_spoke()
+    phone.dial()
+    real_run = RawStatements.run
+
+    def no_writes(self: RawStatements, sql: str, params: dict) -> list:  # type: ignore[type-arg]
+        if sql.lstrip().startswith("SELECT"):
+            return real_run(self, sql, params)
+        raise Unsupported("float")
+
+    with patch.object(RawStatements, "run", no_writes):
+        phone.press("1")  # Hindi: the fast path reads the call, cannot write, steps aside
+    assert phone.node == "consent"
+    [row] = stored(runtime)
+    assert row["answers"]["language"] == "hi" and row["language"] == "hi"
