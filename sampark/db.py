@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import os
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, exc, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+#: A pooled connection idle for longer than this is pinged before use (a busy worker's
+#: connection, back in the pool for milliseconds, is not: one round trip saved per unit of work).
+PING_AFTER_IDLE_S = 2.0
 
 
 class Database:
@@ -37,10 +42,11 @@ class Database:
                 echo=echo,
                 pool_size=pool_size,
                 max_overflow=10,
-                pool_pre_ping=True,
                 pool_timeout=5,
                 connect_args={"connect_timeout": 3},
             )
+            event.listen(self.engine, "checkin", _note_checkin)
+            event.listen(self.engine, "checkout", _pinger(self.engine.dialect))
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         # A forked child (RQ's work horse, a pre-forking server) must never use a pooled
         # connection it inherited: the parent may use the same socket at the same time.
@@ -78,6 +84,31 @@ def _forget_pool(ref: weakref.ref[Database]) -> None:
     db = ref()
     if db is not None:
         db.engine.dispose(close=False)
+
+
+def _note_checkin(dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _pinger(dialect: Any) -> Any:
+    """Pessimistic disconnect handling, only for connections that sat idle.
+
+    A connection that fails the ping is replaced: SQLAlchemy retries the checkout with a new
+    one when this raises ``DisconnectionError``. A new connection has no check-in time and is
+    not pinged. A server restart within ``PING_AFTER_IDLE_S`` of a connection's last use still
+    fails that one unit of work, and the pool is then invalidated as a whole.
+    """
+
+    def ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        last = record.info.get("checked_in_at")
+        if last is None or time.monotonic() - last < PING_AFTER_IDLE_S:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.DisconnectionError(f"idle connection failed its ping: {error!r}") from error
+
+    return ping_if_idle
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
