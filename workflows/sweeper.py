@@ -6,7 +6,7 @@ one timer loop tests and the simulator drive with a virtual ``now``
 passed (a timer job lost with Redis's data, a worker killed mid-job, a dropped
 callback) and hand-offs that never reached the workflow, and re-drives each
 from what the database says. It also replays the IVR's fallback records and
-re-sends SMS left pending.
+re-sends SMS left pending; once an hour it deletes the portal's dead sessions.
 """
 
 from __future__ import annotations
@@ -75,6 +75,8 @@ def sweep(runtime: Runtime, now: datetime | None = None) -> dict[str, int]:
     counts["fallback"] = _replay_ivr_fallback(runtime)
     _redrive_sms(runtime)
     counts["followups"] = _send_followup_reminders(runtime)
+    if now.minute == 0:  # once an hour (a missed or doubled pass is harmless)
+        counts.update(_housekeep(runtime, now))
     if counts["due"] or counts["failed"]:
         log.info("sweep", extra=counts)
     return counts
@@ -107,6 +109,18 @@ def _send_followup_reminders(runtime: Runtime) -> int:
     except Exception:
         log.exception("follow-up reminders failed")
         return 0
+
+
+def _housekeep(runtime: Runtime, now: datetime) -> dict[str, int]:
+    """Delete the portal's dead sign-in sessions and stale login throttles."""
+    try:
+        from portal.housekeeping import purge
+
+        with runtime.db.session() as session:
+            return purge(session, now)
+    except Exception:
+        log.exception("portal housekeeping failed")
+        return {}
 
 
 def _redrive_sms(runtime: Runtime) -> None:
