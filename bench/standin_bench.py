@@ -35,10 +35,13 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.cpu import tree_cpu  # noqa: E402
+
 ACCOUNT = "AC" + "b" * 32
 TOKEN = "bench-token"
 OUR_NUMBER = "+916456222333"
-TICK = os.sysconf("SC_CLK_TCK")
 
 # --------------------------------------------------------------------------- the tiny app
 _COUNTS = {"twiml": 0, "status": 0}
@@ -74,30 +77,6 @@ def tiny_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Ite
 
 
 # --------------------------------------------------------------------------- measuring
-def tree_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of ``pid`` and its descendants."""
-    parents: dict[int, int] = {}
-    stats: dict[int, list[str]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            raw = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = raw[raw.rfind(")") + 2 :].split()
-        parents[int(entry)] = int(fields[1])
-        stats[int(entry)] = fields
-    family, frontier = {pid}, [pid]
-    while frontier:
-        current = frontier.pop()
-        for child, parent in parents.items():
-            if parent == current and child not in family:
-                family.add(child)
-                frontier.append(child)
-    return sum((int(stats[p][11]) + int(stats[p][12])) / TICK for p in family if p in stats)
-
-
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):

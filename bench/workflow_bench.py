@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.cpu import CpuMeter  # noqa: E402
 from bench.workflow_mix import job_rates, run_mix  # noqa: E402
 from models import Base, Consultation, ConsultationState, Patient, Spoke  # noqa: E402
 from sampark.runtime import Runtime, install_process_runtime  # noqa: E402
@@ -73,6 +74,26 @@ def _worker(env: dict[str, str], worker_class: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
+
+
+def _enqueue_many(
+    runtime: Runtime, queue: str, calls: list[tuple[str, tuple[Any, ...]]]
+) -> list[Any]:
+    """Enqueue jobs in one pipeline (the worker is already waiting on the queue)."""
+    from rq import Queue
+
+    q = runtime.queue(queue)
+    return q.enqueue_many([Queue.prepare_data(f, args, result_ttl=600) for f, args in calls])
+
+
+def _warm(runtime: Runtime) -> None:
+    """Wait until the worker has run one job."""
+    job = runtime.queue("bench").enqueue("workflows.jobs.noop")
+    deadline = time.monotonic() + 60
+    while job.get_status(refresh=True) != "finished":
+        if time.monotonic() > deadline:
+            raise SystemExit("the worker did not start within 60 s")
+        time.sleep(0.05)
 
 
 def _throughput(runtime: Runtime, queue: str, jobs: list[Any]) -> dict[str, Any]:
@@ -182,21 +203,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"worker_class": args.worker_class, "jobs": args.jobs}
     try:
         # 1 and 2: throughput, no-op floor then workflow jobs, on a queue filled beforehand.
-        noop = [
-            runtime.queue("bench").enqueue("workflows.jobs.noop", result_ttl=600)
-            for _ in range(args.jobs)
-        ]
         ids = _new_consultations(runtime, args.jobs, spoke_id)
         worker = _worker(env, args.worker_class)
+        _warm(runtime)  # its start-up is neither timed nor counted in CPU per job
+        meter = CpuMeter(worker.pid)
+        meter.start()
+        noop = _enqueue_many(runtime, "bench", [("workflows.jobs.noop", ())] * args.jobs)
         out["noop"] = _throughput(runtime, "bench", noop)
+        out["noop"]["cpu_ms_per_job"] = meter.stop(len(noop))
         out["noop_jobs_per_s"] = out["noop"]["per_s_wall"]
-        flow = [
-            runtime.queue("workflow").enqueue(
-                "workflows.jobs.advance", cid, "intake_complete", result_ttl=600
-            )
-            for cid in ids
-        ]
+        meter.start()
+        flow = _enqueue_many(
+            runtime,
+            "workflow",
+            [("workflows.jobs.advance", (cid, "intake_complete")) for cid in ids],
+        )
         out["intake"] = _throughput(runtime, "workflow", flow)
+        out["intake"]["cpu_ms_per_job"] = meter.stop(len(flow))
         out["workflow_jobs_per_s"] = out["intake"]["per_s_wall"]
         out["workflow_vs_noop"] = round(out["workflow_jobs_per_s"] / out["noop_jobs_per_s"], 2)
         with runtime.db.session() as s:
@@ -326,6 +349,8 @@ def main() -> None:
             f"  {label:10} {r['jobs']} jobs: {r['per_s_wall']}/s wall, {r['per_s_busy']}/s busy "
             f"({r['wall_ms_per_job']} / {r['busy_ms_per_job']} ms per job)"
         )
+        cpu = ", ".join(f"{k} {v}" for k, v in r["cpu_ms_per_job"].items())
+        print(f"  {'':10} CPU ms per job: {cpu}")
     if "job_mix" in result:
         _print_mix(result["job_mix"])
     lat = result["handoff_to_first_leg_ms"]
