@@ -22,7 +22,6 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
@@ -34,7 +33,13 @@ from telephony.errors import (
     RetryableGatewayError,
     mask_number,
 )
-from telephony.gateway_http import TimedHttpClient, classify, never_sent, page_failure
+from telephony.gateway_http import (
+    TRANSPORT_ERRORS,
+    TimedHttpClient,
+    classify,
+    page_failure,
+    transport_error,
+)
 
 log = logging.getLogger(__name__)
 
@@ -114,9 +119,9 @@ class TelephonyGateway:
 
     def forget_connections(self) -> None:
         """Drop pooled HTTP connections inherited across ``fork`` (the child makes its own)."""
-        session = self.client.http_client.session
-        if session is not None:
-            session.close()
+        http = self.client.http_client
+        if isinstance(http, TimedHttpClient):
+            http.drop_connections()
 
     # ----------------------------------------------------------------- plumbing
     def _refuse_fictional(self, *numbers: str | None) -> None:
@@ -149,17 +154,9 @@ class TelephonyGateway:
             error = classify(exc.status, exc.code, str(exc.msg))
             outcome = "retryable" if error.retryable else "permanent"
             raise error from exc
-        except requests.ConnectionError as exc:  # ConnectTimeout is one too
-            outcome, unsent = "retryable", never_sent(exc)
-            message = "could not connect to the API" if unsent else "no answer from the API"
-            if isinstance(exc, requests.Timeout):
-                message = f"timed out: {type(exc).__name__}"
-            raise RetryableGatewayError(None, None, message, outcome_unknown=not unsent) from exc
-        except requests.Timeout as exc:  # a read timeout: the request went out
+        except TRANSPORT_ERRORS as exc:  # no HTTP answer
             outcome = "retryable"
-            raise RetryableGatewayError(
-                None, None, f"timed out: {type(exc).__name__}", outcome_unknown=True
-            ) from exc
+            raise transport_error(exc) from exc
         except TwilioException as exc:
             # List pages raise a bare TwilioException(message, response).
             status, code, message = page_failure(exc)
