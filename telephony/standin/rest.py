@@ -1,4 +1,4 @@
-"""Twilio's REST API 2010-04-01, as served by the stand-in (a plain WSGI app on werkzeug).
+"""Twilio's REST API 2010-04-01, as served by the stand-in (a plain WSGI app).
 
 Each request goes: HTTP Basic auth (401, code 20003, unless the account SID and auth token
 match) -> route by Twilio's own path templates -> injected faults (:mod:`.faults_rest`) ->
@@ -23,11 +23,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from telephony.standin.errors import TwilioApiError
 from telephony.standin.faults_rest import RestFaults, fault_error
+from telephony.standin.http_server import KeepAliveWSGIServer
 from telephony.standin.openapi import VALIDATOR_ENV, ValidatedRequest, compiled
 from telephony.standin.twilio_codes import error_for, not_found
 
@@ -279,23 +279,14 @@ def make_rest_app(
     return RestApp(engine, account_sid, auth_token, faults, control=control, validator=validator)
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """Keep-alive (HTTP/1.1) and no per-request access log."""
-
-    protocol_version = "HTTP/1.1"
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return None
-
-
 class RestServer:
-    """A threaded HTTP server for a WSGI app on 127.0.0.1 (tests, the CLI, the benchmark)."""
+    """A threaded HTTP/1.1 keep-alive server for a WSGI app (tests, the CLI, the benchmark).
+
+    Connections stay open between requests as Twilio's do (:mod:`.http_server`).
+    """
 
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.server: BaseWSGIServer = make_server(
-            host, port, app, threaded=True, request_handler=_QuietHandler
-        )
-        self.server.daemon_threads = True  # type: ignore[attr-defined]
+        self.server = KeepAliveWSGIServer((host, port), app)
         self.thread: threading.Thread | None = None
 
     @property
