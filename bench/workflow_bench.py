@@ -164,9 +164,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    import logging
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     from tests.builders import build_mini_district
 
     server = os.environ.get("BENCH_DATABASE_URL") or os.environ["TEST_DATABASE_URL"]

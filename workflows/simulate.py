@@ -270,7 +270,6 @@ class Simulation:
 
     def run(self, on_progress: Callable[[int], None] | None = None) -> Summary:
         started = time.perf_counter()
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         begin = self.standin.now()
         clk = self.standin.clock
         horizon = begin + timedelta(hours=12)

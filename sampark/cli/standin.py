@@ -66,7 +66,6 @@ def standin_cmd(
     from telephony.standin import RealClock, StandIn, VirtualClock
 
     settings = load_settings()
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log per request
     clock = VirtualClock() if virtual else RealClock()
     standin = StandIn(
         settings.twilio_account_sid, settings.twilio_auth_token, clock=clock, seed=seed
