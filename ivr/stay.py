@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from ivr.store import DbLookups
 from models import Block, Spoke, Staff, StaffRole
@@ -64,14 +64,12 @@ def someone_can_come(
         .scalar_subquery()
     )
     doctors = s.scalars(
-        select(Staff)
-        .where(
+        select(Staff.id).where(
             Staff.role == StaffRole.DOCTOR,
             Staff.active.is_(True),
             Staff.available.is_(True),
             Staff.district_id == district,
             Staff.specialty.in_({specialty, router.GENERAL_MEDICINE}),
         )
-        .options(selectinload(Staff.rosters))
     ).all()
-    return any(people.on_duty(doctor, now) for doctor in doctors)
+    return bool(people.on_duty_ids(s, doctors, now))

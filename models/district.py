@@ -166,14 +166,17 @@ class Roster(Base):
 
     def covers(self, weekday: int, moment: time) -> bool:
         """Whether this slot covers an IST weekday and wall-clock time."""
-        if self.starts <= self.ends:
-            return weekday == self.weekday and self.starts <= moment < self.ends
-        # A night shift: from ``starts`` on ``weekday`` to ``ends`` the next morning.
-        return (weekday == self.weekday and moment >= self.starts) or (
-            weekday == (self.weekday + 1) % 7 and moment < self.ends
-        )
+        return slot_covers(self.weekday, self.starts, self.ends, weekday, moment)
 
     def __repr__(self) -> str:
         return (
             f"Roster(staff_id={self.staff_id}, weekday={self.weekday}, {self.starts}-{self.ends})"
         )
+
+
+def slot_covers(day: int, starts: time, ends: time, weekday: int, moment: time) -> bool:
+    """Whether a roster slot (``day`` ``starts``-``ends``) covers an IST weekday and time."""
+    if starts <= ends:
+        return weekday == day and starts <= moment < ends
+    # A night shift: from ``starts`` on ``day`` to ``ends`` the next morning.
+    return (weekday == day and moment >= starts) or (weekday == (day + 1) % 7 and moment < ends)

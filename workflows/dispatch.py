@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select, text
+from sqlalchemy.orm import joinedload
 
 from models import Consultation, ConsultationState, Spoke
 from sampark.runtime import Runtime
@@ -47,7 +48,14 @@ def dispatch(runtime: Runtime, now: datetime | None = None) -> Effects:
             return fx
         doctors, rows = people.doctor_pool(session, now)
         taken: set[int] = set()
-        spokes = {s.id: s for s in session.scalars(select(Spoke)).all()}
+        spokes = {  # only the waiting consultations' spokes (a district has hundreds)
+            s.id: s
+            for s in session.scalars(
+                select(Spoke)
+                .where(Spoke.id.in_({c.spoke_id for c in waiting if c.spoke_id is not None}))
+                .options(joinedload(Spoke.block))
+            )
+        }
         for c in waiting:
             spoke = spokes.get(c.spoke_id or -1)
             district = spoke.block.district_id if spoke else None

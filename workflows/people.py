@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from models import (
     CallLeg,
@@ -18,6 +19,7 @@ from models import (
     Staff,
     StaffRole,
 )
+from models.district import slot_covers
 from sampark.timeutil import IST
 from workflows import router
 from workflows.store import FINAL_STATUSES
@@ -25,12 +27,6 @@ from workflows.twiml import CaseSummary
 
 S = ConsultationState
 DOCTOR_BUSY_STATES = (S.BRIDGING, S.IN_CONFERENCE)
-
-
-def on_duty(staff: Staff, now: datetime) -> bool:
-    """Whether a roster slot of ``staff`` covers ``now`` (IST)."""
-    local = now.astimezone(IST)
-    return any(r.covers(local.weekday(), local.time()) for r in staff.rosters)
 
 
 def staff_language(staff: Staff | None, fallback: str = "hi") -> str:
@@ -80,9 +76,7 @@ def anm_order(session: Session, c: Consultation, now: datetime) -> list[tuple[in
     duty: dict[int, bool] = {}
     views: dict[int, router.Anm] = {}
     for sid, spoke_id, rank, mobile, day, starts, ends in rows:
-        covers = day is not None and Roster(weekday=day, starts=starts, ends=ends).covers(
-            weekday, moment
-        )
+        covers = day is not None and slot_covers(day, starts, ends, weekday, moment)
         duty[sid] = duty.get(sid, False) or covers
         mobiles[sid] = mobile
         views[sid] = router.Anm(sid, spoke_id, rank)
@@ -109,11 +103,36 @@ def busy_doctor_ids(session: Session) -> set[int]:
     return {i for i in (*in_call, *offered) if i is not None}
 
 
+#: Today's and yesterday's roster slots of some staff (the only ones that can cover now).
+_SLOTS = select(Roster.staff_id, Roster.weekday, Roster.starts, Roster.ends).where(
+    Roster.staff_id.in_(bindparam("ids", expanding=True)),
+    Roster.weekday.in_((bindparam("today"), bindparam("yesterday"))),
+)
+
+
+def on_duty_ids(session: Session, staff_ids: Iterable[int], now: datetime) -> set[int]:
+    """Which of ``staff_ids`` a roster slot covers ``now`` (IST): one query of plain columns."""
+    ids = list(staff_ids)
+    if not ids:
+        return set()
+    local = now.astimezone(IST)
+    weekday, moment = local.weekday(), local.time()
+    params = {"ids": ids, "today": weekday, "yesterday": (weekday - 1) % 7}
+    with session.no_autoflush:
+        rows = session.execute(_SLOTS, params).all()
+    return {
+        sid for sid, day, starts, ends in rows if slot_covers(day, starts, ends, weekday, moment)
+    }
+
+
 def doctor_pool(session: Session, now: datetime) -> tuple[list[router.Doctor], dict[int, Staff]]:
-    """Every doctor as the router sees them now, and the rows by id."""
-    doctors = session.scalars(
-        select(Staff).where(Staff.role == StaffRole.DOCTOR).options(selectinload(Staff.rosters))
-    ).all()
+    """Every doctor as the router sees them now, and the rows by id.
+
+    A district has dozens of doctors with a week of roster slots each: only today's and
+    yesterday's slots are read, as plain rows, not every slot as an object.
+    """
+    doctors = session.scalars(select(Staff).where(Staff.role == StaffRole.DOCTOR)).all()
+    duty = on_duty_ids(session, (d.id for d in doctors), now)
     busy = busy_doctor_ids(session)
     views = [
         router.Doctor(
@@ -121,7 +140,7 @@ def doctor_pool(session: Session, now: datetime) -> tuple[list[router.Doctor], d
             hub_id=d.hub_id,
             specialty=d.specialty,
             languages=tuple(d.languages or ()),
-            on_duty=on_duty(d, now),
+            on_duty=d.id in duty,
             active=d.active,
             available=d.available,
             busy=d.id in busy,
