@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import select, text
 from sqlalchemy.orm import joinedload
 
-from models import Consultation, ConsultationState, Spoke
+from models import Consultation, ConsultationState, Spoke, Staff
 from sampark.runtime import Runtime
 from workflows import clock, people, router
 from workflows.config import workflow_config
@@ -46,7 +46,7 @@ def dispatch(runtime: Runtime, now: datetime | None = None) -> Effects:
         waiting = [c for c in waiting if not details(c).get("offer_leg")]
         if not waiting:
             return fx
-        doctors, rows = people.doctor_pool(session, now)
+        doctors, district_of = people.doctor_pool(session, now)
         taken: set[int] = set()
         spokes = {  # only the waiting consultations' spokes (a district has hundreds)
             s.id: s
@@ -62,7 +62,7 @@ def dispatch(runtime: Runtime, now: datetime | None = None) -> Effects:
             pool = [
                 replace(d, busy=d.busy or d.id in taken)
                 for d in doctors
-                if district is None or rows[d.id].district_id == district
+                if district is None or district_of[d.id] == district
             ]
             specialty = router.pool_specialty(c.specialty or router.GENERAL_MEDICINE, pool)
             ranked = router.rank_doctors(
@@ -76,7 +76,8 @@ def dispatch(runtime: Runtime, now: datetime | None = None) -> Effects:
                 continue
             from workflows import offers
 
-            offers.make_offer(Ctx(runtime, session, c, now, cfg, fx), rows[ranked[0]])
+            doctor = session.get_one(Staff, ranked[0])
+            offers.make_offer(Ctx(runtime, session, c, now, cfg, fx), doctor)
             taken.add(ranked[0])
             if len(taken) == len(doctors):
                 break

@@ -125,30 +125,44 @@ def on_duty_ids(session: Session, staff_ids: Iterable[int], now: datetime) -> se
     }
 
 
-def doctor_pool(session: Session, now: datetime) -> tuple[list[router.Doctor], dict[int, Staff]]:
-    """Every doctor as the router sees them now, and the rows by id.
+#: Every doctor, as plain columns (the router's view, and the district to stay inside).
+_DOCTORS = select(
+    Staff.id,
+    Staff.hub_id,
+    Staff.specialty,
+    Staff.languages,
+    Staff.active,
+    Staff.available,
+    Staff.idle_since,
+    Staff.district_id,
+).where(Staff.role == StaffRole.DOCTOR)
 
-    A district has dozens of doctors with a week of roster slots each: only today's and
-    yesterday's slots are read, as plain rows, not every slot as an object.
+
+def doctor_pool(session: Session, now: datetime) -> tuple[list[router.Doctor], dict[int, int]]:
+    """Every doctor as the router sees them now, and each one's district id.
+
+    A district has dozens of doctors with a week of roster slots each: they are read as
+    plain rows, with only today's and yesterday's slots; the one doctor chosen is loaded
+    by the caller.
     """
-    doctors = session.scalars(select(Staff).where(Staff.role == StaffRole.DOCTOR)).all()
-    duty = on_duty_ids(session, (d.id for d in doctors), now)
+    rows = session.execute(_DOCTORS).all()
+    duty = on_duty_ids(session, (r.id for r in rows), now)
     busy = busy_doctor_ids(session)
     views = [
         router.Doctor(
-            id=d.id,
-            hub_id=d.hub_id,
-            specialty=d.specialty,
-            languages=tuple(d.languages or ()),
-            on_duty=d.id in duty,
-            active=d.active,
-            available=d.available,
-            busy=d.id in busy,
-            idle_since=d.idle_since,
+            id=r.id,
+            hub_id=r.hub_id,
+            specialty=r.specialty,
+            languages=tuple(r.languages or ()),
+            on_duty=r.id in duty,
+            active=r.active,
+            available=r.available,
+            busy=r.id in busy,
+            idle_since=r.idle_since,
         )
-        for d in doctors
+        for r in rows
     ]
-    return views, {d.id: d for d in doctors}
+    return views, {r.id: r.district_id for r in rows}
 
 
 def case_summary(c: Consultation) -> CaseSummary:
