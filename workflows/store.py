@@ -39,6 +39,8 @@ STATUS_RANK: dict[str, int] = {
     "canceled": 9,
     "lost": 9,  # never confirmed by Twilio (see workflows.legs)
 }
+#: What a call comes from when the registry has no spoke or district number for it.
+NO_CALLER_ID = "+910000000000"
 FINAL_STATUSES = frozenset(s for s, rank in STATUS_RANK.items() if rank == 9)
 
 
@@ -137,7 +139,12 @@ def present(c: Consultation) -> dict[str, str]:
 def caller_id(session: Session, c: Consultation) -> str:
     """The number our calls for ``c`` come from: the spoke's own, else a district line."""
     own, line = session.execute(_CALLER_ID, {"spoke_id": c.spoke_id}).one()
-    return str(own or line or "+910000000000")
+    return _pick_caller_id(own, line)
+
+
+def _pick_caller_id(own: str | None, line: str | None) -> str:
+    """The spoke's own number, else the district line, else the placeholder."""
+    return str(own or line or NO_CALLER_ID)
 
 
 def leg_for(
@@ -169,7 +176,7 @@ def leg_for(
         role=role,
         direction="outbound-api",
         staff_id=staff_id,
-        from_number=str(own or line or "+910000000000"),
+        from_number=_pick_caller_id(own, line),
         to_number=to,
         status=status,
         attempt=attempt,
