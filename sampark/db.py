@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 import weakref
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, exc, text
+from sqlalchemy import Connection, create_engine, event, exc, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,6 +49,7 @@ class Database:
             event.listen(self.engine, "checkin", _note_checkin)
             event.listen(self.engine, "checkout", _pinger(self.engine.dialect))
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._held = threading.local()  # see autocommit()
         # A forked child (RQ's work horse, a pre-forking server) must never use a pooled
         # connection it inherited: the parent may use the same socket at the same time.
         ref = weakref.ref(self)
@@ -69,6 +71,32 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """This thread's own connection in autocommit mode, for single-statement writes.
+
+        Each statement commits by itself, durably: no pool checkout, ping, ``BEGIN`` or
+        ``COMMIT`` round trip per write. The connection is detached from the pool (it
+        never holds a pool slot, and no session is ever handed a connection left in
+        autocommit) and kept for the thread's next use; any error closes it, so the next
+        use starts on a fresh, working one. A forked child opens its own.
+        """
+        held: Connection | None = getattr(self._held, "connection", None)
+        if held is None or held.closed or self._held.pid != os.getpid():
+            held = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            held.detach()
+            self._held.connection, self._held.pid = held, os.getpid()
+        try:
+            yield held
+        except BaseException:
+            self._held.connection = None
+            try:
+                held.invalidate()
+                held.close()
+            except Exception:  # it was broken already: nothing to close
+                pass
+            raise
 
     def ping(self) -> None:
         """Raise if the database cannot answer ``SELECT 1``."""

@@ -167,7 +167,7 @@ def send(runtime: Runtime, leg_id: int, request: dict[str, object]) -> str | Non
         log.warning("leg refused by Twilio", extra={"leg_id": leg_id, "error": exc.message})
         _failed(runtime, leg_id, exc)
         return None
-    with runtime.db.engine.begin() as conn:
+    with runtime.db.autocommit() as conn:  # one statement, committed by itself
         conn.execute(_PLACED, {"leg_id": leg_id, "sid": sid})
     return sid
 
