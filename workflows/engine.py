@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -19,7 +20,7 @@ from models import TRANSITIONS, CallLeg, Consultation, ConsultationState, LegRol
 from sampark.runtime import Runtime
 from workflows import clock
 from workflows.config import WorkflowConfig, workflow_config
-from workflows.store import Effects, details, leg_for, locked, present
+from workflows.store import Effects, details, leg_for, locked
 
 log = logging.getLogger(__name__)
 S = ConsultationState
@@ -97,7 +98,7 @@ class Ctx:
         the wait limit, so a patient waiting too long is noticed on time.
         """
         deadline = self._capped(target, deadline)
-        self.c.details = {**(self.c.details or {}), "due": _iso(deadline)}
+        self.c.details = {**(self.c.details or {}), "due": iso(deadline)}
         if self.c.state == target and target not in TRANSITIONS[target]:
             self.set_deadline(deadline)
             return
@@ -107,7 +108,7 @@ class Ctx:
 
     def set_deadline(self, deadline: datetime | None) -> None:
         """Change only the deadline (and the version, so stale timers are seen as such)."""
-        self.c.details = {**(self.c.details or {}), "due": _iso(deadline)}
+        self.c.details = {**(self.c.details or {}), "due": iso(deadline)}
         deadline = self._capped(self.c.state, deadline)
         self.c.state_deadline_at = deadline
         self.c.version = (self.c.version or 1) + 1
@@ -115,21 +116,34 @@ class Ctx:
             self.fx.timers.append((deadline, self.c.id))
 
     def patient_wait_ends(self) -> datetime | None:
-        since = details(self.c).get("patient_since")
-        if not since or "patient" not in present(self.c):
-            return None
-        return datetime.fromisoformat(since) + timedelta(seconds=self.cfg.patient_wait_limit_s)
+        return patient_wait_ends(details(self.c), self.cfg)
 
     def _capped(self, target: S, deadline: datetime | None) -> datetime | None:
-        if target not in WAITING_STATES:
-            return deadline
-        ends = self.patient_wait_ends()
-        if ends is None:
-            return deadline
-        return ends if deadline is None else min(deadline, ends)
+        return capped_deadline(details(self.c), self.cfg, target, deadline)
 
 
-def _iso(moment: datetime | None) -> str | None:
+def patient_wait_ends(d: dict[str, Any], cfg: WorkflowConfig) -> datetime | None:
+    """When the patient on the line (per the bookkeeping ``d``) has waited long enough."""
+    since = d.get("patient_since")
+    if not since or "patient" not in (d.get("present") or {}):
+        return None
+    return datetime.fromisoformat(since) + timedelta(seconds=cfg.patient_wait_limit_s)
+
+
+def capped_deadline(
+    d: dict[str, Any], cfg: WorkflowConfig, target: S, deadline: datetime | None
+) -> datetime | None:
+    """``deadline`` for ``target``, never later than the end of a waiting patient's wait."""
+    if target not in WAITING_STATES:
+        return deadline
+    ends = patient_wait_ends(d, cfg)
+    if ends is None:
+        return deadline
+    return ends if deadline is None else min(deadline, ends)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A deadline as the bookkeeping stores it."""
     return moment.isoformat() if moment else None
 
 

@@ -10,13 +10,20 @@ import contextlib
 from typing import Any
 
 from sampark.runtime import process_runtime
-from workflows import effects, engine
+from workflows import effects, engine, fast_start
 
 
 def advance(consultation_id: int, event: str, **data: Any) -> None:
-    """Drive consultation ``consultation_id`` on after ``event``."""
+    """Drive consultation ``consultation_id`` on after ``event``.
+
+    A consultation's start takes the fast path (``workflows.fast_start``) when it can.
+    """
     runtime = process_runtime()
-    fx = engine.advance(runtime, consultation_id, event, claim=True, **data)
+    fx = None
+    if event in engine.START_EVENTS and not data:
+        fx = fast_start.try_start(runtime, consultation_id)
+    if fx is None:
+        fx = engine.advance(runtime, consultation_id, event, claim=True, **data)
     effects.apply(runtime, fx, inline=True)
 
 

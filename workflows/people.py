@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
@@ -38,7 +39,7 @@ def staff_language(staff: Staff | None, fallback: str = "hi") -> str:
 
 #: The block's active ANMs with their roster slots of two weekdays (built once: statement
 #: construction and its cache key cost more than running it).
-_ANMS = (
+ANMS = (
     select(Staff.id, Staff.spoke_id, Staff.rank, Staff.mobile, Roster.weekday)
     .add_columns(Roster.starts, Roster.ends)
     .join(Spoke, Staff.spoke_id == Spoke.id)
@@ -67,22 +68,34 @@ def anm_order(session: Session, c: Consultation, now: datetime) -> list[tuple[in
     """
     if c.spoke_id is None:
         return []
+    with session.no_autoflush:
+        rows = session.execute(ANMS, anm_params(c.spoke_id, now)).all()
+    return order_anms(rows, c.spoke_id, now)
+
+
+def anm_params(spoke_id: int, now: datetime) -> dict[str, int]:
+    """The parameters of ``ANMS`` for a spoke at ``now`` (IST weekdays)."""
+    weekday = now.astimezone(IST).weekday()
+    return {"spoke_id": spoke_id, "today": weekday, "yesterday": (weekday - 1) % 7}
+
+
+def order_anms(
+    rows: Iterable[Sequence[Any]], spoke_id: int, now: datetime
+) -> list[tuple[int, str]]:
+    """The rows of ``ANMS`` as the ANMs to call, in order, as (id, mobile)."""
     local = now.astimezone(IST)
     weekday, moment = local.weekday(), local.time()
-    params = {"spoke_id": c.spoke_id, "today": weekday, "yesterday": (weekday - 1) % 7}
-    with session.no_autoflush:
-        rows = session.execute(_ANMS, params).all()
     mobiles: dict[int, str] = {}
     duty: dict[int, bool] = {}
     views: dict[int, router.Anm] = {}
-    for sid, spoke_id, rank, mobile, day, starts, ends in rows:
+    for sid, staff_spoke, rank, mobile, day, starts, ends in rows:
         covers = day is not None and slot_covers(day, starts, ends, weekday, moment)
         duty[sid] = duty.get(sid, False) or covers
         mobiles[sid] = mobile
-        views[sid] = router.Anm(sid, spoke_id, rank)
+        views[sid] = router.Anm(sid, staff_spoke, rank)
     ready = [replace(v, on_duty=duty[i]) for i, v in views.items()]
     spokes = {v.spoke_id for v in ready if v.spoke_id is not None}
-    order = router.anm_order(ready, spoke_id=c.spoke_id, block_spoke_ids=spokes)
+    order = router.anm_order(ready, spoke_id=spoke_id, block_spoke_ids=spokes)
     return [(i, mobiles[i]) for i in order]
 
 

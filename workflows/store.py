@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session, joinedload, noload
 
 from models import CallLeg, Consultation, LegRole, NumberKind, ServiceNumber
@@ -138,7 +138,12 @@ def present(c: Consultation) -> dict[str, str]:
 
 def caller_id(session: Session, c: Consultation) -> str:
     """The number our calls for ``c`` come from: the spoke's own, else a district line."""
-    own, line = session.execute(_CALLER_ID, {"spoke_id": c.spoke_id}).one()
+    return caller_id_for(session, c.spoke_id)
+
+
+def caller_id_for(db: Session | Connection, spoke_id: int | None) -> str:
+    """The number calls for a consultation of ``spoke_id`` come from."""
+    own, line = db.execute(_CALLER_ID, {"spoke_id": spoke_id}).one()
     return _pick_caller_id(own, line)
 
 
