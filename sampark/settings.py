@@ -44,6 +44,16 @@ def _bool(name: str, value: str) -> bool:
     raise SettingsError(f"{name}={value!r} is not a boolean (use true or false)")
 
 
+def _count(name: str, value: str, most: int) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        number = -1
+    if not 0 <= number <= most:
+        raise SettingsError(f"{name}={value!r} is not a whole number from 0 to {most}")
+    return number
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the application reads from its environment.
@@ -57,6 +67,8 @@ class Settings:
         public_base_url: the address Twilio calls back.
         secret_key: Flask session signing key.
         trust_proxy: honour X-Forwarded-Proto/Host when checking signatures.
+        send_threads: threads of a simple worker that send its claimed call legs'
+            requests (``SAMPARK_SEND_THREADS``; 0: each job sends its own, inline).
     """
 
     database_url: str
@@ -69,6 +81,7 @@ class Settings:
     trust_proxy: bool = False
     instance_path: Path = DEFAULT_INSTANCE_PATH
     queue_prefix: str = "sampark"
+    send_threads: int = 4
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -131,4 +144,5 @@ class Settings:
             trust_proxy=_bool("TRUST_PROXY", env.get("TRUST_PROXY", "false")),
             instance_path=instance_path,
             queue_prefix=env.get("SAMPARK_QUEUE_PREFIX", "sampark"),
+            send_threads=_count("SAMPARK_SEND_THREADS", env.get("SAMPARK_SEND_THREADS", "4"), 64),
         )

@@ -2,7 +2,9 @@
 
 Inside a worker (``inline=True``) calls are placed and the doctor queue is run at
 once, which keeps the number of jobs per consultation small; a retryable failure
-falls back to a job retried with backoff. From a webhook everything is enqueued,
+falls back to a job retried with backoff. The legs a worker's step claimed are sent
+by the process's leg sender (``workflows/sender.py``: threads of ``sampark worker
+--simple``) when one is installed, else inline. From a webhook everything is enqueued,
 so Twilio gets its TwiML without waiting on Twilio. Redis being unavailable is
 logged and survived: each state's deadline is in the database for the sweeper.
 """
@@ -66,13 +68,25 @@ def _place(runtime: Runtime, leg_id: int, place: Callable[[], Any]) -> None:
     enqueue(runtime, "workflows.jobs.place_leg", leg_id, retry=GATEWAY_RETRY)
 
 
+def send_claimed(runtime: Runtime, leg_id: int, request: dict[str, Any]) -> None:
+    """Send the request of a leg this process claimed (on a retryable failure, a job retries)."""
+    from workflows import legs
+
+    _place(runtime, leg_id, partial(legs.send, runtime, leg_id, request))
+
+
 def apply(runtime: Runtime, fx: Effects, *, inline: bool = False, depth: int = 0) -> None:
     """Carry out ``fx`` (after the transaction that produced it has committed)."""
     from workflows import dispatch, legs
+    from workflows.sender import installed
 
-    # Legs this process claimed in the step's transaction are always sent here.
+    # Legs this process claimed in the step's transaction are always sent by it.
+    sender = installed() if fx.claimed else None
     for leg_id, request in fx.claimed:
-        _place(runtime, leg_id, partial(legs.send, runtime, leg_id, request))
+        if sender is not None:
+            sender.submit(runtime, leg_id, request)
+        else:
+            send_claimed(runtime, leg_id, request)
     for leg_id in fx.place:
         if not inline:
             enqueue(runtime, "workflows.jobs.place_leg", leg_id, retry=GATEWAY_RETRY)
