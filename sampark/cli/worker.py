@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 #: Queues in the order a worker serves them (the workflow first: people are waiting).
 DEFAULT_QUEUES = ("workflow", "calls", "sms", "default")
 SWEEP_INTERVAL_S = 60
+#: How long an exiting worker waits for its leg sender (a send times out in 3 + 10 s).
+SEND_DRAIN_S = 60.0
 log = logging.getLogger(__name__)
 #: Modules of the functions the queues carry (which import the rest lazily).
 JOB_MODULES = (
@@ -83,7 +85,7 @@ def _rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def worker_class(fork: bool, max_memory_mb: int) -> type[BaseWorker]:
+def worker_class(fork: bool, max_memory_mb: int, send_threads: int = 0) -> type[BaseWorker]:
     """RQ's forking ``Worker``, or a ``SimpleWorker`` that stops when it grows too big.
 
     A simple worker runs each job in its own process: the database pool, the Twilio
@@ -91,6 +93,9 @@ def worker_class(fork: bool, max_memory_mb: int) -> type[BaseWorker]:
     starts cold each time and pays a new database connection). Its guards: every job
     has a timeout (RQ's SIGALRM death penalty), and past ``max_memory_mb`` of resident
     memory it finishes the job in hand and stops, for the supervisor to start it again.
+    With ``send_threads``, the claimed legs' Twilio requests are sent by a leg sender of
+    that many threads (``workflows/sender.py``), drained before ``work()`` returns or
+    raises (warm shutdown, ``max_jobs``, burst end, memory recycle, an error).
     """
     from rq import SimpleWorker, Worker
 
@@ -98,6 +103,18 @@ def worker_class(fork: bool, max_memory_mb: int) -> type[BaseWorker]:
         return Worker
 
     class RecyclingWorker(SimpleWorker):
+        def work(self, *args: Any, **kwargs: Any) -> bool:
+            from workflows import sender as leg_sender
+
+            pool = leg_sender.LegSender(send_threads) if send_threads else None
+            leg_sender.install(pool)
+            try:
+                return bool(super().work(*args, **kwargs))
+            finally:
+                leg_sender.install(None)
+                if pool is not None and not pool.close(timeout=SEND_DRAIN_S):
+                    self.log.error("Worker %s: legs still being sent at exit", self.name)
+
         def execute_job(self, job: Any, queue: Any) -> None:
             super().execute_job(job, queue)
             rss = _rss_mb() if max_memory_mb else 0.0
@@ -133,16 +150,31 @@ def worker_class(fork: bool, max_memory_mb: int) -> type[BaseWorker]:
     show_default=True,
     help="Simple worker: stop after a job that leaves it above this resident size (0: never).",
 )
+@click.option(
+    "--send-threads",
+    type=click.IntRange(min=0, max=64),
+    help="Simple worker: threads that send claimed call legs to Twilio off the job "
+    "(0: inline in the job) [default: SAMPARK_SEND_THREADS, else 4].",
+)
 @click.option("--max-jobs", type=click.IntRange(min=1), help="Stop after this many jobs.")
 @click.option("--burst", is_flag=True, help="Quit when the queues are empty.")
 @click.option("--no-cron", is_flag=True, help="Do not start the every-minute sweeper.")
 def worker_cmd(
-    queues: str, simple: bool, max_memory_mb: int, max_jobs: int | None, burst: bool, no_cron: bool
+    queues: str,
+    simple: bool,
+    max_memory_mb: int,
+    send_threads: int | None,
+    max_jobs: int | None,
+    burst: bool,
+    no_cron: bool,
 ) -> None:
     """Run an RQ worker (with the scheduler for timers and retries) and the sweeper's cron.
 
     Run it under a supervisor that restarts it (systemd ``Restart=always``, a container
     restart policy): it stops on ``--max-jobs``, ``--max-memory-mb`` or a lost Redis.
+    A simple worker sends the call legs its jobs claim on ``--send-threads`` threads
+    (``SAMPARK_SEND_THREADS``, 4), so a job does not wait on Twilio; it waits for them
+    before it exits (up to a minute; a leg never sent ends as lost at its deadline).
     """
     from sampark.logs import configure_logging
     from sampark.runtime import Runtime, install_process_runtime
@@ -165,10 +197,14 @@ def worker_cmd(
         )
         cron.start()
     warm_up(runtime)
-    cls = worker_class(not simple, max_memory_mb)
+    threads = settings.send_threads if send_threads is None else send_threads
+    cls = worker_class(not simple, max_memory_mb, threads if simple else 0)
     worker = cls(rq_queues, connection=runtime.redis, name=f"sampark-{os.getpid()}")
     kind = "simple" if simple else "forking"
-    click.echo(f"sampark worker {worker.name} ({kind}) on {', '.join(q.name for q in rq_queues)}")
+    sending = f"; legs sent on {threads} threads" if simple and threads else ""
+    click.echo(
+        f"sampark worker {worker.name} ({kind}) on {', '.join(q.name for q in rq_queues)}{sending}"
+    )
     try:
         worker.work(with_scheduler=True, burst=burst, max_jobs=max_jobs)
     finally:
