@@ -2,8 +2,10 @@
 virtual clock, and real RQ worker processes (``sampark worker --simple``).
 
 The driver runs a discrete-event loop: run the stand-in until idle (its webhooks
-reach the app), wait for the workers to drain the queues, and when nothing is in
-flight anywhere, fire the next workflow deadline with the sweeper at that time.
+reach the app), wait for the workers to drain the queues and to send the legs their
+jobs claimed (a worker's leg sender sends them after the job has ended), and when
+nothing is in flight anywhere, fire the next workflow deadline with the sweeper at
+that time.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ S = ConsultationState
 #: Calls in tests: every hour is inside the call window unless a test says otherwise.
 TEST_WORKFLOW = {"call_window": ["00:00", "00:00"]}
 GATEWAY_JOBS = ("place_leg", "redirect_call", "hangup_call", "deliver_pending", "dispatch")
+#: A claimed leg with no CallSid counts as being sent for this long (real seconds) after
+#: it is first seen: one a killed worker left ``dialing`` must not hold the driver forever.
+SENDING_GRACE_S = 2.0
 
 
 #: The reasons of a consultation that goes well, from the intake to the prescription.
@@ -66,6 +71,8 @@ class Stack:
     env: dict[str, str]
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     patients: int = 0
+    #: Claimed legs without a CallSid: leg id -> when the driver first saw it (monotonic).
+    sending: dict[int, float] = field(default_factory=dict)
 
     # -- workers ------------------------------------------------------------------------
     def start_worker(self) -> subprocess.Popen[bytes]:
@@ -168,7 +175,17 @@ class Stack:
                 job = q.fetch_job(job_id)
                 if job is not None and job.func_name.rsplit(".", 1)[-1] in GATEWAY_JOBS:
                     return True
-        return bool(redis is None)
+        return bool(redis is None) or self._legs_being_sent()
+
+    def _legs_being_sent(self) -> bool:
+        """Whether a worker's leg sender may still be sending a leg its job claimed."""
+        with self.runtime.db.session() as s:
+            ids = s.scalars(
+                select(CallLeg.id).where(CallLeg.status == "dialing", CallLeg.call_sid.is_(None))
+            ).all()
+        now = time.monotonic()
+        self.sending = {i: self.sending.get(i, now) for i in ids}
+        return any(now - seen < SENDING_GRACE_S for seen in self.sending.values())
 
     def settle(self, timeout: float = 60.0, stop: Callable[[], bool] | None = None) -> None:
         """Run the stand-in event by event, letting the workers react after each one.

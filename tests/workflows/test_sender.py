@@ -1,0 +1,327 @@
+"""The leg sender: claimed legs sent off the job's thread, at most once, drained at exit.
+
+On the session's PostgreSQL and Redis and the real stand-in; the worker tests start real
+``sampark worker`` processes. A REST delay on ``calls.create`` (real seconds) shows which
+thread sent a leg: inline, the job (or ``effects.apply``) lasts as long as the request.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from rq import SimpleWorker
+from rq.job import Job
+from sqlalchemy import select, update
+
+from models import CallLeg, Consultation, ConsultationState, LegRole, Patient, Staff
+from sampark.runtime import Runtime, install_process_runtime
+from sampark.settings import Settings, SettingsError
+from telephony.standin import StandIn, VirtualClock
+from tests.builders import MiniDistrict, build_mini_district
+from tests.workflows.harness import Stack
+from workflows import effects, engine, legs
+from workflows.sender import LegSender, install, installed
+
+ROOT = Path(__file__).resolve().parents[2]
+S = ConsultationState
+
+
+@dataclass
+class World:
+    """A runtime whose Twilio is a running stand-in, over a mini district."""
+
+    rt: Runtime
+    standin: StandIn
+    mini: MiniDistrict
+    n: int = 0
+
+    def consultation(self) -> int:
+        """A consultation at the end of its intake (the workflow has not started)."""
+        self.n += 1
+        with self.rt.db.session() as s:
+            mobile = f"+9198123{self.n:05d}"
+            c = Consultation(
+                reference=f"SND{self.n:04d}",
+                caller_mobile=mobile,
+                spoke_id=self.mini.spoke_ids["HWC-001"],
+                patient=Patient(mobile=mobile, age_years=30, sex="female"),
+                complaint="fever",
+                days=2,
+            )
+            s.add(c)
+            s.flush()
+            c.transition(S.INTAKE_COMPLETE, "test")
+            return c.id
+
+    def legs(self, cid: int | None = None) -> list[CallLeg]:
+        with self.rt.db.session() as s:
+            q = select(CallLeg).order_by(CallLeg.id)
+            if cid is not None:
+                q = q.where(CallLeg.consultation_id == cid)
+            return list(s.scalars(q))
+
+    def slow_calls(self, seconds: float) -> None:
+        """Every ``calls.create`` takes ``seconds`` (real time) before Twilio answers."""
+        self.standin.rest_faults.configure([{"endpoint": "calls.create", "delay_seconds": seconds}])
+
+
+@pytest.fixture(name="w")
+def world(runtime: Runtime) -> Iterator[World]:
+    settings = runtime.settings
+    standin = StandIn(settings.twilio_account_sid, settings.twilio_auth_token, VirtualClock())
+    api = standin.start()
+    rt = Runtime.from_settings(settings.with_overrides(twilio_api_base_url=api))
+    with rt.db.session() as s:
+        mini = build_mini_district(s)
+    for number in mini.spoke_numbers.values():
+        standin.add_number(number)
+    try:
+        yield World(rt, standin, mini)
+    finally:
+        standin.stop()
+        rt.close()
+
+
+@contextmanager
+def sender(threads: int, backlog: int | None = None) -> Iterator[LegSender]:
+    """A leg sender installed for this process (as ``sampark worker --simple`` does)."""
+    pool = LegSender(threads, backlog)
+    install(pool)
+    try:
+        yield pool
+    finally:
+        install(None)
+        pool.close(timeout=30)
+
+
+def _claim(w: World, cid: int) -> tuple[int, dict[str, object]]:
+    """A worker's step: the consultation's first leg, claimed; its request."""
+    fx = engine.advance(w.rt, cid, "intake_complete", claim=True)
+    [(leg_id, request)] = fx.claimed
+    return leg_id, request
+
+
+# -- in process ----------------------------------------------------------------------------
+def test_a_claimed_leg_is_sent_by_a_sender_thread_and_its_call_sid_stored(w: World) -> None:
+    cid = w.consultation()
+    w.slow_calls(0.5)
+    with sender(2) as pool:
+        fx = engine.advance(w.rt, cid, "intake_complete", claim=True)
+        started = time.monotonic()
+        effects.apply(w.rt, fx, inline=True)
+        assert time.monotonic() - started < 0.3  # the step's effects did not wait on Twilio
+        [leg] = w.legs(cid)
+        assert leg.status == "dialing" and leg.call_sid is None  # still being sent
+        assert pool.drain(timeout=10)
+    [leg] = w.legs(cid)
+    assert leg.status == "queued" and leg.call_sid in w.standin.calls
+    assert len(w.standin.calls) == 1
+    assert legs.place(w.rt, leg.id) is None  # a duplicated job finds nothing to claim
+
+
+def test_submit_blocks_while_the_backlog_is_full(w: World) -> None:
+    cids = [w.consultation() for _ in range(3)]
+    w.slow_calls(0.8)
+    with sender(1, backlog=2) as pool:
+        claims = [_claim(w, cid) for cid in cids]
+        started = time.monotonic()
+        for leg_id, request in claims[:2]:  # one being sent, one waiting: the backlog is full
+            pool.submit(w.rt, leg_id, request)
+        assert time.monotonic() - started < 0.3
+        third = threading.Thread(target=pool.submit, args=(w.rt, *claims[2]))
+        third.start()
+        time.sleep(0.4)
+        assert third.is_alive() and pool.pending == 2  # blocked, not queued
+        third.join(timeout=10)
+        assert not third.is_alive()
+        assert time.monotonic() - started > 0.7  # it waited for the first send to end
+        assert pool.drain(timeout=10)
+    placed = w.legs()
+    assert [leg.call_sid is not None for leg in placed] == [True, True, True]
+    assert len(w.standin.calls) == 3
+
+
+def test_a_retryable_error_releases_the_claim_and_a_retried_job_places_it_once(
+    w: World,
+) -> None:
+    cid = w.consultation()
+    w.standin.rest_faults.configure([{"endpoint": "calls.create", "sequence": ["503"]}])
+    with sender(2) as pool:
+        effects.apply(w.rt, engine.advance(w.rt, cid, "intake_complete", claim=True), inline=True)
+        assert pool.drain(timeout=10)
+    [leg] = w.legs(cid)
+    assert leg.status == "created" and leg.call_sid is None and not w.standin.calls
+    queue = w.rt.queue(effects.QUEUE)
+    [job] = queue.jobs
+    assert job.func_name == "workflows.jobs.place_leg" and job.args == (leg.id,)
+    assert job.retries_left == 6
+    install_process_runtime(w.rt)
+    try:
+        SimpleWorker([queue], connection=w.rt.redis).work(burst=True)
+    finally:
+        install_process_runtime(None)
+    [leg] = w.legs(cid)
+    assert leg.status == "queued" and leg.call_sid in w.standin.calls
+    assert len(w.standin.calls) == 1  # the 503 created no call; the retry created one
+
+
+def test_a_permanent_error_ends_the_leg_and_the_workflow_moves_on(w: World) -> None:
+    with w.rt.db.session() as s:  # Twilio refuses the first ANM's number (21211)
+        s.execute(update(Staff).where(Staff.code == "ANM-001").values(mobile="+9112"))
+    cid = w.consultation()
+    with sender(2) as pool:
+        effects.apply(w.rt, engine.advance(w.rt, cid, "intake_complete", claim=True), inline=True)
+        assert pool.drain(timeout=10)
+    first, second = w.legs(cid)
+    assert first.to_number == "+9112" and first.status == "failed" and first.call_sid is None
+    assert first.error_code == 21211
+    assert second.to_number == w.mini.anms["ANM-002"]  # the next ANM, placed at once
+    assert second.call_sid in w.standin.calls and len(w.standin.calls) == 1
+
+
+def test_without_a_sender_claimed_legs_are_sent_inline(w: World) -> None:
+    """Webhooks, in-process burst workers (the simulator) and tests: nothing installed."""
+    assert installed() is None
+    cid = w.consultation()
+    w.slow_calls(0.4)
+    queue = w.rt.queue(effects.QUEUE)
+    job = queue.enqueue("workflows.jobs.advance", cid, "intake_complete")
+    install_process_runtime(w.rt)
+    try:
+        SimpleWorker([queue], connection=w.rt.redis).work(burst=True)
+    finally:
+        install_process_runtime(None)
+    _sent_in_the_job(w, cid, Job.fetch(job.id, connection=w.rt.redis))
+
+
+def _sent_in_the_job(w: World, cid: int, job: Job) -> None:
+    """The leg's CallSid was stored by the job itself, which lasted as long as the request."""
+    assert job.get_status() == "finished"
+    assert job.started_at is not None and job.ended_at is not None
+    assert (job.ended_at - job.started_at).total_seconds() >= 0.35
+    [leg] = w.legs(cid)
+    assert leg.call_sid in w.standin.calls and len(w.standin.calls) == 1
+
+
+# -- worker processes ----------------------------------------------------------------------
+def _worker(w: World, *flags: str, threads: int | None = 2) -> subprocess.Popen[bytes]:
+    settings = w.rt.settings
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url or "",
+        "SAMPARK_QUEUE_PREFIX": settings.queue_prefix,
+        "TWILIO_API_BASE_URL": settings.twilio_api_base_url,
+        "TWILIO_ACCOUNT_SID": settings.twilio_account_sid,
+        "TWILIO_AUTH_TOKEN": settings.twilio_auth_token,
+        "PUBLIC_BASE_URL": settings.public_base_url,
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("SAMPARK_SEND_THREADS", None)
+    if threads is not None:
+        env["SAMPARK_SEND_THREADS"] = str(threads)
+    return subprocess.Popen(
+        [str(ROOT / ".venv/bin/sampark"), "worker", "--no-cron", "--queues", "workflow", *flags],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _finish(proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    assert proc.returncode == 0, err.decode()[-2000:]
+
+
+def _needs_redis(w: World) -> None:
+    if w.rt.settings.redis_url is None or w.rt.db.is_sqlite:
+        pytest.skip("worker processes need real PostgreSQL and Redis")
+
+
+@pytest.mark.parametrize("stop", ["sigterm", "burst", "max-jobs"])
+def test_a_simple_worker_sends_every_claimed_leg_once_before_it_exits(w: World, stop: str) -> None:
+    _needs_redis(w)
+    cids = [w.consultation() for _ in range(4)]
+    w.slow_calls(0.6)  # 4 legs on 2 threads: > 1 s of sending after the jobs
+    queue = w.rt.queue(effects.QUEUE)
+    jobs = [queue.enqueue("workflows.jobs.advance", cid, "intake_complete") for cid in cids]
+    flags = {"sigterm": (), "burst": ("--burst",), "max-jobs": ("--max-jobs", "4")}[stop]
+    proc = _worker(w, *flags)
+    deadline = time.monotonic() + 60
+    while any(j.get_status(refresh=True) != "finished" for j in jobs):
+        assert time.monotonic() < deadline and proc.poll() is None, "the jobs did not run"
+        time.sleep(0.02)
+    unsent = [leg for leg in w.legs() if leg.call_sid is None]
+    assert unsent and all(leg.status == "dialing" for leg in unsent)  # jobs ended, sends not
+    if stop == "sigterm":
+        proc.send_signal(signal.SIGTERM)  # warm shutdown, the worker idle
+    _finish(proc)
+    placed = w.legs()
+    assert len(placed) == 4 and all(leg.status == "queued" for leg in placed)
+    assert sorted(w.standin.calls) == sorted(str(leg.call_sid) for leg in placed)
+
+
+@pytest.mark.parametrize("flags", [("--fork",), ("--simple",)], ids=["fork", "simple-0"])
+def test_the_forking_worker_and_zero_send_threads_send_inline(
+    w: World, flags: tuple[str, ...]
+) -> None:
+    _needs_redis(w)
+    cid = w.consultation()
+    w.slow_calls(0.4)
+    job = w.rt.queue(effects.QUEUE).enqueue("workflows.jobs.advance", cid, "intake_complete")
+    proc = _worker(w, "--burst", *flags, threads=0 if flags == ("--simple",) else 4)
+    _finish(proc)
+    _sent_in_the_job(w, cid, Job.fetch(job.id, connection=w.rt.redis))
+
+
+def test_send_threads_come_from_the_environment() -> None:
+    assert Settings.from_env({}).send_threads == 4
+    assert Settings.from_env({"SAMPARK_SEND_THREADS": "0"}).send_threads == 0
+    for bad in ("-1", "65", "four"):
+        with pytest.raises(SettingsError, match="SAMPARK_SEND_THREADS"):
+            Settings.from_env({"SAMPARK_SEND_THREADS": bad})
+
+
+# -- the whole-consultation harness ---------------------------------------------------------
+def test_the_harness_waits_for_legs_still_being_sent(stack: Stack) -> None:
+    rest = stack.standin.rest_faults
+    rest.configure([{"endpoint": "calls.create", "delay_seconds": 0.8}])
+    cid = stack.consultation()
+    stack.settle()  # at first no job is left and nothing is due on the stand-in
+    placed = stack.legs(cid)
+    assert placed and all(leg.call_sid in stack.standin.calls for leg in placed)
+    assert "anm-accepted" in stack.reasons(cid)  # the ANM's phone rang, she answered
+
+
+def test_the_harness_does_not_wait_forever_for_a_leg_a_killed_worker_left(stack: Stack) -> None:
+    cid = stack.consultation(handoff=False)
+    with stack.runtime.db.session() as s:  # claimed, never sent: the worker died
+        s.add(
+            CallLeg(
+                consultation_id=cid,
+                purpose=f"c{cid}:anm:1",
+                role=LegRole.ANM,
+                from_number=stack.mini.spoke_numbers["HWC-001"],
+                to_number=stack.mini.anms["ANM-001"],
+                status="dialing",
+            )
+        )
+    started = time.monotonic()
+    stack.wait_for_workers(started + 30)
+    assert 1.5 < time.monotonic() - started < 10  # waited for it, for a while only
