@@ -16,6 +16,9 @@ one Redis database (flushed), and measures, in the same run:
    OpenAPI validation), storing its CallSid (a second commit) and arming the
    timer. Target: at least half the no-op rate. The ANM's menu grace is set to an
    hour so that no timer comes due inside the run (the timers are still armed).
+   A simple worker sends the legs on its leg sender's threads after the job
+   (``SAMPARK_SEND_THREADS``, passed on to it; 0: inline): the span then ends when
+   the last job has ended and every leg has its CallSid stored.
 3. Latency from ``hand_off`` (intake complete) to the first leg reaching the
    stand-in, one consultation at a time with an idle worker: p50/p99 (< 300 ms).
 4. A simulated peak hour: ``--peak-patients`` (1,000) consultations arriving over
@@ -37,6 +40,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -96,24 +100,57 @@ def _warm(runtime: Runtime) -> None:
         time.sleep(0.05)
 
 
-def _throughput(runtime: Runtime, queue: str, jobs: list[Any]) -> dict[str, Any]:
+def _throughput(
+    runtime: Runtime, queue: str, jobs: list[Any], call_sids: int | None = None
+) -> dict[str, Any]:
     """Jobs per second from the first job's start to the last job's end (the queue was
-    filled beforehand: the worker never waited), and per second of busy time."""
+    filled beforehand: the worker never waited), and per second of busy time.
+
+    With ``call_sids`` (legs expected to have a CallSid at the end), the span ends when
+    the last job has ended *and* that many legs have their CallSid stored: the worker's
+    leg sender sends after the job. The CallSids are counted every 5 ms from the last
+    job's start (the time taken is that of the first count that has them all: up to
+    ~5 ms late, never early; inline sends get the same allowance)."""
     q = runtime.queue(queue)
     deadline = time.monotonic() + 600
-    while True:  # light polling: the worker needs the CPU
+    sids_at = None
+    while True:  # light polling: the worker needs the CPU; every 5 ms in the last 60 jobs
         jobs[-1].refresh()
-        if jobs[-1].get_status() in ("finished", "failed") and q.count == 0:
+        left = q.count
+        done = jobs[-1].get_status() in ("finished", "failed") and left == 0
+        tail = call_sids is not None and left < 60
+        if call_sids is not None and left == 0 and sids_at is None:  # the last job is running
+            with runtime.db.engine.connect() as conn:
+                stored = conn.scalar(
+                    text("SELECT count(*) FROM call_legs WHERE call_sid IS NOT NULL")
+                )
+            if stored is not None and call_sids is not None and stored >= call_sids:
+                sids_at = datetime.now(UTC)
+        if done and (call_sids is None or sids_at is not None):
             break
         if time.monotonic() > deadline:
-            raise SystemExit(f"{q.name}: {q.count} jobs still queued after 600 s")
-        time.sleep(0.25)
+            raise SystemExit(f"{q.name}: {left} jobs queued or CallSids missing after 600 s")
+        time.sleep(0.005 if tail else 0.25)
     for job in jobs:
         job.refresh()
     failed = [j for j in jobs if j.get_status() == "failed"]
     if failed:
         raise SystemExit(f"{len(failed)} {q.name} jobs failed: {failed[0].exc_info}")
-    return job_rates([(j.func_name, j.started_at, j.ended_at) for j in jobs])
+    records = [(j.func_name, j.started_at, j.ended_at) for j in jobs]
+    rates = job_rates(records)
+    if sids_at is not None:
+        last_end = max(r[2] for r in records)
+        rates["last_call_sid_after_last_job_ms"] = round(
+            (sids_at - last_end).total_seconds() * 1000, 1
+        )
+        if sids_at > last_end:  # the span ends at the last CallSid
+            wall = (sids_at - min(r[1] for r in records)).total_seconds()
+            rates |= {
+                "wall_s": round(wall, 3),
+                "wall_ms_per_job": round(1000 * wall / len(records), 3),
+                "per_s_wall": round(len(records) / wall, 1),
+            }
+    return rates
 
 
 def _compare(out: dict[str, Any], mix: dict[str, Any]) -> dict[str, Any]:
@@ -199,6 +236,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "PYTHONPATH": str(ROOT),
     }  # fmt: skip
     out: dict[str, Any] = {"worker_class": args.worker_class, "jobs": args.jobs}
+    if args.worker_class == "simple":  # the worker's leg sender (SAMPARK_SEND_THREADS)
+        out["send_threads"] = int(os.environ.get("SAMPARK_SEND_THREADS", "4"))
     try:
         # 1 and 2: throughput, no-op floor then workflow jobs, on a queue filled beforehand.
         ids = _new_consultations(runtime, args.jobs, spoke_id)
@@ -216,7 +255,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "workflow",
             [("workflows.jobs.advance", (cid, "intake_complete")) for cid in ids],
         )
-        out["intake"] = _throughput(runtime, "workflow", flow)
+        out["intake"] = _throughput(runtime, "workflow", flow, call_sids=len(flow))
         out["intake"]["cpu_ms_per_job"] = meter.stop(len(flow))
         out["workflow_jobs_per_s"] = out["intake"]["per_s_wall"]
         out["workflow_vs_noop"] = round(out["workflow_jobs_per_s"] / out["noop_jobs_per_s"], 2)
@@ -337,7 +376,9 @@ def main() -> None:
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"worker class            {result['worker_class']}")
+    threads = result.get("send_threads")
+    sending = f" (legs sent on {threads} threads)" if threads else " (legs sent inline)"
+    print(f"worker class            {result['worker_class']}{sending}")
     print(f"RQ no-op jobs/s         {result['noop_jobs_per_s']}")
     ratio = result["workflow_vs_noop"]
     print(f"workflow jobs/s         {result['workflow_jobs_per_s']} ({ratio}x no-op)")
@@ -349,6 +390,9 @@ def main() -> None:
         )
         cpu = ", ".join(f"{k} {v}" for k, v in r["cpu_ms_per_job"].items())
         print(f"  {'':10} CPU ms per job: {cpu}")
+        if "last_call_sid_after_last_job_ms" in r:
+            lag = r["last_call_sid_after_last_job_ms"]
+            print(f"  {'':10} last CallSid stored {lag} ms after the last job ended")
     if "job_mix" in result:
         _print_mix(result["job_mix"])
     lat = result["handoff_to_first_leg_ms"]

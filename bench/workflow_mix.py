@@ -7,8 +7,10 @@ worker command itself, reading the workflow's time from the simulation's virtual
 clock through a shared memory-mapped file, 8 bytes). The simulation's loop is kept;
 three of its hooks are replaced, in the benchmark only:
 
-* ``_drain`` waits for the worker to empty the queues (none queued, none started,
-  twice 5 ms apart) instead of running an in-process burst worker; first it moves
+* ``_drain`` waits for the worker to empty the queues (none queued, none started, no
+  claimed leg without a CallSid, twice 5 ms apart: the worker's leg sender sends legs
+  after their job has ended; a leg left so is waited for 2 s at most) instead of
+  running an in-process burst worker; first it moves
   every scheduled RQ job due by the *virtual* time onto its queue (what RQ's
   scheduler does by real time), so the workflow's timers and retries run as jobs;
   and every 60 virtual seconds it queues ``workflows.jobs.sweep`` (the cron job).
@@ -44,6 +46,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 US = timedelta(microseconds=1)
 QUEUES = ("workflow", "calls", "sms", "default")  # sampark.cli.worker.DEFAULT_QUEUES
 CRON_S = 60.0
+SENDING_GRACE_S = 2.0  # as tests/workflows/harness.py: a leg a killed send left never ends
 
 
 class FileClock:
@@ -159,6 +162,7 @@ def _simulation_class() -> type:
             self.backstop_sweeps = 0
             self.backstop_states: dict[str, int] = {}
             self.cron_sweeps = 0
+            self.sending: dict[int, float] = {}  # claimed leg, no CallSid -> first seen
 
         def _move_due(self) -> None:
             score = int((self.standin.clock.now() - EPOCH).total_seconds())
@@ -174,7 +178,18 @@ def _simulation_class() -> type:
                 for q, started in zip(self.queues, self.started, strict=True):
                     pipe.llen(q.key)
                     pipe.zcard(started.key)
-                return any(pipe.execute())
+                return any(pipe.execute()) or self._legs_being_sent()
+
+        def _legs_being_sent(self) -> bool:
+            from sqlalchemy import text
+
+            with self.runtime.db.engine.connect() as conn:
+                ids = conn.scalars(
+                    text("SELECT id FROM call_legs WHERE status = 'dialing' AND call_sid IS NULL")
+                ).all()
+            now = time.monotonic()
+            self.sending = {i: self.sending.get(i, now) for i in ids}
+            return any(now - seen < SENDING_GRACE_S for seen in self.sending.values())
 
         def _drain(self) -> None:
             now = self.standin.clock.now()
