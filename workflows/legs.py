@@ -7,7 +7,9 @@ The rule (documented in the README of this package's tests and the report):
    a second worker (a retried or duplicated job) finds nothing to claim and stops.
    A worker's own step (``engine.run_step(claim=True)``) writes the legs it creates
    as ``dialing`` in the step's transaction, on the row lock, and places them right
-   after that commit: the same claim, one transaction fewer.
+   after that commit: the same claim, one transaction fewer. In ``sampark worker
+   --simple`` the requests go out on the process's leg sender threads
+   (``workflows/sender.py``), so the job does not wait on Twilio; the rules are the same.
 3. A retryable gateway error (429, 5xx, a refused or timed-out connection) means
    Twilio did not create the call: the claim is released (``dialing`` -> ``created``)
    and RQ retries the job with backoff. A request that went out with no answer (a read
