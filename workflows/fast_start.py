@@ -1,10 +1,10 @@
-"""A consultation's first step (call the first ANM) in four statements, without the ORM.
+"""A consultation's first step (call the first ANM) in three statements, without the ORM.
 
 The worker's hottest job is ``advance(id, "intake_complete")``: route the case, choose
 the ANM, write her call leg and the move to ``calling_anm``, then place the call. The
 full path (``engine.run_step`` → ``anm.start``) does this on a locked row through the
-ORM; here the same decisions are made from three reads (the consultation, the block's
-ANMs with their roster slots, the caller id) and written by one compare-and-set
+ORM; here the same decisions are made from two reads (the consultation with its caller
+id, the block's ANMs with their roster slots) and written by one compare-and-set
 statement on the thread's own autocommit connection (``Database.autocommit``): the
 consultation's update (only if the row is still the one read), the leg (``dialing``:
 claimed by this worker) and the transition, committed together and durably before
@@ -32,7 +32,7 @@ from workflows import clock, people, router
 from workflows.config import workflow_config
 from workflows.engine import capped_deadline, iso
 from workflows.legs import describe
-from workflows.store import Effects, caller_id_for
+from workflows.store import DISTRICT_LINE, Effects, own_number, pick_caller_id
 
 log = logging.getLogger(__name__)
 S = ConsultationState
@@ -55,6 +55,8 @@ _READ = (
         Patient.age_years,
         func.nextval(func.pg_get_serial_sequence("call_legs", "id")).label("leg_id"),
         literal_column("consultations.xmin::text").label("row_version"),
+        own_number(Consultation.spoke_id).label("own_number"),
+        DISTRICT_LINE.label("district_line"),
     )
     .outerjoin(Patient, Consultation.patient_id == Patient.id)
     .where(Consultation.id == bindparam("id"))
@@ -144,7 +146,7 @@ def _start(runtime: Runtime, conn: Connection, cid: int, now: datetime) -> Effec
         purpose=f"c{cid}:anm:1",
         role=LegRole.ANM,
         staff_id=staff_id,
-        from_number=caller_id_for(conn, row.spoke_id),
+        from_number=pick_caller_id(row.own_number, row.district_line),
         to_number=mobile,
         attempt=1,
     )

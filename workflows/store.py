@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
-from sqlalchemy.orm import Session, joinedload, noload
+from sqlalchemy import ColumnElement, ScalarSelect, bindparam, select
+from sqlalchemy.orm import QueryableAttribute, Session, joinedload, noload
 
 from models import CallLeg, Consultation, LegRole, NumberKind, ServiceNumber
 from sampark.runtime import Runtime
@@ -93,23 +93,30 @@ _LOCK = (
     )
     .with_for_update(of=Consultation)
 )
-_OWN_NUMBER = (
-    select(ServiceNumber.number)
-    .where(ServiceNumber.spoke_id == bindparam("spoke_id"), ServiceNumber.kind == NumberKind.SPOKE)
-    .limit(1)
-    .scalar_subquery()
-)
-_DISTRICT_LINE = (
+
+
+def own_number(spoke_id: ColumnElement[Any] | QueryableAttribute[Any]) -> ScalarSelect[str]:
+    """The spoke's own number (a scalar subquery on ``spoke_id``: a parameter or a column)."""
+    return (
+        select(ServiceNumber.number)
+        .where(ServiceNumber.spoke_id == spoke_id, ServiceNumber.kind == NumberKind.SPOKE)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+_OWN_NUMBER = own_number(bindparam("spoke_id"))
+DISTRICT_LINE = (
     select(ServiceNumber.number)
     .where(ServiceNumber.kind == NumberKind.DISTRICT)
     .limit(1)
     .scalar_subquery()
 )
-_CALLER_ID = select(_OWN_NUMBER, _DISTRICT_LINE)
+_CALLER_ID = select(_OWN_NUMBER, DISTRICT_LINE)
 _LEG_AND_CALLER_ID = select(
     select(CallLeg.id).where(CallLeg.purpose == bindparam("purpose")).scalar_subquery(),
     _OWN_NUMBER,
-    _DISTRICT_LINE,
+    DISTRICT_LINE,
 )
 
 
@@ -138,16 +145,11 @@ def present(c: Consultation) -> dict[str, str]:
 
 def caller_id(session: Session, c: Consultation) -> str:
     """The number our calls for ``c`` come from: the spoke's own, else a district line."""
-    return caller_id_for(session, c.spoke_id)
+    own, line = session.execute(_CALLER_ID, {"spoke_id": c.spoke_id}).one()
+    return pick_caller_id(own, line)
 
 
-def caller_id_for(db: Session | Connection, spoke_id: int | None) -> str:
-    """The number calls for a consultation of ``spoke_id`` come from."""
-    own, line = db.execute(_CALLER_ID, {"spoke_id": spoke_id}).one()
-    return _pick_caller_id(own, line)
-
-
-def _pick_caller_id(own: str | None, line: str | None) -> str:
+def pick_caller_id(own: str | None, line: str | None) -> str:
     """The spoke's own number, else the district line, else the placeholder."""
     return str(own or line or NO_CALLER_ID)
 
@@ -181,7 +183,7 @@ def leg_for(
         role=role,
         direction="outbound-api",
         staff_id=staff_id,
-        from_number=_pick_caller_id(own, line),
+        from_number=pick_caller_id(own, line),
         to_number=to,
         status=status,
         attempt=attempt,

@@ -17,11 +17,13 @@ from sqlalchemy import select, update
 from models import CallLeg, Consultation, ConsultationState, Patient, Spoke, Staff
 from sampark.runtime import Runtime
 from tests.builders import build_mini_district
-from workflows import engine, fast_start
-from workflows.store import Effects, caller_id_for
+from workflows import engine, fast_start, people
+from workflows.store import Effects
 
 S = ConsultationState
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)  # 11:30 IST: the mini district's ANMs on duty
+#: The real ANM ordering, called between the fast path's reads and its write.
+ORDER_ANMS = people.order_anms
 
 
 def _consultation(rt: Runtime, n: int, *, spoke: str = "HWC-001", **kw: Any) -> int:
@@ -201,11 +203,12 @@ def test_a_consultation_moved_by_another_process_meanwhile_is_not_overwritten(
 ) -> None:
     cid = _consultation(rt, 1)
 
-    def moved_meanwhile(db: Any, spoke_id: int | None) -> str:
-        engine.advance(rt, cid, "intake_complete", now=NOW, claim=True)  # the other process
-        return caller_id_for(db, spoke_id)
+    def moved_meanwhile(*args: Any) -> list[tuple[int, str]]:
+        with patch.object(people, "order_anms", ORDER_ANMS):  # the other process
+            engine.advance(rt, cid, "intake_complete", now=NOW, claim=True)
+        return ORDER_ANMS(*args)
 
-    with patch.object(fast_start, "caller_id_for", side_effect=moved_meanwhile):
+    with patch.object(people, "order_anms", side_effect=moved_meanwhile):
         assert fast_start.try_start(rt, cid, now=NOW) is None
     with rt.db.session() as s:
         c = s.get_one(Consultation, cid)
@@ -230,13 +233,13 @@ def test_bookkeeping_written_meanwhile_is_not_lost(rt: Runtime) -> None:
     cid = _consultation(rt, 1)
     on_line = {"patient": "CA" + "2" * 32}
 
-    def joined_meanwhile(db: Any, spoke_id: int | None) -> str:
+    def joined_meanwhile(*args: Any) -> list[tuple[int, str]]:
         with rt.db.session() as s:
             c = s.get_one(Consultation, cid)
             c.details = {**c.details, "present": on_line, "patient_since": NOW.isoformat()}
-        return caller_id_for(db, spoke_id)
+        return ORDER_ANMS(*args)
 
-    with patch.object(fast_start, "caller_id_for", side_effect=joined_meanwhile):
+    with patch.object(people, "order_anms", side_effect=joined_meanwhile):
         assert fast_start.try_start(rt, cid, now=NOW) is None
     with rt.db.session() as s:
         c = s.get_one(Consultation, cid)
