@@ -62,6 +62,7 @@ from workflows.handoff import hand_off  # noqa: E402
 ACCOUNT = "AC" + "b2" * 16
 TOKEN = "bench-auth-token-0123456789"
 S = ConsultationState
+PLACED = text("SELECT count(*) FROM call_legs WHERE call_sid IS NOT NULL")
 
 
 def _database(server_url: str) -> tuple[str, Any]:
@@ -121,11 +122,8 @@ def _throughput(
         tail = call_sids is not None and left < 60
         if call_sids is not None and left == 0 and sids_at is None:  # the last job is running
             with runtime.db.engine.connect() as conn:
-                stored = conn.scalar(
-                    text("SELECT count(*) FROM call_legs WHERE call_sid IS NOT NULL")
-                )
-            if stored is not None and call_sids is not None and stored >= call_sids:
-                sids_at = datetime.now(UTC)
+                stored = conn.scalar(PLACED)
+            sids_at = datetime.now(UTC) if (stored or 0) >= call_sids else None
         if done and (call_sids is None or sids_at is not None):
             break
         if time.monotonic() > deadline:
@@ -139,17 +137,14 @@ def _throughput(
     records = [(j.func_name, j.started_at, j.ended_at) for j in jobs]
     rates = job_rates(records)
     if sids_at is not None:
-        last_end = max(r[2] for r in records)
+        last_end, n = max(r[2] for r in records), len(records)
         rates["last_call_sid_after_last_job_ms"] = round(
-            (sids_at - last_end).total_seconds() * 1000, 1
+            (sids_at - last_end).total_seconds() * 1e3, 1
         )
         if sids_at > last_end:  # the span ends at the last CallSid
             wall = (sids_at - min(r[1] for r in records)).total_seconds()
-            rates |= {
-                "wall_s": round(wall, 3),
-                "wall_ms_per_job": round(1000 * wall / len(records), 3),
-                "per_s_wall": round(len(records) / wall, 1),
-            }
+            rates |= {"wall_s": round(wall, 3), "wall_ms_per_job": round(1000 * wall / n, 3)}
+            rates["per_s_wall"] = round(n / wall, 1)
     return rates
 
 
@@ -260,7 +255,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         out["workflow_jobs_per_s"] = out["intake"]["per_s_wall"]
         out["workflow_vs_noop"] = round(out["workflow_jobs_per_s"] / out["noop_jobs_per_s"], 2)
         with runtime.db.session() as s:
-            placed = s.scalar(text("SELECT count(*) FROM call_legs WHERE call_sid IS NOT NULL"))
+            placed = s.scalar(PLACED)
         out["legs_placed"] = placed
         # 3: latency, one at a time, idle worker (the timers armed above are dropped first).
         from rq.registry import ScheduledJobRegistry
