@@ -21,6 +21,9 @@ three of its hooks are replaced, in the benchmark only:
 
 Every finished job of the four queues is read back from RQ's ``FinishedJobRegistry``
 (``started_at``/``ended_at``) while the run goes on (before ``result_ttl`` expires).
+A simple worker's leg sender sends claimed legs after their job has ended: busy time
+then leaves those sends out, and the saturated estimate is optimistic; run the mix with
+``SAMPARK_SEND_THREADS=0`` for the like-for-like estimate.
 """
 
 from __future__ import annotations
