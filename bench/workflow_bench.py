@@ -9,12 +9,15 @@ one Redis database (flushed), and measures, in the same run:
 
 1. RQ's floor: no-op jobs per second through one ``sampark worker`` process of
    the same class (``--simple``, the default, or ``--worker-class fork``: RQ's
-   forking ``Worker``, ``sampark worker --fork``).
+   forking ``Worker``, ``sampark worker --fork``). Phases 1 and 2 alternate in
+   ``--rounds`` rounds, ABBA; the rates are totals over the rounds
+   (``bench/workflow_rounds.py``).
 2. Workflow jobs per second: ``workflows.jobs.advance(id, "intake_complete")``,
-   each locking the row, choosing the ANM, writing the leg (claimed) and its
-   transition in one commit, placing the call on the Twilio stand-in (HTTP +
-   OpenAPI validation), storing its CallSid (a second commit) and arming the
-   timer. Target: at least half the no-op rate. The ANM's menu grace is set to an
+   each reading the consultation, choosing the ANM, writing the move, the leg
+   (claimed) and its transition in one compare-and-set statement
+   (``workflows/fast_start.py``), placing the call on the Twilio stand-in (HTTP +
+   OpenAPI validation), storing its CallSid (one statement) and arming the timer.
+   Target: at least half the no-op rate. The ANM's menu grace is set to an
    hour so that no timer comes due inside the run (the timers are still armed).
    A simple worker sends the legs on its leg sender's threads after the job
    (``SAMPARK_SEND_THREADS``, passed on to it; 0: inline): the span then ends when
@@ -40,7 +43,6 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +53,8 @@ from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.cpu import CpuMeter  # noqa: E402
-from bench.workflow_mix import job_rates, run_mix  # noqa: E402
+from bench.workflow_mix import run_mix  # noqa: E402
+from bench.workflow_rounds import PLACED, alternate  # noqa: E402
 from models import Base, Consultation, ConsultationState, Patient, Spoke  # noqa: E402
 from sampark.runtime import Runtime, install_process_runtime  # noqa: E402
 from sampark.settings import Settings  # noqa: E402
@@ -62,7 +65,6 @@ from workflows.handoff import hand_off  # noqa: E402
 ACCOUNT = "AC" + "b2" * 16
 TOKEN = "bench-auth-token-0123456789"
 S = ConsultationState
-PLACED = text("SELECT count(*) FROM call_legs WHERE call_sid IS NOT NULL")
 
 
 def _database(server_url: str) -> tuple[str, Any]:
@@ -81,16 +83,6 @@ def _worker(env: dict[str, str], worker_class: str) -> subprocess.Popen[bytes]:
     )
 
 
-def _enqueue_many(
-    runtime: Runtime, queue: str, calls: list[tuple[str, tuple[Any, ...]]]
-) -> list[Any]:
-    """Enqueue jobs in one pipeline (the worker is already waiting on the queue)."""
-    from rq import Queue
-
-    q = runtime.queue(queue)
-    return q.enqueue_many([Queue.prepare_data(f, args, result_ttl=600) for f, args in calls])
-
-
 def _warm(runtime: Runtime) -> None:
     """Wait until the worker has run one job."""
     job = runtime.queue("bench").enqueue("workflows.jobs.noop")
@@ -99,53 +91,6 @@ def _warm(runtime: Runtime) -> None:
         if time.monotonic() > deadline:
             raise SystemExit("the worker did not start within 60 s")
         time.sleep(0.05)
-
-
-def _throughput(
-    runtime: Runtime, queue: str, jobs: list[Any], call_sids: int | None = None
-) -> dict[str, Any]:
-    """Jobs per second from the first job's start to the last job's end (the queue was
-    filled beforehand: the worker never waited), and per second of busy time.
-
-    With ``call_sids`` (legs expected to have a CallSid at the end), the span ends when
-    the last job has ended *and* that many legs have their CallSid stored: the worker's
-    leg sender sends after the job. The CallSids are counted every 5 ms from the last
-    job's start (the time taken is that of the first count that has them all: up to
-    ~5 ms late, never early; inline sends get the same allowance)."""
-    q = runtime.queue(queue)
-    deadline = time.monotonic() + 600
-    sids_at = None
-    while True:  # light polling: the worker needs the CPU; every 5 ms in the last 60 jobs
-        jobs[-1].refresh()
-        left = q.count
-        done = jobs[-1].get_status() in ("finished", "failed") and left == 0
-        tail = call_sids is not None and left < 60
-        if call_sids is not None and left == 0 and sids_at is None:  # the last job is running
-            with runtime.db.engine.connect() as conn:
-                stored = conn.scalar(PLACED)
-            sids_at = datetime.now(UTC) if (stored or 0) >= call_sids else None
-        if done and (call_sids is None or sids_at is not None):
-            break
-        if time.monotonic() > deadline:
-            raise SystemExit(f"{q.name}: {left} jobs queued or CallSids missing after 600 s")
-        time.sleep(0.005 if tail else 0.25)
-    for job in jobs:
-        job.refresh()
-    failed = [j for j in jobs if j.get_status() == "failed"]
-    if failed:
-        raise SystemExit(f"{len(failed)} {q.name} jobs failed: {failed[0].exc_info}")
-    records = [(j.func_name, j.started_at, j.ended_at) for j in jobs]
-    rates = job_rates(records)
-    if sids_at is not None:
-        last_end, n = max(r[2] for r in records), len(records)
-        rates["last_call_sid_after_last_job_ms"] = round(
-            (sids_at - last_end).total_seconds() * 1e3, 1
-        )
-        if sids_at > last_end:  # the span ends at the last CallSid
-            wall = (sids_at - min(r[1] for r in records)).total_seconds()
-            rates |= {"wall_s": round(wall, 3), "wall_ms_per_job": round(1000 * wall / n, 3)}
-            rates["per_s_wall"] = round(n / wall, 1)
-    return rates
 
 
 def _compare(out: dict[str, Any], mix: dict[str, Any]) -> dict[str, Any]:
@@ -239,19 +184,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         worker = _worker(env, args.worker_class)
         _warm(runtime)  # its start-up is neither timed nor counted in CPU per job
         meter = CpuMeter(worker.pid)
-        meter.start()
-        noop = _enqueue_many(runtime, "bench", [("workflows.jobs.noop", ())] * args.jobs)
-        out["noop"] = _throughput(runtime, "bench", noop)
-        out["noop"]["cpu_ms_per_job"] = meter.stop(len(noop))
+        out |= alternate(runtime, meter, ids, args.rounds)
         out["noop_jobs_per_s"] = out["noop"]["per_s_wall"]
-        meter.start()
-        flow = _enqueue_many(
-            runtime,
-            "workflow",
-            [("workflows.jobs.advance", (cid, "intake_complete")) for cid in ids],
-        )
-        out["intake"] = _throughput(runtime, "workflow", flow, call_sids=len(flow))
-        out["intake"]["cpu_ms_per_job"] = meter.stop(len(flow))
         out["workflow_jobs_per_s"] = out["intake"]["per_s_wall"]
         out["workflow_vs_noop"] = round(out["workflow_jobs_per_s"] / out["noop_jobs_per_s"], 2)
         with runtime.db.session() as s:
@@ -360,7 +294,8 @@ def _print_mix(m: dict[str, Any]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--jobs", type=int, default=500)
+    parser.add_argument("--jobs", type=int, default=1200)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--latency-samples", type=int, default=200)
     parser.add_argument("--peak-patients", type=int, default=1000)
     parser.add_argument("--mix-patients", type=int, default=150)
@@ -388,6 +323,10 @@ def main() -> None:
         if "last_call_sid_after_last_job_ms" in r:
             lag = r["last_call_sid_after_last_job_ms"]
             print(f"  {'':10} last CallSid stored {lag} ms after the last job ended")
+    rounds = ", ".join(
+        f"{r['intake_per_s']}/{r['noop_per_s']} = {r['ratio']}" for r in result["rounds"]
+    )
+    print(f"  rounds (intake/no-op jobs/s, ABBA): {rounds}")
     if "job_mix" in result:
         _print_mix(result["job_mix"])
     lat = result["handoff_to_first_leg_ms"]
