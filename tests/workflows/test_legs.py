@@ -12,8 +12,8 @@ from sqlalchemy import select
 from models import CallLeg, Consultation, ConsultationState, Patient
 from sampark.runtime import Runtime
 from telephony.gateway import TelephonyGateway
-from telephony.standin import StandIn, VirtualClock
-from tests.builders import build_mini_district
+from telephony.standin import StandIn
+from tests.workflows.standin_world import on_standin
 from workflows import effects, engine, legs
 
 S = ConsultationState
@@ -22,31 +22,21 @@ S = ConsultationState
 @pytest.fixture
 def world(runtime: Runtime) -> Iterator[tuple[Runtime, StandIn, int]]:
     """A runtime whose Twilio is a running stand-in, and one consultation at intake end."""
-    settings = runtime.settings
-    standin = StandIn(settings.twilio_account_sid, settings.twilio_auth_token, VirtualClock())
-    api = standin.start()
-    rt = Runtime.from_settings(settings.with_overrides(twilio_api_base_url=api))
-    with rt.db.session() as s:
-        mini = build_mini_district(s)
-        c = Consultation(
-            reference="L0001",
-            caller_mobile="+919812345678",
-            spoke_id=mini.spoke_ids["HWC-001"],
-            patient=Patient(mobile="+919812345678", age_years=30, sex="female"),
-            complaint="fever",
-            days=2,
-        )
-        s.add(c)
-        s.flush()
-        c.transition(S.INTAKE_COMPLETE, "test")
-        cid = c.id
-    for number in mini.spoke_numbers.values():
-        standin.add_number(number)
-    try:
+    with on_standin(runtime) as (rt, standin, mini):
+        with rt.db.session() as s:
+            c = Consultation(
+                reference="L0001",
+                caller_mobile="+919812345678",
+                spoke_id=mini.spoke_ids["HWC-001"],
+                patient=Patient(mobile="+919812345678", age_years=30, sex="female"),
+                complaint="fever",
+                days=2,
+            )
+            s.add(c)
+            s.flush()
+            c.transition(S.INTAKE_COMPLETE, "test")
+            cid = c.id
         yield rt, standin, cid
-    finally:
-        standin.stop()
-        rt.close()
 
 
 def _leg(rt: Runtime, cid: int) -> CallLeg:

@@ -25,9 +25,10 @@ from sqlalchemy import select, update
 from models import CallLeg, Consultation, ConsultationState, LegRole, Patient, Staff
 from sampark.runtime import Runtime, install_process_runtime
 from sampark.settings import Settings, SettingsError
-from telephony.standin import StandIn, VirtualClock
-from tests.builders import MiniDistrict, build_mini_district
+from telephony.standin import StandIn
+from tests.builders import MiniDistrict
 from tests.workflows.harness import Stack
+from tests.workflows.standin_world import on_standin
 from workflows import effects, engine, legs
 from workflows.sender import LegSender, install, installed
 
@@ -76,18 +77,8 @@ class World:
 
 @pytest.fixture(name="w")
 def world(runtime: Runtime) -> Iterator[World]:
-    settings = runtime.settings
-    standin = StandIn(settings.twilio_account_sid, settings.twilio_auth_token, VirtualClock())
-    api = standin.start()
-    rt = Runtime.from_settings(settings.with_overrides(twilio_api_base_url=api))
-    with rt.db.session() as s:
-        mini = build_mini_district(s)
-    for number in mini.spoke_numbers.values():
-        standin.add_number(number)
-    try:
+    with on_standin(runtime) as (rt, standin, mini):
         yield World(rt, standin, mini)
-    finally:
-        standin.stop()
         rt.close()
 
 
