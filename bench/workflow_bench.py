@@ -21,7 +21,9 @@ one Redis database (flushed), and measures, in the same run:
    hour so that no timer comes due inside the run (the timers are still armed).
    A simple worker sends the legs on its leg sender's threads after the job
    (``SAMPARK_SEND_THREADS``, passed on to it; 0: inline): the span then ends when
-   the last job has ended and every leg has its CallSid stored.
+   the last job has ended and every leg has its CallSid stored. ``--twilio-ms``
+   gives every ``CreateCall`` the real Twilio's round trip (the stand-in answers
+   at once otherwise).
 3. Latency from ``hand_off`` (intake complete) to the first leg reaching the
    stand-in, one consultation at a time with an idle worker: p50/p99 (< 300 ms).
 4. A simulated peak hour: ``--peak-patients`` (1,000) consultations arriving over
@@ -149,6 +151,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     db_url, admin = _database(server)
     standin = StandIn(ACCOUNT, TOKEN, clock=VirtualClock(), seed=1)
     api = standin.start()
+    if args.twilio_ms:  # Twilio's round trip from India (~150-400 ms), on every CreateCall
+        rule = {"endpoint": "calls.create", "delay_seconds": args.twilio_ms / 1000}
+        standin.rest_faults.configure([rule])
     prefix = f"bench{uuid.uuid4().hex[:4]}"
     # No timer falls due during the run (ANM deadline = ring + grace), or its jobs would
     # join the measured queue.
@@ -300,6 +305,7 @@ def main() -> None:
     parser.add_argument("--peak-patients", type=int, default=1000)
     parser.add_argument("--mix-patients", type=int, default=150)
     parser.add_argument("--worker-class", choices=("simple", "fork"), default="simple")
+    parser.add_argument("--twilio-ms", type=float, default=0.0, help="CreateCall round trip")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     result = run(args)
