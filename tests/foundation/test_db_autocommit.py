@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -11,15 +10,6 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from sampark.db import Database
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    if database_url.startswith("sqlite"):
-        pytest.skip("backend ids are PostgreSQL's")
-    database = Database(database_url, pool_size=1)
-    yield database
-    database.dispose()
 
 
 def _pid(db: Database) -> int:

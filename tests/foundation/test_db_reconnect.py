@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from unittest.mock import patch
 
-import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from sampark.db import Database
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    if database_url.startswith("sqlite"):
-        pytest.skip("connection pings are for PostgreSQL")
-    database = Database(database_url, pool_size=1)
-    yield database
-    database.dispose()
 
 
 def _backend_pid(db: Database) -> int:
