@@ -15,9 +15,11 @@ import pytest
 from sqlalchemy import select, update
 
 from models import CallLeg, Consultation, ConsultationState, Patient, Spoke, Staff
-from sampark.runtime import Runtime
+from sampark.runtime import Runtime, install_process_runtime
 from tests.builders import build_mini_district
-from workflows import engine, fast_start, people
+from tests.workflows.standin_world import on_standin
+from workflows import engine, fast_start, jobs, people
+from workflows.clock import ManualClock, use_clock
 from workflows.store import Effects
 
 S = ConsultationState
@@ -245,3 +247,22 @@ def test_bookkeeping_written_meanwhile_is_not_lost(rt: Runtime) -> None:
         c = s.get_one(Consultation, cid)
         assert c.state is S.INTAKE_COMPLETE and c.details["present"] == on_line
         assert not s.scalars(select(CallLeg).where(CallLeg.consultation_id == cid)).all()
+
+
+def test_the_workers_start_job_takes_the_fast_path_and_places_the_call(runtime: Runtime) -> None:
+    with on_standin(runtime) as (stack_rt, standin, mini):
+        cid = _consultation(stack_rt, 1)
+        install_process_runtime(stack_rt)
+        try:
+            with (
+                use_clock(ManualClock(NOW)),
+                patch.object(engine, "advance", side_effect=AssertionError("the ORM step ran")),
+            ):
+                jobs.advance(cid, "intake_complete")
+        finally:
+            install_process_runtime(None)
+        with stack_rt.db.session() as s:
+            assert s.get_one(Consultation, cid).state is S.CALLING_ANM
+            leg = s.scalars(select(CallLeg).where(CallLeg.consultation_id == cid)).one()
+        assert leg.call_sid is not None and leg.status == "queued"  # sent inline: no sender here
+        assert [c["sid"] for c in standin.calls_to(mini.anms["ANM-001"])] == [leg.call_sid]
