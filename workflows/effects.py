@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -49,8 +49,16 @@ def enqueue(runtime: Runtime, func: str, *args: Any, retry: Retry | None = None)
 
 
 def _timer(runtime: Runtime, at: datetime, consultation_id: int) -> None:
+    """Arm the deadline's RQ timer, never due before the deadline itself.
+
+    RQ keeps scheduled times in whole seconds, truncated, and its scheduler moves a job
+    once that second has begun: a timer for 12.7 s would run from 12.0 s on, find the
+    deadline not yet passed and do nothing, leaving the consultation to the sweeper's
+    next pass (up to a minute late). So the timer is set to the next whole second.
+    """
+    due = at if at.microsecond == 0 else at.replace(microsecond=0) + timedelta(seconds=1)
     runtime.queue(QUEUE).enqueue_at(
-        at, "workflows.jobs.advance", consultation_id, "deadline", job_timeout=JOB_TIMEOUT
+        due, "workflows.jobs.advance", consultation_id, "deadline", job_timeout=JOB_TIMEOUT
     )
 
 
