@@ -14,9 +14,11 @@ three of its hooks are replaced, in the benchmark only:
   every scheduled RQ job due by the *virtual* time onto its queue (what RQ's
   scheduler does by real time), so the workflow's timers and retries run as jobs;
   and every 60 virtual seconds it queues ``workflows.jobs.sweep`` (the cron job).
-* at a consultation's deadline the simulation's in-process ``sweep`` becomes: the
-  timer jobs due run on the worker; only if a row is still past its deadline a
-  ``workflows.jobs.sweep`` job is queued (counted as ``backstop_sweeps``).
+* at a consultation's deadline the simulation's in-process ``sweep`` becomes: time
+  moves on to the next whole second (RQ keeps scheduled times in whole seconds; a
+  timer is set to the second after its deadline), the timer jobs due run on the
+  worker; only if a row is still past its deadline a ``workflows.jobs.sweep`` job is
+  queued (counted as ``backstop_sweeps``).
 * the virtual clock publishes its time to the worker at every change.
 
 Every finished job of the four queues is read back from RQ's ``FinishedJobRegistry``
@@ -213,7 +215,12 @@ def _simulation_class() -> type:
 
         def timers(self, runtime: Any, now: datetime) -> dict[str, int]:
             """Replaces the simulation's in-process ``sweep`` at a deadline."""
-            self.standin.clock.advance(0.001)  # the simulation sweeps at deadline + 1 ms
+            # RQ's scheduler keeps whole seconds and a timer is set to the second after its
+            # deadline (workflows.effects._timer): time moves on to that second.
+            clock = self.standin.clock
+            t = clock.now() + timedelta(milliseconds=1)
+            whole = t if t.microsecond == 0 else t.replace(microsecond=0) + timedelta(seconds=1)
+            clock.advance((whole - clock.now()).total_seconds())
             self._drain()
             due = due_consultations(runtime, self.standin.clock.now())
             if due:
