@@ -7,10 +7,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import time
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from models import Block, District, Hub, NumberKind, Roster, ServiceNumber, Spoke, Staff, StaffRole
+from models import (
+    Block,
+    Consultation,
+    ConsultationState,
+    District,
+    Hub,
+    NumberKind,
+    Patient,
+    Roster,
+    ServiceNumber,
+    Spoke,
+    Staff,
+    StaffRole,
+)
 
 ALL_DAY = (time(0, 0), time(23, 59, 59))
 
@@ -173,3 +187,25 @@ def build_mini_district(session: Session) -> MiniDistrict:
     )
     session.flush()
     return out
+
+
+def intake_done(session: Session, spoke_id: int | None, n: int, **fields: Any) -> Consultation:
+    """Consultation ``n`` as the IVR leaves it: answers given, ``intake_complete`` (or
+    ``emergency`` with ``emergency=True``); ``age`` sets the patient's, 30 by default."""
+    age = fields.pop("age", 30)
+    mobile = f"+9198{n:08d}"
+    c = Consultation(
+        reference=f"F{n:05d}",
+        caller_mobile=mobile,
+        spoke_id=spoke_id,
+        patient=Patient(mobile=mobile, age_years=age, sex="female"),
+        language="hi",
+        consent=True,
+        days=2,
+        **{"complaint": "fever", **fields},
+    )
+    session.add(c)
+    session.flush()
+    state = ConsultationState.EMERGENCY if c.emergency else ConsultationState.INTAKE_COMPLETE
+    c.transition(state, "ivr-complete")
+    return c

@@ -14,9 +14,9 @@ from unittest.mock import patch
 import pytest
 from sqlalchemy import select, update
 
-from models import CallLeg, Consultation, ConsultationState, Patient, Spoke, Staff
+from models import CallLeg, Consultation, ConsultationState, Spoke, Staff
 from sampark.runtime import Runtime, install_process_runtime
-from tests.builders import build_mini_district
+from tests.builders import build_mini_district, intake_done
 from tests.workflows.standin_world import on_standin
 from workflows import engine, fast_start, jobs, people
 from workflows.clock import ManualClock, use_clock
@@ -29,25 +29,8 @@ ORDER_ANMS = people.order_anms
 
 
 def _consultation(rt: Runtime, n: int, *, spoke: str = "HWC-001", **kw: Any) -> int:
-    age = kw.pop("age", 30)
-    state = S.EMERGENCY if kw.get("emergency") else S.INTAKE_COMPLETE
     with rt.db.session() as s:
-        spoke_id = s.scalar(select(Spoke.id).where(Spoke.code == spoke))
-        mobile = f"+9198{n:08d}"
-        c = Consultation(
-            reference=f"F{n:05d}",
-            caller_mobile=mobile,
-            spoke_id=spoke_id,
-            patient=Patient(mobile=mobile, age_years=age, sex="female"),
-            language="hi",
-            consent=True,
-            days=2,
-            **{"complaint": "fever", **kw},
-        )
-        s.add(c)
-        s.flush()
-        c.transition(state, "ivr-complete")
-        return c.id
+        return intake_done(s, s.scalar(select(Spoke.id).where(Spoke.code == spoke)), n, **kw).id
 
 
 def _leg_ids(fx: Effects) -> list[int]:

@@ -9,10 +9,11 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from models import CallLeg, Consultation, ConsultationState, Patient
+from models import CallLeg, ConsultationState
 from sampark.runtime import Runtime
 from telephony.gateway import TelephonyGateway
 from telephony.standin import StandIn
+from tests.builders import intake_done
 from tests.workflows.standin_world import on_standin
 from workflows import effects, engine, legs
 
@@ -24,18 +25,7 @@ def world(runtime: Runtime) -> Iterator[tuple[Runtime, StandIn, int]]:
     """A runtime whose Twilio is a running stand-in, and one consultation at intake end."""
     with on_standin(runtime) as (rt, standin, mini):
         with rt.db.session() as s:
-            c = Consultation(
-                reference="L0001",
-                caller_mobile="+919812345678",
-                spoke_id=mini.spoke_ids["HWC-001"],
-                patient=Patient(mobile="+919812345678", age_years=30, sex="female"),
-                complaint="fever",
-                days=2,
-            )
-            s.add(c)
-            s.flush()
-            c.transition(S.INTAKE_COMPLETE, "test")
-            cid = c.id
+            cid = intake_done(s, mini.spoke_ids["HWC-001"], 1).id
         yield rt, standin, cid
 
 

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from rq.registry import ScheduledJobRegistry
 
-from models import Consultation, ConsultationState, Patient
+from models import Consultation, ConsultationState
 from sampark.runtime import Runtime, install_process_runtime
+from tests.builders import intake_done
 from tests.workflows.standin_world import on_standin
 from workflows import effects, engine, jobs
 from workflows.clock import ManualClock, use_clock
@@ -22,18 +23,7 @@ def test_the_timer_fires_once_its_deadline_has_passed_and_moves_the_case_on(
 ) -> None:
     with on_standin(runtime) as (rt, _standin, mini):
         with rt.db.session() as s:
-            c = Consultation(
-                reference="TM001",
-                caller_mobile="+919800000001",
-                spoke_id=mini.spoke_ids["HWC-001"],
-                complaint="fever",
-                days=2,
-                patient=Patient(mobile="+919800000001", age_years=30, sex="female"),
-            )
-            s.add(c)
-            s.flush()
-            c.transition(S.INTAKE_COMPLETE, "ivr-complete")
-            cid = c.id
+            cid = intake_done(s, mini.spoke_ids["HWC-001"], 1).id
         fx = engine.advance(rt, cid, "intake_complete", now=NOW)
         ((deadline, _),) = fx.timers
         assert deadline.microsecond  # the case this test is about
