@@ -51,7 +51,6 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 US = timedelta(microseconds=1)
 QUEUES = ("workflow", "calls", "sms", "default")  # sampark.cli.worker.DEFAULT_QUEUES
 CRON_S = 60.0
-SENDING_GRACE_S = 2.0  # as tests/workflows/harness.py: a leg a killed send left never ends
 
 
 class FileClock:
@@ -150,6 +149,7 @@ class _Harvest:
 def _simulation_class() -> type:
     from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
+    from tests.workflows.sending import LegsBeingSent
     from workflows import simulate
     from workflows.sweeper import due_consultations
 
@@ -167,7 +167,7 @@ def _simulation_class() -> type:
             self.backstop_sweeps = 0
             self.backstop_states: dict[str, int] = {}
             self.cron_sweeps = 0
-            self.sending: dict[int, float] = {}  # claimed leg, no CallSid -> first seen
+            self.sending = LegsBeingSent()  # claimed legs a send may still be placing
 
         def _move_due(self) -> None:
             score = int((self.standin.clock.now() - EPOCH).total_seconds())
@@ -183,18 +183,7 @@ def _simulation_class() -> type:
                 for q, started in zip(self.queues, self.started, strict=True):
                     pipe.llen(q.key)
                     pipe.zcard(started.key)
-                return any(pipe.execute()) or self._legs_being_sent()
-
-        def _legs_being_sent(self) -> bool:
-            from sqlalchemy import text
-
-            with self.runtime.db.engine.connect() as conn:
-                ids = conn.scalars(
-                    text("SELECT id FROM call_legs WHERE status = 'dialing' AND call_sid IS NULL")
-                ).all()
-            now = time.monotonic()
-            self.sending = {i: self.sending.get(i, now) for i in ids}
-            return any(now - seen < SENDING_GRACE_S for seen in self.sending.values())
+                return any(pipe.execute()) or self.sending(self.runtime)
 
         def _drain(self) -> None:
             now = self.standin.clock.now()

@@ -34,6 +34,7 @@ from sampark.settings import Settings
 from sampark.timeutil import utcnow
 from telephony.standin import PhoneScript, StandIn, VirtualClock
 from tests.builders import MiniDistrict, build_mini_district
+from tests.workflows.sending import LegsBeingSent
 from workflows.engine import ACTIVE_STATES
 from workflows.handoff import hand_off
 from workflows.sweeper import run_due_timers
@@ -44,9 +45,6 @@ S = ConsultationState
 #: Calls in tests: every hour is inside the call window unless a test says otherwise.
 TEST_WORKFLOW = {"call_window": ["00:00", "00:00"]}
 GATEWAY_JOBS = ("place_leg", "redirect_call", "hangup_call", "deliver_pending", "dispatch")
-#: A claimed leg with no CallSid counts as being sent for this long (real seconds) after
-#: it is first seen: one a killed worker left ``dialing`` must not hold the driver forever.
-SENDING_GRACE_S = 2.0
 
 
 #: The reasons of a consultation that goes well, from the intake to the prescription.
@@ -71,8 +69,8 @@ class Stack:
     env: dict[str, str]
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     patients: int = 0
-    #: Claimed legs without a CallSid: leg id -> when the driver first saw it (monotonic).
-    sending: dict[int, float] = field(default_factory=dict)
+    #: Claimed legs the workers' leg senders may still be sending.
+    sending: LegsBeingSent = field(default_factory=LegsBeingSent)
 
     # -- workers ------------------------------------------------------------------------
     def start_worker(self) -> subprocess.Popen[bytes]:
@@ -175,17 +173,7 @@ class Stack:
                 job = q.fetch_job(job_id)
                 if job is not None and job.func_name.rsplit(".", 1)[-1] in GATEWAY_JOBS:
                     return True
-        return bool(redis is None) or self._legs_being_sent()
-
-    def _legs_being_sent(self) -> bool:
-        """Whether a worker's leg sender may still be sending a leg its job claimed."""
-        with self.runtime.db.session() as s:
-            ids = s.scalars(
-                select(CallLeg.id).where(CallLeg.status == "dialing", CallLeg.call_sid.is_(None))
-            ).all()
-        now = time.monotonic()
-        self.sending = {i: self.sending.get(i, now) for i in ids}
-        return any(now - seen < SENDING_GRACE_S for seen in self.sending.values())
+        return bool(redis is None) or self.sending(self.runtime)
 
     def settle(self, timeout: float = 60.0, stop: Callable[[], bool] | None = None) -> None:
         """Run the stand-in event by event, letting the workers react after each one.
