@@ -57,9 +57,11 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str = "INFO") -> None:
-    """Send every log record to stderr as JSON (idempotent)."""
+    """Send every log record at ``level`` and above to stderr as JSON (idempotent: a
+    second call only changes the level, as ``sampark worker`` does to the CLI's WARNING)."""
     root = logging.getLogger()
     if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        root.setLevel(level)
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
