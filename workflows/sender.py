@@ -10,8 +10,10 @@ The backlog is bounded: ``submit`` blocks the job's thread while ``backlog`` leg
 waiting or being sent, so a worker killed outright leaves at most that many claimed legs
 unsent; rule 5 covers them (never placed again, ``lost`` at the state's deadline).
 
-Only ``sampark worker --simple`` installs one (``install``), for its own process, and drains
-it before it exits; everywhere else ``effects.apply`` sends inline.
+``sampark worker --simple`` runs one in a child process (``workflows/sender_process.py``,
+installed in the worker as a ``Sender``) and drains it before it exits; everywhere else
+(webhooks, the forking worker, the simulator's in-process worker) ``effects.apply`` sends
+inline.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from sampark.runtime import Runtime
 
@@ -27,7 +30,7 @@ log = logging.getLogger(__name__)
 #: Sender threads of a simple worker unless ``SAMPARK_SEND_THREADS`` says otherwise.
 DEFAULT_THREADS = 4
 
-_Task = tuple[Runtime, int, dict[str, Any]]
+_Task = tuple[Runtime, int, dict[str, Any], Callable[[], None] | None]
 
 
 class LegSender:
@@ -58,11 +61,18 @@ class LegSender:
         with self._lock:
             return self._pending
 
-    def submit(self, runtime: Runtime, leg_id: int, request: dict[str, Any]) -> None:
+    def submit(
+        self,
+        runtime: Runtime,
+        leg_id: int,
+        request: dict[str, Any],
+        then: Callable[[], None] | None = None,
+    ) -> None:
         """Send claimed leg ``leg_id`` on a sender thread; blocks while the backlog is full.
 
         From a sender thread itself (a send's own follow-up) or after ``close``, the leg
         is sent inline: a thread never waits for room it would have to make itself.
+        ``then`` is called once the send has ended, whatever its outcome.
         """
         with self._lock:
             inline = self._closed or getattr(self._mine, "sender", False)
@@ -70,11 +80,15 @@ class LegSender:
                 while self._pending >= self.backlog:
                     self._done.wait()
                 self._pending += 1
-                self._tasks.append((runtime, leg_id, request))
+                self._tasks.append((runtime, leg_id, request, then))
                 self._start_threads()
                 self._work.notify()
         if inline:
-            self._send(runtime, leg_id, request)
+            try:
+                self._send(runtime, leg_id, request)
+            finally:
+                if then is not None:
+                    then()
 
     def drain(self, timeout: float | None = None) -> bool:
         """Wait until every leg submitted so far has been sent (or ``timeout`` seconds).
@@ -121,10 +135,12 @@ class LegSender:
                 self._work.wait_for(lambda: bool(self._tasks) or self._closed)
                 if not self._tasks:
                     return
-                runtime, leg_id, request = self._tasks.popleft()
+                runtime, leg_id, request, then = self._tasks.popleft()
             try:
                 self._send(runtime, leg_id, request)
             finally:
+                if then is not None:
+                    then()
                 with self._lock:
                     self._pending -= 1
                     self._done.notify_all()
@@ -139,15 +155,21 @@ class LegSender:
             log.error("sending a claimed leg failed", extra={"leg_id": leg_id, "error": repr(exc)})
 
 
-_installed: LegSender | None = None
+class Sender(Protocol):
+    """What ``effects.apply`` needs of a leg sender (threads here, or a process)."""
+
+    def submit(self, runtime: Runtime, leg_id: int, request: dict[str, Any]) -> None: ...
 
 
-def install(sender: LegSender | None) -> None:
+_installed: Sender | None = None
+
+
+def install(sender: Sender | None) -> None:
     """Make ``sender`` this process's leg sender (None: send inline again)."""
     global _installed
     _installed = sender
 
 
-def installed() -> LegSender | None:
+def installed() -> Sender | None:
     """This process's leg sender, if a simple worker installed one."""
     return _installed

@@ -94,8 +94,9 @@ def worker_class(fork: bool, max_memory_mb: int, send_threads: int = 0) -> type[
     has a timeout (RQ's SIGALRM death penalty), and past ``max_memory_mb`` of resident
     memory it finishes the job in hand and stops, for the supervisor to start it again.
     With ``send_threads``, the claimed legs' Twilio requests are sent by a leg sender of
-    that many threads (``workflows/sender.py``), drained before ``work()`` returns or
-    raises (warm shutdown, ``max_jobs``, burst end, memory recycle, an error).
+    that many threads in a process of its own (``workflows/sender_process.py``), drained
+    before ``work()`` returns or raises (warm shutdown, ``max_jobs``, burst end, memory
+    recycle, an error).
     """
     from rq import SimpleWorker, Worker
 
@@ -104,9 +105,11 @@ def worker_class(fork: bool, max_memory_mb: int, send_threads: int = 0) -> type[
 
     class RecyclingWorker(SimpleWorker):
         def work(self, *args: Any, **kwargs: Any) -> bool:
+            from sampark.runtime import process_runtime
             from workflows import sender as leg_sender
+            from workflows.sender_process import SenderProcess
 
-            pool = leg_sender.LegSender(send_threads) if send_threads else None
+            pool = SenderProcess(process_runtime(), send_threads) if send_threads else None
             leg_sender.install(pool)
             try:
                 return bool(super().work(*args, **kwargs))
@@ -153,8 +156,8 @@ def worker_class(fork: bool, max_memory_mb: int, send_threads: int = 0) -> type[
 @click.option(
     "--send-threads",
     type=click.IntRange(min=0, max=64),
-    help="Simple worker: threads that send claimed call legs to Twilio off the job "
-    "(0: inline in the job) [default: SAMPARK_SEND_THREADS, else 4].",
+    help="Simple worker: threads that send claimed call legs to Twilio off the job, in a "
+    "process of their own (0: inline in the job) [default: SAMPARK_SEND_THREADS, else 4].",
 )
 @click.option("--max-jobs", type=click.IntRange(min=1), help="Stop after this many jobs.")
 @click.option("--burst", is_flag=True, help="Quit when the queues are empty.")
@@ -173,8 +176,9 @@ def worker_cmd(
     Run it under a supervisor that restarts it (systemd ``Restart=always``, a container
     restart policy): it stops on ``--max-jobs``, ``--max-memory-mb`` or a lost Redis.
     A simple worker sends the call legs its jobs claim on ``--send-threads`` threads
-    (``SAMPARK_SEND_THREADS``, 4), so a job does not wait on Twilio; it waits for them
-    before it exits (up to a minute; a leg never sent ends as lost at its deadline).
+    (``SAMPARK_SEND_THREADS``, 4) of a child process, so a job does not wait on Twilio
+    and does not share the interpreter with the sends; it waits for them before it exits
+    (up to a minute; a leg never sent ends as lost at its deadline).
     """
     from sampark.logs import configure_logging
     from sampark.runtime import Runtime, install_process_runtime
@@ -201,7 +205,7 @@ def worker_cmd(
     cls = worker_class(not simple, max_memory_mb, threads if simple else 0)
     worker = cls(rq_queues, connection=runtime.redis, name=f"sampark-{os.getpid()}")
     kind = "simple" if simple else "forking"
-    sending = f"; legs sent on {threads} threads" if simple and threads else ""
+    sending = f"; legs sent on {threads} threads of a child process" if simple and threads else ""
     click.echo(
         f"sampark worker {worker.name} ({kind}) on {', '.join(q.name for q in rq_queues)}{sending}"
     )

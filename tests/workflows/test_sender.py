@@ -7,79 +7,37 @@ thread sent a leg: inline, the job (or ``effects.apply``) lasts as long as the r
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from rq import SimpleWorker
 from rq.job import Job
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from models import CallLeg, Consultation, ConsultationState, LegRole, Patient, Staff
+from models import CallLeg, LegRole, Staff
 from sampark.runtime import Runtime, install_process_runtime
 from sampark.settings import Settings, SettingsError
-from telephony.standin import StandIn
-from tests.builders import MiniDistrict
 from tests.workflows.harness import Stack
-from tests.workflows.standin_world import on_standin
+from tests.workflows.sender_world import (
+    World,
+    claim,
+    finish,
+    needs_redis,
+    sender_world,
+    worker_process,
+)
 from workflows import effects, engine, legs
 from workflows.sender import LegSender, install, installed
-
-ROOT = Path(__file__).resolve().parents[2]
-S = ConsultationState
-
-
-@dataclass
-class World:
-    """A runtime whose Twilio is a running stand-in, over a mini district."""
-
-    rt: Runtime
-    standin: StandIn
-    mini: MiniDistrict
-    n: int = 0
-
-    def consultation(self) -> int:
-        """A consultation at the end of its intake (the workflow has not started)."""
-        self.n += 1
-        with self.rt.db.session() as s:
-            mobile = f"+9198123{self.n:05d}"
-            c = Consultation(
-                reference=f"SND{self.n:04d}",
-                caller_mobile=mobile,
-                spoke_id=self.mini.spoke_ids["HWC-001"],
-                patient=Patient(mobile=mobile, age_years=30, sex="female"),
-                complaint="fever",
-                days=2,
-            )
-            s.add(c)
-            s.flush()
-            c.transition(S.INTAKE_COMPLETE, "test")
-            return c.id
-
-    def legs(self, cid: int | None = None) -> list[CallLeg]:
-        with self.rt.db.session() as s:
-            q = select(CallLeg).order_by(CallLeg.id)
-            if cid is not None:
-                q = q.where(CallLeg.consultation_id == cid)
-            return list(s.scalars(q))
-
-    def slow_calls(self, seconds: float) -> None:
-        """Every ``calls.create`` takes ``seconds`` (real time) before Twilio answers."""
-        self.standin.rest_faults.configure([{"endpoint": "calls.create", "delay_seconds": seconds}])
 
 
 @pytest.fixture(name="w")
 def world(runtime: Runtime) -> Iterator[World]:
-    with on_standin(runtime) as (rt, standin, mini):
-        yield World(rt, standin, mini)
-        rt.close()
+    with sender_world(runtime) as w:
+        yield w
 
 
 @contextmanager
@@ -92,13 +50,6 @@ def sender(threads: int, backlog: int | None = None) -> Iterator[LegSender]:
     finally:
         install(None)
         pool.close(timeout=30)
-
-
-def _claim(w: World, cid: int) -> tuple[int, dict[str, object]]:
-    """A worker's step: the consultation's first leg, claimed; its request."""
-    fx = engine.advance(w.rt, cid, "intake_complete", claim=True)
-    [(leg_id, request)] = fx.claimed
-    return leg_id, request
 
 
 # -- in process ----------------------------------------------------------------------------
@@ -123,7 +74,7 @@ def test_submit_blocks_while_the_backlog_is_full(w: World) -> None:
     cids = [w.consultation() for _ in range(3)]
     w.slow_calls(0.8)
     with sender(1, backlog=2) as pool:
-        claims = [_claim(w, cid) for cid in cids]
+        claims = [claim(w, cid) for cid in cids]
         started = time.monotonic()
         for leg_id, request in claims[:2]:  # one being sent, one waiting: the backlog is full
             pool.submit(w.rt, leg_id, request)
@@ -204,60 +155,15 @@ def _sent_in_the_job(w: World, cid: int, job: Job) -> None:
 
 
 # -- worker processes ----------------------------------------------------------------------
-@contextmanager
-def _worker(w: World, *flags: str, threads: int | None = 2) -> Iterator[subprocess.Popen[bytes]]:
-    """A ``sampark worker`` process on the workflow queue (killed if the test fails first)."""
-    settings = w.rt.settings
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url or "",
-        "SAMPARK_QUEUE_PREFIX": settings.queue_prefix,
-        "TWILIO_API_BASE_URL": settings.twilio_api_base_url,
-        "TWILIO_ACCOUNT_SID": settings.twilio_account_sid,
-        "TWILIO_AUTH_TOKEN": settings.twilio_auth_token,
-        "PUBLIC_BASE_URL": settings.public_base_url,
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("SAMPARK_SEND_THREADS", None)
-    if threads is not None:
-        env["SAMPARK_SEND_THREADS"] = str(threads)
-    proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/sampark"), "worker", "--no-cron", "--queues", "workflow", *flags],
-        env=env,
-        cwd=ROOT,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-
-
-def _finish(proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    """Wait for the worker to exit by itself, successfully."""
-    _, err = proc.communicate(timeout=timeout)
-    assert proc.returncode == 0, err.decode()[-2000:]
-
-
-def _needs_redis(w: World) -> None:
-    if w.rt.settings.redis_url is None or w.rt.db.is_sqlite:
-        pytest.skip("worker processes need real PostgreSQL and Redis")
-
-
 @pytest.mark.parametrize("stop", ["sigterm", "burst", "max-jobs"])
 def test_a_simple_worker_sends_every_claimed_leg_once_before_it_exits(w: World, stop: str) -> None:
-    _needs_redis(w)
+    needs_redis(w)
     cids = [w.consultation() for _ in range(4)]
     w.slow_calls(0.6)  # 4 legs on 2 threads: > 1 s of sending after the jobs
     queue = w.rt.queue(effects.QUEUE)
     jobs = [queue.enqueue("workflows.jobs.advance", cid, "intake_complete") for cid in cids]
     flags = {"sigterm": (), "burst": ("--burst",), "max-jobs": ("--max-jobs", "4")}[stop]
-    with _worker(w, *flags) as proc:
+    with worker_process(w, *flags) as proc:
         deadline = time.monotonic() + 60
         while any(j.get_status(refresh=True) != "finished" for j in jobs):
             assert time.monotonic() < deadline and proc.poll() is None, "the jobs did not run"
@@ -266,7 +172,7 @@ def test_a_simple_worker_sends_every_claimed_leg_once_before_it_exits(w: World, 
         assert unsent and all(leg.status == "dialing" for leg in unsent)  # jobs ended, not sends
         if stop == "sigterm":
             proc.send_signal(signal.SIGTERM)  # warm shutdown, the worker idle
-        _finish(proc)
+        finish(proc)
     placed = w.legs()
     assert len(placed) == 4 and all(leg.status == "queued" for leg in placed)
     assert sorted(w.standin.calls) == sorted(str(leg.call_sid) for leg in placed)
@@ -276,12 +182,12 @@ def test_a_simple_worker_sends_every_claimed_leg_once_before_it_exits(w: World, 
 def test_the_forking_worker_and_zero_send_threads_send_inline(
     w: World, flags: tuple[str, ...]
 ) -> None:
-    _needs_redis(w)
+    needs_redis(w)
     cid = w.consultation()
     w.slow_calls(0.4)
     job = w.rt.queue(effects.QUEUE).enqueue("workflows.jobs.advance", cid, "intake_complete")
-    with _worker(w, "--burst", *flags, threads=0 if flags == ("--simple",) else 4) as proc:
-        _finish(proc)
+    with worker_process(w, "--burst", *flags, threads=0 if flags == ("--simple",) else 4) as proc:
+        finish(proc)
     _sent_in_the_job(w, cid, Job.fetch(job.id, connection=w.rt.redis))
 
 
