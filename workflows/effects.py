@@ -28,6 +28,8 @@ QUEUE = "workflow"
 #: Backoff for calls to Twilio that failed in a retryable way (seconds).
 GATEWAY_RETRY = Retry(max=6, interval=[1, 2, 5, 10, 30, 60])
 JOB_TIMEOUT = 60
+#: A queued doctor-queue pass's key lives this long at most (seconds).
+PASS_QUEUED_S = 60
 
 
 def _safely(what: str, action: Callable[[], Any]) -> None:
@@ -60,6 +62,36 @@ def _timer(runtime: Runtime, at: datetime, consultation_id: int) -> None:
     runtime.queue(QUEUE).enqueue_at(
         due, "workflows.jobs.advance", consultation_id, "deadline", job_timeout=JOB_TIMEOUT
     )
+
+
+def _pass_queued_key(runtime: Runtime) -> str:
+    return f"{runtime.queue(QUEUE).name}:doctor-queue-pass-queued"
+
+
+def dispatch_soon(runtime: Runtime) -> None:
+    """Queue one doctor-queue pass unless one is queued and not yet started.
+
+    Each consultation waiting for a doctor re-checks every ``doctor_recheck_s``; with
+    many waiting, one pass per re-check would run the whole queue once per patient. A
+    key set with ``NX`` marks a queued pass; the pass clears it as it starts, so a
+    re-check committed after that queues the next pass and none goes unserved. The key
+    expires (a lost job does not block passes for long); if Redis cannot say, the pass
+    is queued anyway (an extra pass is harmless: they are serialised and idempotent).
+    """
+    try:
+        if not runtime.redis.set(_pass_queued_key(runtime), "1", nx=True, ex=PASS_QUEUED_S):
+            return
+    except Exception as exc:
+        log.warning("doctor-queue pass key unavailable", extra={"error": repr(exc)})
+    runtime.queue(QUEUE).enqueue("workflows.jobs.dispatch", job_timeout=JOB_TIMEOUT)
+
+
+def pass_started(runtime: Runtime) -> None:
+    """A doctor-queue pass is starting: re-checks from now on queue the next one."""
+    try:
+        runtime.redis.delete(_pass_queued_key(runtime))
+    except Exception as exc:
+        log.warning("doctor-queue pass key unavailable", extra={"error": repr(exc)})
 
 
 def _place(runtime: Runtime, leg_id: int, place: Callable[[], Any]) -> None:
@@ -111,6 +143,8 @@ def apply(runtime: Runtime, fx: Effects, *, inline: bool = False, depth: int = 0
             enqueue_delivery(runtime, sms_id)
     for at, consultation_id in fx.timers:
         _safely("timer", partial(_timer, runtime, at, consultation_id))
+    if fx.recheck and not fx.dispatch:
+        _safely("dispatch", partial(dispatch_soon, runtime))
     if fx.dispatch:
         if inline and depth < 3:
             try:

@@ -39,6 +39,7 @@ def dispatch() -> None:
     from workflows import dispatch as doctor_queue
 
     runtime = process_runtime()
+    effects.pass_started(runtime)
     effects.apply(runtime, doctor_queue.dispatch(runtime), inline=True)
 
 

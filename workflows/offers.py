@@ -159,6 +159,7 @@ def deadline(ctx: Ctx) -> None:
         missed(ctx, leg, "timeout")
         return
     # No offer out: every eligible doctor was asked or busy; a new round may ask again.
+    # Many waiting consultations re-check each minute: they share one queue pass.
     set_details(ctx.c, offer_leg=None, offered=[])
     ctx.set_deadline(ctx.after(ctx.cfg.doctor_recheck_s))
-    ctx.fx.dispatch = True
+    ctx.fx.recheck = True

@@ -59,6 +59,7 @@ class Effects:
     sms: list[int] = field(default_factory=list)  # SmsMessage ids to deliver
     timers: list[tuple[datetime, int]] = field(default_factory=list)  # (when, consultation id)
     dispatch: bool = False  # run the doctor queue
+    recheck: bool = False  # run the doctor queue soon: one pass for every re-check meanwhile
     #: Legs claimed in the step's transaction, with their requests: placed by that process.
     claimed: list[tuple[int, dict[str, object]]] = field(default_factory=list)
 
@@ -70,6 +71,7 @@ class Effects:
         self.sms += other.sms
         self.timers += other.timers
         self.dispatch = self.dispatch or other.dispatch
+        self.recheck = self.recheck or other.recheck
 
     def __bool__(self) -> bool:
         return bool(
@@ -80,6 +82,7 @@ class Effects:
             or self.sms
             or self.timers
             or self.dispatch
+            or self.recheck
         )
 
 

@@ -1,0 +1,63 @@
+"""Consultations waiting for a doctor re-check every minute; together they queue one pass of
+the doctor queue, not one each, and no re-check goes unserved."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from rq import SimpleWorker
+from sqlalchemy import select, update
+
+from models import CallLeg, Consultation, ConsultationState, LegRole, Staff, StaffRole
+from sampark.runtime import Runtime, install_process_runtime
+from tests.builders import intake_done
+from tests.workflows.standin_world import on_standin
+from workflows import effects, jobs
+from workflows.clock import ManualClock, use_clock
+from workflows.store import details, set_details
+
+S = ConsultationState
+#: 11:30 IST: inside the call window, everyone on duty.
+NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
+
+
+def _queued(rt: Runtime) -> list[str]:
+    return [job.func_name for job in rt.queue(effects.QUEUE).jobs]
+
+
+def test_rechecks_share_one_queue_pass_and_a_later_one_queues_the_next(runtime: Runtime) -> None:
+    with on_standin(runtime) as (rt, _standin, mini):
+        with rt.db.session() as s:  # three patients waiting, every doctor away, no offer out
+            s.execute(update(Staff).where(Staff.role == StaffRole.DOCTOR).values(available=False))
+            waiting = []
+            for n in range(3):
+                c = intake_done(s, mini.spoke_ids["HWC-001"], n + 1)
+                c.transition(S.FINDING_DOCTOR, "anm-accepted", deadline=NOW - timedelta(seconds=1))
+                set_details(c, offered=[])
+                waiting.append(c.id)
+        install_process_runtime(rt)
+        try:
+            with use_clock(ManualClock(NOW)):
+                for cid in waiting:  # their timers
+                    jobs.advance(cid, "deadline")
+            assert _queued(rt) == ["workflows.jobs.dispatch"]  # one pass for the three
+            with rt.db.session() as s:
+                for cid in waiting:  # each looks again in a minute
+                    c = s.get_one(Consultation, cid)
+                    assert c.state is S.FINDING_DOCTOR
+                    assert c.state_deadline_at == NOW + timedelta(seconds=60)
+                s.execute(update(Staff).where(Staff.code == "DR-GM-1").values(available=True))
+            with use_clock(ManualClock(NOW)):
+                SimpleWorker([rt.queue(effects.QUEUE)], connection=rt.redis).work(burst=True)
+                assert _queued(rt) == []
+                jobs.advance(waiting[1], "deadline")  # not due yet: nothing
+                assert _queued(rt) == []
+            with use_clock(ManualClock(NOW + timedelta(seconds=61))):
+                jobs.advance(waiting[2], "deadline")  # after the pass began: the next pass
+            assert _queued(rt) == ["workflows.jobs.dispatch"]
+        finally:
+            install_process_runtime(None)
+        with rt.db.session() as s:  # the pass served the queue in order: the first waiting
+            offers = list(s.scalars(select(CallLeg).where(CallLeg.role == LegRole.DOCTOR_OFFER)))
+            assert [leg.consultation_id for leg in offers] == [waiting[0]]
+            assert details(s.get_one(Consultation, waiting[0]))["offer_leg"] == offers[0].id
