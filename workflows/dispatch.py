@@ -36,6 +36,9 @@ def dispatch(runtime: Runtime, now: datetime | None = None) -> Effects:
     with runtime.db.session() as session:
         if not runtime.db.is_sqlite:
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": DISPATCH_LOCK_KEY})
+        doctors, district_of = people.doctor_pool(session, now)
+        if not router.any_free(doctors):  # the usual re-check at a busy hour: nothing to do
+            return fx
         waiting = session.scalars(
             select(Consultation)
             .where(Consultation.state == S.FINDING_DOCTOR)
@@ -46,7 +49,6 @@ def dispatch(runtime: Runtime, now: datetime | None = None) -> Effects:
         waiting = [c for c in waiting if not details(c).get("offer_leg")]
         if not waiting:
             return fx
-        doctors, district_of = people.doctor_pool(session, now)
         taken: set[int] = set()
         spokes = {  # only the waiting consultations' spokes (a district has hundreds)
             s.id: s

@@ -88,6 +88,11 @@ def pool_specialty(specialty: str, doctors: Iterable[Doctor]) -> str:
     return GENERAL_MEDICINE
 
 
+def any_free(doctors: Iterable[Doctor]) -> bool:
+    """Whether any doctor could take a case now (on duty, active, available, not busy)."""
+    return any(d.on_duty and d.active and d.available and not d.busy for d in doctors)
+
+
 def rank_doctors(
     doctors: Iterable[Doctor],
     *,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, time
 
 import pytest
@@ -13,6 +14,7 @@ from workflows.router import (
     Doctor,
     Priority,
     anm_order,
+    any_free,
     pool_specialty,
     priority_for,
     rank_doctors,
@@ -141,3 +143,11 @@ def test_call_windows_are_ist(utc: str, window: tuple[str, str], inside: bool, o
     w = (time.fromisoformat(window[0]), time.fromisoformat(window[1]))
     assert in_window(moment, w) is inside
     assert next_window_open(moment, w) == datetime.fromisoformat(opens).replace(tzinfo=UTC)
+
+
+def test_a_doctor_is_free_only_if_she_could_take_a_case_now() -> None:
+    free = Doctor(id=1, hub_id=1, specialty="general_medicine")
+    assert any_free([free]) and not any_free([])
+    for why in ({"on_duty": False}, {"active": False}, {"available": False}, {"busy": True}):
+        assert not any_free([replace(free, **why)]), why
+        assert any_free([replace(free, **why), replace(free, id=2)])
