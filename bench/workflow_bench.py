@@ -313,7 +313,9 @@ def main() -> None:
         print(json.dumps(result, indent=2))
         return
     threads = result.get("send_threads")
-    sending = f" (legs sent on {threads} threads of a child process)" if threads else " (legs sent inline)"
+    sending = " (legs sent inline)"
+    if threads:
+        sending = f" (legs sent on {threads} threads of a child process)"
     print(f"worker class            {result['worker_class']}{sending}")
     print(f"RQ no-op jobs/s         {result['noop_jobs_per_s']}")
     ratio = result["workflow_vs_noop"]
