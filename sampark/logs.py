@@ -56,14 +56,19 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str, ensure_ascii=False)
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """Send every log record at ``level`` and above to stderr as JSON (idempotent: a
-    second call only changes the level, as ``sampark worker`` does to the CLI's WARNING)."""
+def configure_logging(level: str | None = None) -> None:
+    """Send every log record at ``level`` (INFO by default) and above to stderr as JSON.
+
+    Idempotent: a later call changes only the level, and only when it names one
+    (``sampark worker`` asks for INFO under the CLI's WARNING; the app factory names none,
+    so ``sampark simulate`` and the demo keep theirs).
+    """
     root = logging.getLogger()
     if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
-        root.setLevel(level)
+        if level is not None:
+            root.setLevel(level)
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
-    root.setLevel(level)
+    root.setLevel(level or "INFO")
