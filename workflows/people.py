@@ -99,6 +99,15 @@ def order_anms(
     return [(i, mobiles[i]) for i in order]
 
 
+#: Doctors holding an offer still open. The role is written into the SQL (not a parameter)
+#: so that PostgreSQL can use the partial index ``ix_call_legs_open_offers`` in any plan.
+_OPEN_OFFERS = select(CallLeg.staff_id).where(
+    CallLeg.role == bindparam("role", LegRole.DOCTOR_OFFER, literal_execute=True),
+    CallLeg.outcome.is_(None),
+    CallLeg.status.not_in(FINAL_STATUSES),
+)
+
+
 def busy_doctor_ids(session: Session) -> set[int]:
     """Doctors in a consultation, or holding an offer that is still ringing."""
     in_call = session.scalars(
@@ -106,13 +115,7 @@ def busy_doctor_ids(session: Session) -> set[int]:
             Consultation.state.in_(DOCTOR_BUSY_STATES), Consultation.doctor_id.is_not(None)
         )
     ).all()
-    offered = session.scalars(
-        select(CallLeg.staff_id).where(
-            CallLeg.role == LegRole.DOCTOR_OFFER,
-            CallLeg.outcome.is_(None),
-            CallLeg.status.not_in(FINAL_STATUSES),
-        )
-    ).all()
+    offered = session.scalars(_OPEN_OFFERS).all()
     return {i for i in (*in_call, *offered) if i is not None}
 
 
