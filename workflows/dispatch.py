@@ -13,10 +13,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, select, text
 
-from models import Consultation, ConsultationState, Spoke, Staff
+from models import Block, Consultation, ConsultationState, Spoke, Staff
 from sampark.runtime import Runtime
 from workflows import clock, people, router
 from workflows.config import workflow_config
@@ -26,6 +25,14 @@ from workflows.store import Effects, details
 S = ConsultationState
 DISPATCH_LOCK_KEY = 0x5A4D5041  # "ZMPA": one doctor queue per database
 BATCH = 200
+
+
+#: A spoke's hub and district: where the router looks first, and the district to stay in.
+_PLACES = (
+    select(Spoke.id, Spoke.hub_id, Block.district_id)
+    .join(Block, Spoke.block_id == Block.id)
+    .where(Spoke.id.in_(bindparam("ids", expanding=True)))
+)
 
 
 def dispatch(runtime: Runtime, now: datetime | None = None) -> Effects:
@@ -50,17 +57,12 @@ def dispatch(runtime: Runtime, now: datetime | None = None) -> Effects:
         if not waiting:
             return fx
         taken: set[int] = set()
-        spokes = {  # only the waiting consultations' spokes (a district has hundreds)
-            s.id: s
-            for s in session.scalars(
-                select(Spoke)
-                .where(Spoke.id.in_({c.spoke_id for c in waiting if c.spoke_id is not None}))
-                .options(joinedload(Spoke.block))
-            )
-        }
+        # Only the waiting consultations' spokes (a district has hundreds), as plain rows.
+        spoke_ids = {c.spoke_id for c in waiting if c.spoke_id is not None}
+        places = {row.id: row for row in session.execute(_PLACES, {"ids": list(spoke_ids)})}
         for c in waiting:
-            spoke = spokes.get(c.spoke_id or -1)
-            district = spoke.block.district_id if spoke else None
+            place = places.get(c.spoke_id or -1)
+            district = place.district_id if place else None
             pool = [
                 replace(d, busy=d.busy or d.id in taken)
                 for d in doctors
@@ -70,7 +72,7 @@ def dispatch(runtime: Runtime, now: datetime | None = None) -> Effects:
             ranked = router.rank_doctors(
                 pool,
                 specialty=specialty,
-                home_hub_id=spoke.hub_id if spoke else None,
+                home_hub_id=place.hub_id if place else None,
                 language=c.language,
                 exclude=details(c).get("offered") or (),
             )

@@ -1,5 +1,6 @@
-"""Consultations waiting for a doctor re-check every minute; together they queue one pass of
-the doctor queue, not one each, and no re-check goes unserved."""
+"""The doctor queue's passes: waiting consultations re-check every minute and together queue
+one pass, not one each, with no re-check unserved; a pass offers each patient a doctor of
+their own spoke's hub first."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from models import CallLeg, Consultation, ConsultationState, LegRole, Staff, Sta
 from sampark.runtime import Runtime, install_process_runtime
 from tests.builders import intake_done
 from tests.workflows.standin_world import on_standin
-from workflows import effects, jobs
+from workflows import dispatch, effects, jobs
 from workflows.clock import ManualClock, use_clock
 from workflows.store import details, set_details
 
@@ -61,3 +62,22 @@ def test_rechecks_share_one_queue_pass_and_a_later_one_queues_the_next(runtime: 
             offers = list(s.scalars(select(CallLeg).where(CallLeg.role == LegRole.DOCTOR_OFFER)))
             assert [leg.consultation_id for leg in offers] == [waiting[0]]
             assert details(s.get_one(Consultation, waiting[0]))["offer_leg"] == offers[0].id
+
+
+def test_a_pass_offers_each_patient_a_doctor_of_their_spokes_hub_first(runtime: Runtime) -> None:
+    with on_standin(runtime) as (rt, _standin, mini):
+        with rt.db.session() as s:  # first come: a patient of HWC-003 (hub H-MC), then HWC-001
+            waiting = []
+            for n, spoke in enumerate(("HWC-003", "HWC-001"), start=1):
+                c = intake_done(s, mini.spoke_ids[spoke], n)
+                c.transition(S.FINDING_DOCTOR, "anm-accepted", deadline=NOW + timedelta(minutes=1))
+                waiting.append(c.id)
+        dispatch.dispatch(rt, now=NOW)
+        with rt.db.session() as s:
+            offered = {
+                leg.consultation_id: s.get_one(Staff, leg.staff_id).code
+                for leg in s.scalars(select(CallLeg).where(CallLeg.role == LegRole.DOCTOR_OFFER))
+            }
+        # Both general physicians are free and speak Hindi; each patient gets the one at
+        # their own spoke's hub, not simply the first in line.
+        assert offered == {waiting[0]: "DR-GM-2", waiting[1]: "DR-GM-1"}
