@@ -5,13 +5,15 @@ doctor is never offered two consultations at once and the order holds:
 emergencies, then children under 5, then pregnancy, then the rest, first come
 first served within each (``Consultation.priority``, ``created_at``). A
 consultation whose row is locked by a webhook right now is skipped this pass
-(``SKIP LOCKED``) and served by the next.
+(``SKIP LOCKED``) and served by the next. The queue is ranked on plain rows; only a
+consultation about to be offered a doctor is locked.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, select, text
 
@@ -35,8 +37,47 @@ _PLACES = (
 )
 
 
+#: One waiting consultation, locked for its offer unless a webhook holds it right now.
+_LOCK_WAITING = (
+    select(Consultation)
+    .where(Consultation.id == bindparam("id"), Consultation.state == S.FINDING_DOCTOR)
+    .with_for_update(skip_locked=True)
+)
+#: The waiting consultations in queue order, as plain rows (none locked yet).
+_WAITING = (
+    select(
+        Consultation.id,
+        Consultation.spoke_id,
+        Consultation.specialty,
+        Consultation.language,
+        Consultation.details,
+    )
+    .where(Consultation.state == S.FINDING_DOCTOR)
+    .order_by(Consultation.priority, Consultation.created_at, Consultation.id)
+    .limit(BATCH)
+)
+
+
+class _Case(Protocol):
+    """What ranking needs of a waiting consultation: a plain row or the locked one."""
+
+    @property
+    def spoke_id(self) -> int | None: ...
+    @property
+    def specialty(self) -> str | None: ...
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def details(self) -> dict[str, Any] | None: ...
+
+
 def dispatch(runtime: Runtime, now: datetime | None = None) -> Effects:
-    """Offer free doctors to waiting consultations; return the calls to place."""
+    """Offer free doctors to waiting consultations; return the calls to place.
+
+    The queue is read as plain rows and ranked; only a consultation about to get an offer
+    is locked (``SKIP LOCKED``: one a webhook holds right now waits for the next pass) and
+    ranked again on its locked row before the offer.
+    """
     now = now or clock.now()
     fx = Effects()
     cfg = workflow_config(runtime.settings)
@@ -46,43 +87,45 @@ def dispatch(runtime: Runtime, now: datetime | None = None) -> Effects:
         doctors, district_of = people.doctor_pool(session, now)
         if not router.any_free(doctors):  # the usual re-check at a busy hour: nothing to do
             return fx
-        waiting = session.scalars(
-            select(Consultation)
-            .where(Consultation.state == S.FINDING_DOCTOR)
-            .order_by(Consultation.priority, Consultation.created_at, Consultation.id)
-            .limit(BATCH)
-            .with_for_update(skip_locked=True)
-        ).all()
-        waiting = [c for c in waiting if not details(c).get("offer_leg")]
+        waiting = [r for r in session.execute(_WAITING) if not (r.details or {}).get("offer_leg")]
         if not waiting:
             return fx
-        taken: set[int] = set()
         # Only the waiting consultations' spokes (a district has hundreds), as plain rows.
-        spoke_ids = {c.spoke_id for c in waiting if c.spoke_id is not None}
+        spoke_ids = {r.spoke_id for r in waiting if r.spoke_id is not None}
         places = {row.id: row for row in session.execute(_PLACES, {"ids": list(spoke_ids)})}
-        for c in waiting:
-            place = places.get(c.spoke_id or -1)
+        taken: set[int] = set()
+
+        def best(case: _Case) -> int | None:
+            place = places.get(case.spoke_id or -1)
             district = place.district_id if place else None
             pool = [
                 replace(d, busy=d.busy or d.id in taken)
                 for d in doctors
                 if district is None or district_of[d.id] == district
             ]
-            specialty = router.pool_specialty(c.specialty or router.GENERAL_MEDICINE, pool)
+            specialty = router.pool_specialty(case.specialty or router.GENERAL_MEDICINE, pool)
             ranked = router.rank_doctors(
                 pool,
                 specialty=specialty,
                 home_hub_id=place.hub_id if place else None,
-                language=c.language,
-                exclude=details(c).get("offered") or (),
+                language=case.language,
+                exclude=(case.details or {}).get("offered") or (),
             )
-            if not ranked:
+            return ranked[0] if ranked else None
+
+        for row in waiting:
+            if best(row) is None:
+                continue
+            c = session.scalars(_LOCK_WAITING, {"id": row.id}).first()
+            doctor_id = best(c) if c is not None and not details(c).get("offer_leg") else None
+            if c is None or doctor_id is None:  # held by a webhook, or moved on meanwhile
                 continue
             from workflows import offers
 
-            doctor = session.get_one(Staff, ranked[0])
-            offers.make_offer(Ctx(runtime, session, c, now, cfg, fx), doctor)
-            taken.add(ranked[0])
+            offers.make_offer(
+                Ctx(runtime, session, c, now, cfg, fx), session.get_one(Staff, doctor_id)
+            )
+            taken.add(doctor_id)
             if len(taken) == len(doctors):
                 break
     return fx

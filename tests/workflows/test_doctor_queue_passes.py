@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from rq import SimpleWorker
 from sqlalchemy import select, update
 
@@ -81,3 +82,29 @@ def test_a_pass_offers_each_patient_a_doctor_of_their_spokes_hub_first(runtime: 
         # Both general physicians are free and speak Hindi; each patient gets the one at
         # their own spoke's hub, not simply the first in line.
         assert offered == {waiting[0]: "DR-GM-2", waiting[1]: "DR-GM-1"}
+
+
+def test_a_patient_whose_row_a_webhook_holds_waits_and_the_doctor_goes_to_the_next(
+    runtime: Runtime,
+) -> None:
+    if runtime.db.is_sqlite:
+        pytest.skip("row locks need PostgreSQL")
+    with on_standin(runtime) as (rt, _standin, mini):
+        with rt.db.session() as s:  # one general physician free; two patients of her hub
+            s.execute(update(Staff).where(Staff.code == "DR-GM-2").values(available=False))
+            waiting = []
+            for n in (1, 2):
+                c = intake_done(s, mini.spoke_ids["HWC-001"], n)
+                c.transition(S.FINDING_DOCTOR, "anm-accepted", deadline=NOW + timedelta(minutes=1))
+                waiting.append(c.id)
+        with rt.db.engine.connect() as webhook:  # a status callback holds the first one's row
+            webhook.execute(
+                select(Consultation.id).where(Consultation.id == waiting[0]).with_for_update()
+            )
+            dispatch.dispatch(rt, now=NOW)  # does not wait for it
+            webhook.rollback()
+        with rt.db.session() as s:
+            offers = list(s.scalars(select(CallLeg).where(CallLeg.role == LegRole.DOCTOR_OFFER)))
+            assert [leg.consultation_id for leg in offers] == [waiting[1]]
+            assert s.get_one(Staff, offers[0].staff_id).code == "DR-GM-1"
+            assert "offer_leg" not in details(s.get_one(Consultation, waiting[0]))
