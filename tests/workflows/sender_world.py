@@ -6,10 +6,13 @@ import contextlib
 import os
 import signal
 import subprocess
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import pytest
 from sqlalchemy import select
@@ -19,7 +22,7 @@ from sampark.runtime import Runtime
 from telephony.standin import StandIn
 from tests.builders import MiniDistrict
 from tests.workflows.standin_world import on_standin
-from workflows import engine
+from workflows import effects, engine, legs
 
 ROOT = Path(__file__).resolve().parents[2]
 S = ConsultationState
@@ -76,6 +79,53 @@ def claim(w: World, cid: int) -> tuple[int, dict[str, object]]:
     fx = engine.advance(w.rt, cid, "intake_complete", claim=True)
     [(leg_id, request)] = fx.claimed
     return leg_id, request
+
+
+class Pool(Protocol):
+    """A leg sender as the tests drive it (threads here, or a process)."""
+
+    @property
+    def pending(self) -> int: ...
+    def submit(self, runtime: Runtime, leg_id: int, request: dict[str, Any]) -> None: ...
+    def drain(self, timeout: float | None = None) -> bool: ...
+
+
+def check_sent_off_the_job(w: World, pool: Pool, while_sending: Callable[[], None]) -> None:
+    """With ``pool`` installed: a step's claimed leg is sent without the step waiting, its
+    CallSid stored once, and a duplicated job finds nothing to claim."""
+    cid = w.consultation()
+    w.slow_calls(0.5)
+    fx = engine.advance(w.rt, cid, "intake_complete", claim=True)
+    started = time.monotonic()
+    effects.apply(w.rt, fx, inline=True)
+    assert time.monotonic() - started < 0.3  # the step's effects did not wait on Twilio
+    [leg] = w.legs(cid)
+    assert leg.status == "dialing" and leg.call_sid is None  # still being sent
+    while_sending()
+    assert pool.drain(timeout=10)
+    [leg] = w.legs(cid)
+    assert leg.status == "queued" and leg.call_sid in w.standin.calls
+    assert len(w.standin.calls) == 1
+    assert legs.place(w.rt, leg.id) is None
+
+
+def check_backlog_blocks(w: World, pool: Pool) -> None:
+    """``pool`` (1 sending thread, backlog 2): a third leg waits for the first send to end."""
+    claims = [claim(w, w.consultation()) for _ in range(3)]
+    w.slow_calls(0.8)
+    started = time.monotonic()
+    for leg_id, request in claims[:2]:  # one being sent, one waiting: the backlog is full
+        pool.submit(w.rt, leg_id, request)
+    assert time.monotonic() - started < 0.3
+    third = threading.Thread(target=pool.submit, args=(w.rt, *claims[2]))
+    third.start()
+    time.sleep(0.4)
+    assert third.is_alive() and pool.pending == 2  # blocked, not queued
+    third.join(timeout=10)
+    assert not third.is_alive()
+    assert time.monotonic() - started > 0.7  # it waited for the first send to end
+    assert pool.drain(timeout=10)
+    assert all(leg.call_sid for leg in w.legs()) and len(w.standin.calls) == 3
 
 
 @contextmanager

@@ -8,7 +8,6 @@ thread sent a leg: inline, the job (or ``effects.apply``) lasts as long as the r
 from __future__ import annotations
 
 import signal
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,13 +23,14 @@ from sampark.settings import Settings, SettingsError
 from tests.workflows.harness import Stack
 from tests.workflows.sender_world import (
     World,
-    claim,
+    check_backlog_blocks,
+    check_sent_off_the_job,
     finish,
     needs_redis,
     sender_world,
     worker_process,
 )
-from workflows import effects, engine, legs
+from workflows import effects, engine
 from workflows.sender import LegSender, install, installed
 
 
@@ -54,42 +54,13 @@ def sender(threads: int, backlog: int | None = None) -> Iterator[LegSender]:
 
 # -- in process ----------------------------------------------------------------------------
 def test_a_claimed_leg_is_sent_by_a_sender_thread_and_its_call_sid_stored(w: World) -> None:
-    cid = w.consultation()
-    w.slow_calls(0.5)
     with sender(2) as pool:
-        fx = engine.advance(w.rt, cid, "intake_complete", claim=True)
-        started = time.monotonic()
-        effects.apply(w.rt, fx, inline=True)
-        assert time.monotonic() - started < 0.3  # the step's effects did not wait on Twilio
-        [leg] = w.legs(cid)
-        assert leg.status == "dialing" and leg.call_sid is None  # still being sent
-        assert pool.drain(timeout=10)
-    [leg] = w.legs(cid)
-    assert leg.status == "queued" and leg.call_sid in w.standin.calls
-    assert len(w.standin.calls) == 1
-    assert legs.place(w.rt, leg.id) is None  # a duplicated job finds nothing to claim
+        check_sent_off_the_job(w, pool, while_sending=lambda: None)
 
 
 def test_submit_blocks_while_the_backlog_is_full(w: World) -> None:
-    cids = [w.consultation() for _ in range(3)]
-    w.slow_calls(0.8)
     with sender(1, backlog=2) as pool:
-        claims = [claim(w, cid) for cid in cids]
-        started = time.monotonic()
-        for leg_id, request in claims[:2]:  # one being sent, one waiting: the backlog is full
-            pool.submit(w.rt, leg_id, request)
-        assert time.monotonic() - started < 0.3
-        third = threading.Thread(target=pool.submit, args=(w.rt, *claims[2]))
-        third.start()
-        time.sleep(0.4)
-        assert third.is_alive() and pool.pending == 2  # blocked, not queued
-        third.join(timeout=10)
-        assert not third.is_alive()
-        assert time.monotonic() - started > 0.7  # it waited for the first send to end
-        assert pool.drain(timeout=10)
-    placed = w.legs()
-    assert [leg.call_sid is not None for leg in placed] == [True, True, True]
-    assert len(w.standin.calls) == 3
+        check_backlog_blocks(w, pool)
 
 
 def test_a_retryable_error_releases_the_claim_and_a_retried_job_places_it_once(

@@ -19,8 +19,16 @@ from pathlib import Path
 import pytest
 
 from sampark.runtime import Runtime
-from tests.workflows.sender_world import World, claim, needs_redis, sender_world, worker_process
-from workflows import effects, engine, legs
+from tests.workflows.sender_world import (
+    World,
+    check_backlog_blocks,
+    check_sent_off_the_job,
+    claim,
+    needs_redis,
+    sender_world,
+    worker_process,
+)
+from workflows import effects
 from workflows.sender import install
 from workflows.sender_process import SenderProcess
 
@@ -63,41 +71,18 @@ def _gone(pid: int, within: float) -> bool:
 
 
 def test_a_claimed_leg_is_sent_by_the_child_and_its_call_sid_stored(w: World) -> None:
-    cid = w.consultation()
-    w.slow_calls(0.5)
     with sender_process(w, 2) as pool:
         assert pool.pid is not None and pool.pid != os.getpid()
-        fx = engine.advance(w.rt, cid, "intake_complete", claim=True)
-        started = time.monotonic()
-        effects.apply(w.rt, fx, inline=True)
-        assert time.monotonic() - started < 0.3  # the step's effects did not wait on Twilio
-        [leg] = w.legs(cid)
-        assert leg.status == "dialing" and leg.call_sid is None  # being sent by the child
-        assert not [t for t in threading.enumerate() if t.name.startswith("leg-sender")]
-        assert pool.drain(timeout=10)
-    [leg] = w.legs(cid)
-    assert leg.status == "queued" and leg.call_sid in w.standin.calls
-    assert len(w.standin.calls) == 1
-    assert legs.place(w.rt, leg.id) is None  # a duplicated job finds nothing to claim
+
+        def no_sender_threads_here() -> None:
+            assert not [t for t in threading.enumerate() if t.name.startswith("leg-sender")]
+
+        check_sent_off_the_job(w, pool, while_sending=no_sender_threads_here)
 
 
 def test_submit_blocks_while_the_backlog_is_full(w: World) -> None:
-    claims = [claim(w, w.consultation()) for _ in range(3)]
-    w.slow_calls(0.8)
     with sender_process(w, 1, backlog=2) as pool:
-        started = time.monotonic()
-        for leg_id, request in claims[:2]:  # one being sent, one waiting: the backlog is full
-            pool.submit(w.rt, leg_id, request)
-        assert time.monotonic() - started < 0.3
-        third = threading.Thread(target=pool.submit, args=(w.rt, *claims[2]))
-        third.start()
-        time.sleep(0.4)
-        assert third.is_alive() and pool.pending == 2  # blocked, not handed over
-        third.join(timeout=10)
-        assert not third.is_alive()
-        assert time.monotonic() - started > 0.7  # it waited for the first send to end
-        assert pool.drain(timeout=10)
-    assert all(_sent(w)) and len(w.standin.calls) == 3
+        check_backlog_blocks(w, pool)
 
 
 def test_close_sends_everything_handed_over_then_the_child_exits(w: World) -> None:
