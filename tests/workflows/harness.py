@@ -59,6 +59,15 @@ HAPPY_PATH = [
 ]
 
 
+def call_legs(runtime: Runtime, cid: int | None = None) -> list[CallLeg]:
+    """Every call leg (of consultation ``cid``), in the order they were written."""
+    with runtime.db.session() as s:
+        q = select(CallLeg).order_by(CallLeg.id)
+        if cid is not None:
+            q = q.where(CallLeg.consultation_id == cid)
+        return list(s.scalars(q))
+
+
 @dataclass
 class Stack:
     """Everything a whole-consultation test needs."""
@@ -156,11 +165,7 @@ class Stack:
             return [t.reason for t in s.get_one(Consultation, cid).transitions]
 
     def legs(self, cid: int | None = None) -> list[CallLeg]:
-        with self.runtime.db.session() as s:
-            q = select(CallLeg).order_by(CallLeg.id)
-            if cid is not None:
-                q = q.where(CallLeg.consultation_id == cid)
-            return list(s.scalars(q))
+        return call_legs(self.runtime, cid)
 
     # -- driving ------------------------------------------------------------------------
     def _busy(self) -> bool:

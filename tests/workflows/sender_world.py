@@ -12,17 +12,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import pytest
-from sqlalchemy import select
 
 from models import CallLeg, Consultation, ConsultationState, Patient
 from sampark.runtime import Runtime
 from telephony.standin import StandIn
 from tests.builders import MiniDistrict
+from tests.workflows.harness import call_legs
 from tests.workflows.standin_world import on_standin
 from workflows import effects, engine, legs
+from workflows.sender import install
 
 ROOT = Path(__file__).resolve().parents[2]
 S = ConsultationState
@@ -56,11 +57,7 @@ class World:
             return c.id
 
     def legs(self, cid: int | None = None) -> list[CallLeg]:
-        with self.rt.db.session() as s:
-            q = select(CallLeg).order_by(CallLeg.id)
-            if cid is not None:
-                q = q.where(CallLeg.consultation_id == cid)
-            return list(s.scalars(q))
+        return call_legs(self.rt, cid)
 
     def slow_calls(self, seconds: float) -> None:
         """Every ``calls.create`` takes ``seconds`` (real time) before Twilio answers."""
@@ -88,6 +85,22 @@ class Pool(Protocol):
     def pending(self) -> int: ...
     def submit(self, runtime: Runtime, leg_id: int, request: dict[str, Any]) -> None: ...
     def drain(self, timeout: float | None = None) -> bool: ...
+    def close(self, timeout: float | None = None) -> bool: ...
+
+
+P = TypeVar("P", bound=Pool)
+
+
+@contextmanager
+def sender_installed(pool: P) -> Iterator[P]:
+    """``pool`` installed as this process's leg sender (as ``sampark worker --simple``
+    does), closed at the end."""
+    install(pool)
+    try:
+        yield pool
+    finally:
+        install(None)
+        pool.close(timeout=30)
 
 
 def check_sent_off_the_job(w: World, pool: Pool, while_sending: Callable[[], None]) -> None:

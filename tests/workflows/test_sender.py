@@ -10,7 +10,7 @@ from __future__ import annotations
 import signal
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import pytest
 from rq import SimpleWorker
@@ -27,11 +27,12 @@ from tests.workflows.sender_world import (
     check_sent_off_the_job,
     finish,
     needs_redis,
+    sender_installed,
     sender_world,
     worker_process,
 )
 from workflows import effects, engine
-from workflows.sender import LegSender, install, installed
+from workflows.sender import LegSender, installed
 
 
 @pytest.fixture(name="w")
@@ -40,16 +41,9 @@ def world(runtime: Runtime) -> Iterator[World]:
         yield w
 
 
-@contextmanager
-def sender(threads: int, backlog: int | None = None) -> Iterator[LegSender]:
-    """A leg sender installed for this process (as ``sampark worker --simple`` does)."""
-    pool = LegSender(threads, backlog)
-    install(pool)
-    try:
-        yield pool
-    finally:
-        install(None)
-        pool.close(timeout=30)
+def sender(threads: int, backlog: int | None = None) -> AbstractContextManager[LegSender]:
+    """A leg sender of threads, installed for this process."""
+    return sender_installed(LegSender(threads, backlog))
 
 
 # -- in process ----------------------------------------------------------------------------

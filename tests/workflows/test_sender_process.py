@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -25,11 +25,11 @@ from tests.workflows.sender_world import (
     check_sent_off_the_job,
     claim,
     needs_redis,
+    sender_installed,
     sender_world,
     worker_process,
 )
 from workflows import effects
-from workflows.sender import install
 from workflows.sender_process import SenderProcess
 
 
@@ -40,16 +40,11 @@ def world(runtime: Runtime) -> Iterator[World]:
         yield w
 
 
-@contextmanager
-def sender_process(w: World, threads: int, backlog: int | None = None) -> Iterator[SenderProcess]:
-    """A sender process installed for this process (as ``sampark worker --simple`` does)."""
-    pool = SenderProcess(w.rt, threads, backlog)
-    install(pool)
-    try:
-        yield pool
-    finally:
-        install(None)
-        pool.close(timeout=30)
+def sender_process(
+    w: World, threads: int, backlog: int | None = None
+) -> AbstractContextManager[SenderProcess]:
+    """A sender process, installed for this process."""
+    return sender_installed(SenderProcess(w.rt, threads, backlog))
 
 
 def _sent(w: World) -> list[str | None]:
