@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Enum, Integer, MetaData, String, TypeDecorator
+from sqlalchemy import JSON, DateTime, Enum, Integer, MetaData, String, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
@@ -44,6 +44,10 @@ str40 = Annotated[str, mapped_column(String(40))]
 str80 = Annotated[str, mapped_column(String(80))]
 str200 = Annotated[str, mapped_column(String(200))]
 e164 = Annotated[str, mapped_column(String(16))]
+#: A caller or called party as Twilio names it: an E.164 number, but also ``sip:…@…``,
+#: ``client:<identity>`` (identities of up to 256 characters) or a long foreign number.
+#: Twilio sets no bound on a SIP URI, so neither do we (text; any index stays usable).
+caller_id = Annotated[str, mapped_column(Text)]
 utc_time = Annotated[datetime, mapped_column(UTCDateTime())]
 created_time = Annotated[datetime, mapped_column(UTCDateTime(), default=utcnow)]
 json_list = Annotated[list[Any], mapped_column(JSON, default=list)]

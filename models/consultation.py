@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, created_time, db_enum, intpk, json_dict, json_list
+from models.base import Base, caller_id, created_time, db_enum, intpk, json_dict, json_list
 from models.district import Spoke, Staff
 from models.patient import Patient
 
@@ -115,7 +115,7 @@ class Consultation(Base):
     state_deadline_at: Mapped[datetime | None] = mapped_column(index=True)
     spoke_id: Mapped[int | None] = mapped_column(ForeignKey("spokes.id"))
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
-    caller_mobile: Mapped[str] = mapped_column(String(16), index=True)
+    caller_mobile: Mapped[caller_id] = mapped_column(index=True)
     channel: Mapped[str] = mapped_column(String(16), default="spoke")  # spoke/district/missed
     language: Mapped[str] = mapped_column(String(8), default="hi")
     consent: Mapped[bool | None] = mapped_column(Boolean)

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime, created_time, intpk, json_dict
+from models.base import Base, UTCDateTime, caller_id, created_time, intpk, json_dict
 from sampark.timeutil import utcnow
 
 
@@ -27,8 +27,8 @@ class IvrSession(Base):
     consultation_id: Mapped[int | None] = mapped_column(
         ForeignKey("consultations.id", ondelete="SET NULL"), index=True
     )
-    caller: Mapped[str] = mapped_column(String(16))  # the patient's phone (E.164)
-    dialled: Mapped[str] = mapped_column(String(16))  # our number the call is on
+    caller: Mapped[caller_id]  # the patient's phone (E.164, or a sip:/client: address)
+    dialled: Mapped[caller_id]  # our number the call is on
     direction: Mapped[str] = mapped_column(String(20), default="inbound")
     channel: Mapped[str] = mapped_column(String(16), default="spoke")  # spoke/district/missed
     spoke_id: Mapped[int | None] = mapped_column(ForeignKey("spokes.id"))

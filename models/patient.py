@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, created_time, e164, intpk
+from models.base import Base, caller_id, created_time, intpk
 
 
 class Patient(Base):
@@ -21,7 +21,7 @@ class Patient(Base):
     __tablename__ = "patients"
 
     id: Mapped[intpk]
-    mobile: Mapped[e164] = mapped_column(index=True)
+    mobile: Mapped[caller_id] = mapped_column(index=True)  # the number they call from
     name: Mapped[str | None] = mapped_column(String(80))
     name_recording_url: Mapped[str | None] = mapped_column(String(500))
     age_years: Mapped[int | None] = mapped_column(Integer)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, created_time, db_enum, intpk
+from models.base import Base, caller_id, created_time, db_enum, intpk
 from models.consultation import Consultation
 
 
@@ -51,8 +51,8 @@ class CallLeg(Base):
     role: Mapped[LegRole] = mapped_column(db_enum(LegRole, "leg_role"))
     direction: Mapped[str] = mapped_column(String(20), default="outbound-api")
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    from_number: Mapped[str] = mapped_column(String(16))
-    to_number: Mapped[str] = mapped_column(String(16))
+    from_number: Mapped[caller_id]
+    to_number: Mapped[caller_id]
     status: Mapped[str] = mapped_column(String(20), default="queued")
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     answered_by: Mapped[str | None] = mapped_column(String(20))
@@ -80,8 +80,8 @@ class SmsMessage(Base):
     prescription_id: Mapped[int | None] = mapped_column(ForeignKey("prescriptions.id"))
     purpose: Mapped[str] = mapped_column(String(80))
     idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
-    to_number: Mapped[str] = mapped_column(String(16))
-    from_number: Mapped[str | None] = mapped_column(String(16))
+    to_number: Mapped[caller_id]
+    from_number: Mapped[str | None] = mapped_column(Text)
     template: Mapped[str | None] = mapped_column(String(60))
     dlt_template_id: Mapped[str | None] = mapped_column(String(30))
     language: Mapped[str | None] = mapped_column(String(8))
