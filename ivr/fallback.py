@@ -1,21 +1,17 @@
 """Never an application error: a failed webhook still answers, and what it carried is kept.
 
 ``safe_twiml`` wraps each IVR view: any exception (database down, Redis down, a
-bug) is logged, the webhook's parameters are appended to a JSON-lines fallback
-file under ``<instance>/fallback/`` (flushed and fsync'd before answering), and
-the caller hears a short apology with a promise of a call-back.
-``ivr.recovery.replay_fallback`` re-drives those records later.
+bug) is logged, the webhook's parameters are kept in the durable fallback
+(``sampark.fallback``, area ``ivr``: fsync'd before answering), and the caller
+hears a short apology with a promise of a call-back. The sweeper replays those
+records (``ivr.recovery``).
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import logging
-import os
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from flask import Response, request
@@ -23,15 +19,12 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from ivr import twiml
 from ivr.catalog import normalise_language
+from sampark import fallback
 from sampark.runtime import current_runtime
 from sampark.settings import Settings
 
 log = logging.getLogger(__name__)
 XML = "text/xml; charset=utf-8"
-
-
-def fallback_dir(settings: Settings) -> Path:
-    return Path(settings.instance_path) / "fallback"
 
 
 def append_record(
@@ -42,34 +35,8 @@ def append_record(
     *,
     error: str = "",
 ) -> bool:
-    """Append one webhook's parameters to this process's fallback file, durably.
-
-    One file per day and process (``ivr-YYYYMMDD-<pid>.jsonl``), opened for append
-    per record, so a rotating sweeper never races a long-lived handle.
-    """
-    now = datetime.now(UTC)
-    record = {
-        "kind": kind,
-        "at": now.isoformat(),
-        "form": dict(form),
-        "args": dict(args),
-        "error": error[:300],
-    }
-    try:
-        directory = fallback_dir(settings)
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"ivr-{now:%Y%m%d}-{os.getpid()}.jsonl"
-        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
-        try:
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        return True
-    except Exception:  # the disk failed too: the log line is all that is left
-        log.exception("could not write the IVR fallback record", extra={"record": record})
-        return False
+    """Keep one IVR webhook's parameters for replay (``sampark.fallback``, area ``ivr``)."""
+    return fallback.append_record(settings, "ivr", kind, form, args, error=error)
 
 
 def _is_missed_call(form: Mapping[str, str]) -> bool:

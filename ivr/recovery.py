@@ -1,118 +1,80 @@
-"""The recovery sweeper: re-drive the webhooks that failed (see ``ivr.fallback``).
+"""The IVR's part of the durable fallback: re-drive the webhooks that failed.
 
-``replay_fallback(runtime)`` claims each fallback file (atomic rename), replays
-its records in order through the same handlers the webhooks use, then closes
-every replayed call that is still open: the caller heard an apology and a
-promise of a call-back, so the consultation is kept as *abandoned* and handed to
-the workflow, which has the ANM call back. Records that fail again are written to
-a new fallback file for the next sweep. Run it from cron or an RQ periodic job.
+Records of area ``ivr`` (see ``ivr.fallback``) are replayed by
+``sampark.fallback_replay`` through the same handlers the webhooks use
+(``ivr.calls.HANDLERS``) plus ``callback`` (a missed call's call-back that could
+not be scheduled). After a pass, every replayed call that is still open is
+closed: the caller heard an apology and a promise of a call-back, so the
+consultation is kept as *abandoned* and handed to the workflow, which has the
+ANM call back. ``replay_fallback`` runs one pass (every area's records); the
+sweeper calls it every minute.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from ivr import calls
 from ivr.callback import schedule_callback
-from ivr.fallback import append_record, fallback_dir
+from sampark.fallback import Record
+from sampark.fallback_replay import Area, Handler, ReplayReport, replay
 from sampark.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
+__all__ = ["FALLBACK", "ReplayReport", "replay_fallback"]
 
-@dataclass
-class ReplayReport:
-    files: int = 0
-    replayed: int = 0
-    failed: int = 0
-    calls: set[str] = field(default_factory=set)
+#: Kinds whose replay leaves the intake call open until it is closed here.
+OPENING_KINDS = ("incoming", "step", "recording")
 
 
 def replay_fallback(runtime: Runtime) -> ReplayReport:
-    """Replay every pending fallback record; safe to run again (handlers are idempotent)."""
-    report = ReplayReport()
-    directory = fallback_dir(runtime.settings)
-    if not directory.is_dir():
-        return report
-    for path in sorted(directory.glob("ivr-*.jsonl")):
-        claimed = path.with_name(path.name + f".replaying-{os.getpid()}")
-        try:
-            path.rename(claimed)
-        except FileNotFoundError:  # another sweeper took it
-            continue
-        report.files += 1
-        _replay_file(runtime, claimed, report)
-        claimed.rename(path.with_name(path.name + ".done"))
-    return report
+    """One replay pass over every pending fallback record (safe to run again)."""
+    return replay(runtime)
 
 
-def _replay_file(runtime: Runtime, path: Path, report: ReplayReport) -> None:
-    records = _read(path)
+def _strings(raw: object) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (raw or {}).items()} if isinstance(raw, dict) else {}
+
+
+def _webhook(kind: str) -> Handler:
+    def run(runtime: Runtime, record: Record) -> None:
+        args = _strings(record.get("args"))
+        calls.HANDLERS[kind](runtime, _strings(record.get("form")), {**args, "replay": "1"})
+
+    return run
+
+
+def _callback(runtime: Runtime, record: Record) -> None:
+    form = _strings(record.get("form"))
+    schedule_callback(runtime, caller=form["caller"], line=form["line"], purpose=form["purpose"])
+
+
+def _close_calls(runtime: Runtime, records: list[Record]) -> set[str]:
+    """Close each call a replayed record opened (the caller was promised a call-back)."""
     opened: list[str] = []
     for record in records:
-        sid = str(record.get("form", {}).get("CallSid", ""))
-        try:
-            _replay_one(runtime, record)
-            report.replayed += 1
-            if (
-                sid
-                and record.get("kind") in ("incoming", "step", "recording")
-                and sid not in opened
-            ):
-                opened.append(sid)
-        except Exception as exc:
-            report.failed += 1
-            log.exception("fallback record failed again; kept for the next sweep")
-            append_record(
-                runtime.settings,
-                str(record.get("kind")),
-                record.get("form", {}),
-                record.get("args", {}),
-                error=repr(exc),
-            )
-    for sid in opened:  # the caller was told we would call back: close the intake
+        sid = _strings(record.get("form")).get("CallSid", "")
+        if sid and record.get("kind") in OPENING_KINDS and sid not in opened:
+            opened.append(sid)
+    closed = set()
+    for sid in opened:
         try:
             calls.status(
                 runtime,
                 {"CallSid": sid, "CallStatus": "completed"},
                 {"reason": "recovered-after-failure", "replay": "1"},
             )
-            report.calls.add(sid)
+            closed.add(sid)
         except Exception:
             log.exception("could not close a replayed call", extra={"call_sid": sid})
+    return closed
 
 
-def _replay_one(runtime: Runtime, record: dict[str, Any]) -> None:
-    kind = record.get("kind")
-    form = {str(k): str(v) for k, v in (record.get("form") or {}).items()}
-    args = {str(k): str(v) for k, v in (record.get("args") or {}).items()}
-    if kind == "callback":
-        schedule_callback(
-            runtime, caller=form["caller"], line=form["line"], purpose=form["purpose"]
-        )
-        return
-    handler = calls.HANDLERS.get(str(kind))
-    if handler is None:
-        log.warning("unknown fallback record kind", extra={"kind": kind})
-        return
-    handler(runtime, form, {**args, "replay": "1"})
-
-
-def _read(path: Path) -> list[dict[str, Any]]:
-    records: list[dict[str, Any]] = []
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:  # a torn last line from a crash
-                log.error(
-                    "unreadable fallback line skipped", extra={"file": str(path), "line": number}
-                )
-    return records
+FALLBACK = Area(
+    handlers={
+        **{kind: _webhook(kind) for kind in calls.HANDLERS},
+        "callback": _callback,
+    },
+    settle=_close_calls,
+)

@@ -88,16 +88,15 @@ def run_due_timers(runtime: Runtime, now: datetime) -> dict[str, int]:
 
 
 def _replay_ivr_fallback(runtime: Runtime) -> int:
+    """Replay the webhooks kept in the durable fallback (the IVR's and the workflow's)."""
+    from sampark.fallback_replay import replay
+
     try:
-        from ivr.recovery import replay_fallback
-    except ImportError:
-        return 0
-    try:
-        report = replay_fallback(runtime)
+        report = replay(runtime)
     except Exception:
-        log.exception("IVR fallback replay failed")
+        log.exception("fallback replay failed")
         return 0
-    return int(getattr(report, "replayed", 0) or 0)
+    return report.replayed
 
 
 def _send_followup_reminders(runtime: Runtime) -> int:
