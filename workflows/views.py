@@ -1,28 +1,31 @@
 """Twilio's webhooks for the workflow (blueprint ``bp`` under ``/calls``).
 
 Every route checks Twilio's signature, answers valid TwiML fast, and never an
-error: if the database fails, a caller hears a short apology (and the sweeper
-re-drives the consultation from its deadline); a status callback is answered
-with an empty response.
+error. What each does is in ``workflows.webhook_events``. If it fails (the
+database or Redis down, a bug), the event is kept in the durable fallback
+(``sampark.fallback``) for the sweeper to replay in order, and Twilio still gets
+valid TwiML: a short apology for a call that speaks, an empty response for a
+callback.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from flask import Blueprint, Response, request
-from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
 
-from models import CallLeg
+from sampark.fallback import append_record
 from sampark.runtime import current_runtime
 from telephony.webhooks import twilio_webhook
-from workflows import effects, engine, twiml
+from workflows import twiml
+from workflows.webhook_events import AREA, consultation_event, leg_event
 
 log = logging.getLogger(__name__)
 bp = Blueprint("workflows", __name__, url_prefix="/calls")
+#: Webhooks answered with speech (the others are callbacks, answered empty).
+SPEAKING = frozenset({"answer", "menu", "join"})
 
 
 def _xml(body: str) -> Response:
@@ -33,117 +36,77 @@ def _empty() -> Response:
     return _xml(str(VoiceResponse()))
 
 
-def _guarded(kind: str, run: Callable[[], str | None], *, speak: bool) -> Response:
-    """Run a webhook; on any failure answer an apology (calls) or nothing (callbacks)."""
+def _guarded(kind: str, route: dict[str, int], run: Callable[[], str | None]) -> Response:
+    """Run a webhook; on any failure keep its event and answer an apology or nothing."""
     try:
         body = run()
-    except Exception:
-        log.exception("workflow webhook failed", extra={"webhook": kind, "path": request.path})
+    except Exception as exc:
+        form, args = request.form.to_dict(), request.args.to_dict()
+        log.exception(
+            "workflow webhook failed: event kept for replay",
+            extra={"event": "workflow-webhook-failed", "webhook": kind, "path": request.path},
+        )
+        try:
+            settings = current_runtime().settings
+            append_record(settings, AREA, kind, form, args, route=route, error=repr(exc))
+        except Exception:
+            log.exception("no runtime to keep the failed webhook", extra={"form": form})
         lang = request.args.get("lang", "hi")
-        return _xml(twiml.say_then_hangup(lang, "apology")) if speak else _empty()
+        return _xml(twiml.say_then_hangup(lang, "apology")) if kind in SPEAKING else _empty()
     return _xml(body) if body else _empty()
 
 
-def _leg_step(leg_id: int, step: str, **data: Any) -> str | None:
-    runtime = current_runtime()
-    with runtime.db.session() as session:
-        consultation_id = session.scalar(
-            select(CallLeg.consultation_id).where(CallLeg.id == leg_id)
-        )
-    if consultation_id is None:
-        return twiml.say_then_hangup("hi", "taken") if step != "leg_status" else None
-    fx, body = engine.run_step(runtime, consultation_id, step, leg_id=leg_id, **data)
-    effects.apply(runtime, fx)
-    return body
+def _leg(leg_id: int, kind: str) -> Response:
+    form, args = request.form.to_dict(), request.args.to_dict()
+    return _guarded(
+        kind,
+        {"leg_id": leg_id},
+        lambda: leg_event(current_runtime(), leg_id, kind, form, args),
+    )
+
+
+def _consultation(consultation_id: int, kind: str) -> Response:
+    form, args = request.form.to_dict(), request.args.to_dict()
+    return _guarded(
+        kind,
+        {"consultation_id": consultation_id},
+        lambda: consultation_event(current_runtime(), consultation_id, kind, form, args),
+    )
 
 
 @bp.post("/legs/<int:leg_id>/answer")
 @twilio_webhook
 def leg_answer(leg_id: int) -> Response:
     """A call we placed was answered: the menu (ANM, doctor) or the conference (patient)."""
-    form = request.form
-    return _guarded(
-        "answer",
-        lambda: _leg_step(
-            leg_id,
-            "answer",
-            call_sid=form.get("CallSid"),
-            answered_by=form.get("AnsweredBy"),
-            tries=int(request.args.get("n", "0") or 0),
-        ),
-        speak=True,
-    )
+    return _leg(leg_id, "answer")
 
 
 @bp.post("/legs/<int:leg_id>/menu")
 @twilio_webhook
 def leg_menu(leg_id: int) -> Response:
     """A key pressed in an ANM's or doctor's menu."""
-    form = request.form
-    return _guarded(
-        "menu",
-        lambda: _leg_step(
-            leg_id, "menu", call_sid=form.get("CallSid"), digits=form.get("Digits", "")
-        ),
-        speak=True,
-    )
+    return _leg(leg_id, "menu")
 
 
 @bp.post("/legs/<int:leg_id>/status")
 @twilio_webhook
 def leg_status(leg_id: int) -> Response:
     """A call status callback for one of our legs."""
-    form = request.form
-    return _guarded(
-        "status",
-        lambda: _leg_step(
-            leg_id,
-            "leg_status",
-            call_sid=form.get("CallSid"),
-            status=form.get("CallStatus", ""),
-            answered_by=form.get("AnsweredBy"),
-            duration=form.get("CallDuration") or form.get("Duration"),
-            error_code=form.get("ErrorCode"),
-            error_message=form.get("ErrorMessage"),
-        ),
-        speak=False,
-    )
+    return _leg(leg_id, "status")
 
 
 @bp.post("/consultations/<int:consultation_id>/conference")
 @twilio_webhook
 def conference_events(consultation_id: int) -> Response:
     """The conference's status callback (participants joining and leaving, its end)."""
-    form = request.form
-
-    def run() -> None:
-        runtime = current_runtime()
-        fx, _ = engine.run_step(
-            runtime,
-            consultation_id,
-            "conference",
-            event=form.get("StatusCallbackEvent", ""),
-            call_sid=form.get("CallSid"),
-            label=form.get("ParticipantLabel"),
-            conference_sid=form.get("ConferenceSid"),
-        )
-        effects.apply(runtime, fx)
-
-    return _guarded("conference", run, speak=False)
+    return _consultation(consultation_id, "conference")
 
 
 @bp.post("/consultations/<int:consultation_id>/join")
 @twilio_webhook
 def patient_join(consultation_id: int) -> Response:
     """The IVR hands over a patient who stays on the line: into the conference to wait."""
-
-    def run() -> str | None:
-        runtime = current_runtime()
-        fx, body = engine.run_step(runtime, consultation_id, "patient_join")
-        effects.apply(runtime, fx)
-        return body
-
-    return _guarded("join", run, speak=True)
+    return _consultation(consultation_id, "join")
 
 
 @bp.route("/wait", methods=["GET", "POST"])
