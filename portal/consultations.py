@@ -81,7 +81,7 @@ def recording_src(url: str | None) -> str | None:
     return url + ".mp3"
 
 
-@bp.get("/consultations/<int:consultation_id>")
+@bp.get("/consultations/<dbid:consultation_id>")
 @login_required
 def consultation(consultation_id: int) -> ResponseReturnValue:
     """One consultation: intake, recording, past visits, prescriptions and the form."""

@@ -71,7 +71,7 @@ def _issue(
     return rx, []
 
 
-@bp.post("/consultations/<int:consultation_id>/prescription")
+@bp.post("/consultations/<dbid:consultation_id>/prescription")
 @login_required
 def issue(consultation_id: int) -> ResponseReturnValue:
     """Issue the prescription; or add a row; or show the form again with what is wrong."""
@@ -97,7 +97,7 @@ def issue(consultation_id: int) -> ResponseReturnValue:
     ), status
 
 
-@bp.get("/consultations/<int:consultation_id>/prescription")
+@bp.get("/consultations/<dbid:consultation_id>/prescription")
 @login_required
 def issue_form(consultation_id: int) -> ResponseReturnValue:
     """The form lives on the consultation page (e.g. after logging in again mid-form)."""

@@ -178,7 +178,7 @@ def latest_prescription_twiml(
         return str(apology_twiml(language))
 
 
-@bp.route("/<int:rx_id>/read", methods=["GET", "POST"])
+@bp.route("/<dbid:rx_id>/read", methods=["GET", "POST"])
 @twilio_webhook
 def read(rx_id: int) -> Response:
     """Read the prescription; ``Digits=1`` reads it again, anything else says goodbye."""
@@ -231,7 +231,7 @@ def latest() -> Response:
         return _twiml(apology_twiml(language))
 
 
-@bp.route("/<int:rx_id>/call-status", methods=["POST"])
+@bp.route("/<dbid:rx_id>/call-status", methods=["POST"])
 @twilio_webhook
 def call_status(rx_id: int) -> Response:
     """Record what happened to a read-aloud call (Twilio's status callback)."""

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from flask.typing import ResponseReturnValue
 
+from sampark import inputs
 from sampark.logs import configure_logging, request_id_var
 from sampark.runtime import Runtime
 from sampark.settings import Settings
@@ -46,6 +47,7 @@ def create_app(
     app.extensions["sampark"] = runtime or Runtime.from_settings(settings)
 
     _install_request_ids(app)
+    inputs.install(app)  # before the blueprints: their rules use the ``dbid`` converter
     _register_blueprints(app)
     return app
 

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from twilio.twiml.messaging_response import MessagingResponse
 
 from models import AuditEvent, Prescription, SmsMessage, Staff, StaffRole
+from sampark.inputs import parse_dbid
 from sampark.phones import InvalidPhoneNumber, normalize
 from sampark.runtime import Runtime, current_runtime
 from sampark.timeutil import to_ist, utcnow
@@ -118,7 +119,7 @@ def sms_status() -> Response:
                 message_sid=sid,
                 status=status,
                 error_code=_error_code(form.get("ErrorCode")),
-                sms_id=request.args.get("sms", type=int),
+                sms_id=parse_dbid(request.args.get("sms")),
             )
     except Exception:
         log.exception("could not record an SMS status", extra={"message_sid": sid})

@@ -74,35 +74,35 @@ def _consultation(consultation_id: int, kind: str) -> Response:
     )
 
 
-@bp.post("/legs/<int:leg_id>/answer")
+@bp.post("/legs/<dbid:leg_id>/answer")
 @twilio_webhook
 def leg_answer(leg_id: int) -> Response:
     """A call we placed was answered: the menu (ANM, doctor) or the conference (patient)."""
     return _leg(leg_id, "answer")
 
 
-@bp.post("/legs/<int:leg_id>/menu")
+@bp.post("/legs/<dbid:leg_id>/menu")
 @twilio_webhook
 def leg_menu(leg_id: int) -> Response:
     """A key pressed in an ANM's or doctor's menu."""
     return _leg(leg_id, "menu")
 
 
-@bp.post("/legs/<int:leg_id>/status")
+@bp.post("/legs/<dbid:leg_id>/status")
 @twilio_webhook
 def leg_status(leg_id: int) -> Response:
     """A call status callback for one of our legs."""
     return _leg(leg_id, "status")
 
 
-@bp.post("/consultations/<int:consultation_id>/conference")
+@bp.post("/consultations/<dbid:consultation_id>/conference")
 @twilio_webhook
 def conference_events(consultation_id: int) -> Response:
     """The conference's status callback (participants joining and leaving, its end)."""
     return _consultation(consultation_id, "conference")
 
 
-@bp.post("/consultations/<int:consultation_id>/join")
+@bp.post("/consultations/<dbid:consultation_id>/join")
 @twilio_webhook
 def patient_join(consultation_id: int) -> Response:
     """The IVR hands over a patient who stays on the line: into the conference to wait."""
