@@ -27,12 +27,8 @@ from twilio.rest import Client
 
 from sampark.registry.fictional import RegistryFictional
 from sampark.settings import Settings
-from telephony.errors import (
-    FictionalNumberRefused,
-    PermanentGatewayError,
-    RetryableGatewayError,
-    mask_number,
-)
+from telephony.errors import FictionalNumberRefused, RetryableGatewayError, mask_number
+from telephony.gateway_conferences import CALL_EVENTS, ConferenceRequests, opt
 from telephony.gateway_http import (
     TRANSPORT_ERRORS,
     TimedHttpClient,
@@ -44,29 +40,18 @@ from telephony.gateway_http import (
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-CALL_EVENTS = ("initiated", "ringing", "answered", "completed")
 _BY_RUNTIME: dict[int, tuple[weakref.ref[Any], TelephonyGateway]] = {}
 _BY_RUNTIME_LOCK = threading.Lock()
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 10.0
 
 
-def _bool_text(value: bool | str) -> str:
-    """Twilio's string form of a flag (``Beep`` is a string: true/false/onEnter/onExit)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
+class TelephonyGateway(ConferenceRequests):
+    """Place and control calls, conference legs and SMS through Twilio's REST API.
 
-
-def _opt(value: Any) -> Any:
-    """twilio-python's "not given" marker for None."""
-    from twilio.base import values
-
-    return values.unset if value is None else value
-
-
-class TelephonyGateway:
-    """Place and control calls, conference legs and SMS through Twilio's REST API."""
+    Conference requests (participants added, updated, removed, listed) come from
+    :class:`telephony.gateway_conferences.ConferenceRequests`.
+    """
 
     def __init__(
         self,
@@ -206,8 +191,8 @@ class TelephonyGateway:
                 status_callback=status_callback,
                 status_callback_method="POST",
                 status_callback_event=list(status_events),
-                timeout=_opt(timeout),
-                machine_detection=_opt(machine_detection),
+                timeout=opt(timeout),
+                machine_detection=opt(machine_detection),
                 record=record,
             ),
             to,
@@ -241,132 +226,16 @@ class TelephonyGateway:
             "POST",
             "calls.update",
             lambda: self.client.calls(sid).update(
-                url=_opt(url),
-                method="POST" if url else _opt(None),
-                twiml=_opt(twiml),
-                status=_opt(status),
+                url=opt(url),
+                method="POST" if url else opt(None),
+                twiml=opt(twiml),
+                status=opt(status),
             ),
         )
 
     def hangup(self, sid: str) -> None:
         """End the call (``Status=completed``; Twilio cancels it if it is still ringing)."""
         self.update_call(sid, status="completed")
-
-    # ----------------------------------------------------------------- conferences
-    def add_participant(
-        self,
-        conference_name: str,
-        *,
-        to: str,
-        from_: str,
-        label: str | None,
-        status_callback: str,
-        status_events: Iterable[str] = CALL_EVENTS,
-        start_on_enter: bool = True,
-        end_on_exit: bool = False,
-        wait_url: str | None = None,
-        beep: bool | str = False,
-        record: bool = False,
-        timeout: int | None = None,
-        muted: bool | None = None,
-        coaching: bool | None = None,
-        call_sid_to_coach: str | None = None,
-        conference_status_callback: str | None = None,
-        conference_events: Iterable[str] | None = None,
-    ) -> str:
-        """Dial ``to`` into the conference named ``conference_name``. Returns the CallSid."""
-        self._refuse_fictional(to)
-        conference_cb = conference_status_callback
-        participant = self._request(
-            "POST",
-            "participants.create",
-            lambda: self.client.conferences(conference_name).participants.create(
-                from_=from_,
-                to=to,
-                label=_opt(label),
-                status_callback=status_callback,
-                status_callback_method="POST",
-                status_callback_event=list(status_events),
-                start_conference_on_enter=start_on_enter,
-                end_conference_on_exit=end_on_exit,
-                wait_url=_opt(wait_url),
-                wait_method="POST" if wait_url else _opt(None),
-                beep=_bool_text(beep),
-                record=record,
-                timeout=_opt(timeout),
-                muted=_opt(muted),
-                coaching=_opt(coaching),
-                call_sid_to_coach=_opt(call_sid_to_coach),
-                conference_status_callback=_opt(conference_cb),
-                conference_status_callback_method="POST" if conference_cb else _opt(None),
-                conference_status_callback_event=(
-                    list(conference_events) if conference_events else _opt(None)
-                ),
-            ),
-            to,
-        )
-        return str(participant.call_sid)
-
-    def conference_sid(self, conference_sid_or_name: str) -> str:
-        """The SID of the in-progress conference with this name (a SID is returned as is)."""
-        if conference_sid_or_name.startswith("CF") and len(conference_sid_or_name) == 34:
-            return conference_sid_or_name
-        found = self._request(
-            "GET",
-            "conferences.list",
-            lambda: self.client.conferences.list(
-                friendly_name=conference_sid_or_name, status="in-progress", limit=1
-            ),
-        )
-        if not found:
-            raise PermanentGatewayError(
-                20404, 404, f"no conference in progress named {conference_sid_or_name!r}"
-            )
-        return str(found[0].sid)
-
-    def update_participant(
-        self,
-        conference_sid_or_name: str,
-        call_sid: str,
-        *,
-        hold: bool | None = None,
-        muted: bool | None = None,
-        coaching: bool | None = None,
-        call_sid_to_coach: str | None = None,
-        hold_url: str | None = None,
-        announce_url: str | None = None,
-        end_conference_on_exit: bool | None = None,
-    ) -> None:
-        """Hold, mute, coach or announce to one participant."""
-        conference = self.conference_sid(conference_sid_or_name)
-        self._request(
-            "POST",
-            "participants.update",
-            lambda: (
-                self.client.conferences(conference)
-                .participants(call_sid)
-                .update(
-                    hold=_opt(hold),
-                    muted=_opt(muted),
-                    coaching=_opt(coaching),
-                    call_sid_to_coach=_opt(call_sid_to_coach),
-                    hold_url=_opt(hold_url),
-                    hold_method="POST" if hold_url else _opt(None),
-                    announce_url=_opt(announce_url),
-                    announce_method="POST" if announce_url else _opt(None),
-                    end_conference_on_exit=_opt(end_conference_on_exit),
-                )
-            ),
-        )
-
-    def remove_participant(self, conference_sid_or_name: str, call_sid: str) -> None:
-        """Take a participant out of the conference (their call ends)."""
-        conference = self.conference_sid(conference_sid_or_name)
-        self._request(
-            "DELETE",
-            "participants.delete",
-            lambda: self.client.conferences(conference).participants(call_sid).delete(),
-        )
 
     # ----------------------------------------------------------------- SMS, recordings
     def send_sms(self, *, to: str, from_: str, body: str, status_callback: str | None) -> str:
@@ -378,10 +247,10 @@ class TelephonyGateway:
             "messages.create",
             lambda: self.client.messages.create(
                 to=to,
-                from_=_opt(None if service else from_),
-                messaging_service_sid=_opt(service),
+                from_=opt(None if service else from_),
+                messaging_service_sid=opt(service),
                 body=body,
-                status_callback=_opt(status_callback),
+                status_callback=opt(status_callback),
             ),
             to,
         )
