@@ -24,6 +24,12 @@ class LegRole(enum.StrEnum):
     EMERGENCY = "emergency"  # connecting the caller to 108
 
 
+#: A leg whose call is not over: the guard of one call per number and the reconciliation
+#: with Twilio read these rows through ``ix_call_legs_not_ended`` (same text, so the
+#: planner proves the partial index applies).
+NOT_ENDED = "status NOT IN ('busy', 'canceled', 'completed', 'failed', 'lost', 'no-answer')"
+
+
 class CallLeg(Base):
     """One phone call, inbound or placed by us.
 
@@ -41,6 +47,12 @@ class CallLeg(Base):
             "staff_id",
             postgresql_where=text("role = 'doctor_offer' AND outcome IS NULL"),
             sqlite_where=text("role = 'doctor_offer' AND outcome IS NULL"),
+        ),
+        Index(
+            "ix_call_legs_not_ended",
+            "to_number",
+            postgresql_where=text(NOT_ENDED),
+            sqlite_where=text(NOT_ENDED),
         ),
     )
 

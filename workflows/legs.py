@@ -22,6 +22,10 @@ The rule (documented in the README of this package's tests and the report):
    placed again (at most once). If Twilio did create it, its webhooks carry the
    leg id in their URL and the CallSid is adopted; if not, the state's deadline
    passes and the workflow moves on with a new purpose (the leg ends as ``lost``).
+6. One call per number (``workflows/lines.py``): a leg whose number another of our
+   calls may still be on is not sent; its claim is released (``created``) and the
+   sweeper's reconciliation (``workflows/reconcile.py``) places it once the number is
+   free, if the consultation still wants it.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from models import CallLeg, Consultation, ConsultationState, LegRole
 from sampark.runtime import Runtime
 from telephony.errors import PermanentGatewayError, RetryableGatewayError
 from telephony.gateway import TelephonyGateway
-from workflows import urls
+from workflows import lines, urls
 from workflows.config import workflow_config
 from workflows.store import details
 
@@ -145,10 +149,14 @@ def send(runtime: Runtime, leg_id: int, request: dict[str, object]) -> str | Non
     """Send the request of a leg this process has claimed; store the CallSid.
 
     A retryable failure releases the claim (``dialing`` -> ``created``) and raises,
-    so the caller retries; a permanent one ends the leg and moves the workflow on.
+    so the caller retries; a permanent one ends the leg and moves the workflow on. A leg
+    whose number is busy with another of our calls is released and not sent (rule 6).
     """
     request = dict(request)
     kind = request.pop("kind")
+    if not lines.take(runtime, leg_id):  # another call of ours to this number is up
+        _release(runtime, leg_id)  # placed by the sweeper once the number is free (rule 6)
+        return None
     gw = gateway(runtime)
     try:
         if kind == "participant":
