@@ -20,6 +20,7 @@ from models import Consultation, ConsultationState
 from sampark.runtime import Runtime
 from workflows import clock, effects, engine
 from workflows.dispatch import dispatch
+from workflows.reconcile import reconcile
 
 log = logging.getLogger(__name__)
 S = ConsultationState
@@ -73,6 +74,7 @@ def sweep(runtime: Runtime, now: datetime | None = None) -> dict[str, int]:
     except Exception:
         log.exception("sweeper could not run the doctor queue")
     counts["fallback"] = _replay_ivr_fallback(runtime)
+    counts["reconciled"] = reconcile(runtime, now)["reconciled"]
     _redrive_sms(runtime)
     counts["followups"] = _send_followup_reminders(runtime)
     if now.minute == 0:  # once an hour (a missed or doubled pass is harmless)

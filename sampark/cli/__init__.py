@@ -45,6 +45,7 @@ COMMAND_MODULES = [
     "worker",
     "simulate",
     "standin",
+    "loadtest",
 ]
 
 _register()
