@@ -1,4 +1,8 @@
-"""``GET /healthz``: is the database reachable, is Redis reachable."""
+"""``GET /healthz``: is the database reachable, is Redis reachable.
+
+The body also counts the webhooks quarantined in the durable fallback (they wait
+for ``sampark fallback retry|drop``); they do not make the instance unhealthy.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,9 @@ import logging
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
+from sampark.fallback import quarantined_count
 from sampark.runtime import current_runtime
+from sampark.settings import Settings
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
@@ -38,5 +44,14 @@ def healthz() -> ResponseReturnValue:
             "database": runtime.settings.uses_embedded_database,
             "redis": runtime.settings.uses_embedded_redis,
         },
+        "fallback": {"quarantined": _quarantined(runtime.settings)},
     }
     return jsonify(body), 200 if healthy else 503
+
+
+def _quarantined(settings: Settings) -> int | None:
+    """Quarantined fallback records (None if the directory cannot be read)."""
+    try:
+        return quarantined_count(settings)
+    except OSError:
+        return None

@@ -45,6 +45,7 @@ COMMAND_MODULES = [
     "worker",
     "simulate",
     "standin",
+    "fallback",
     "loadtest",
 ]
 
