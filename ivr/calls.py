@@ -110,7 +110,9 @@ def incoming(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str])
             after.actions.append(lambda: _schedule(runtime, info.caller, info.dialled, purpose))
             response = twiml.reject_busy()
         else:
-            response = _start_or_resume(s, engine, info, dialled)
+            resume = args.get("resume", "")
+            resume_id = int(resume) if resume.isdigit() and len(resume) < 10 else None
+            response = _start_or_resume(s, engine, info, dialled, resume_id)
     after.run()
     return response
 
@@ -141,10 +143,16 @@ def _schedule(runtime: Runtime, caller: str, line: str, purpose: str) -> None:
 
 
 def _start_or_resume(
-    s: Session, engine: Engine, info: CallInfo, dialled: store.Dialled
+    s: Session,
+    engine: Engine,
+    info: CallInfo,
+    dialled: store.Dialled,
+    resume_id: int | None = None,
 ) -> VoiceResponse:
+    """Resume the caller's abandoned intake (rung back, or our call-back ``resume_id``
+    offering to restart it), else start a new one."""
     config = engine.config
-    previous = store.resumable_call(s, info.caller, config.resume_minutes)
+    previous = store.resumable_call(s, info.caller, config.resume_minutes, resume_id)
     resume_node = None
     if previous is not None:
         resume_node = previous.vars.get("resume_node") or previous.node

@@ -273,13 +273,22 @@ def recent_calls(s: Session, caller: str, minutes: int) -> int:
     )
 
 
-def resumable_call(s: Session, caller: str, minutes: int) -> IvrSession | None:
-    """The caller's last intake if it was abandoned within ``minutes`` (to resume it)."""
-    since = utcnow() - timedelta(minutes=minutes)
+def resumable_call(
+    s: Session, caller: str, minutes: int, consultation_id: int | None = None
+) -> IvrSession | None:
+    """The caller's last intake if it was abandoned within ``minutes`` (to resume it).
+
+    With ``consultation_id`` (our call-back offering to restart that intake), its last
+    call is resumed however long ago it was abandoned.
+    """
+    if consultation_id is not None:
+        where = IvrSession.consultation_id == consultation_id
+    else:
+        where = IvrSession.updated_at >= utcnow() - timedelta(minutes=minutes)
     row = s.execute(
         select(IvrSession, Consultation.state)
         .join(Consultation, IvrSession.consultation_id == Consultation.id)
-        .where(IvrSession.caller == caller, IvrSession.updated_at >= since)
+        .where(IvrSession.caller == caller, where)
         .order_by(IvrSession.updated_at.desc(), IvrSession.id.desc())
         .limit(1)
     ).first()

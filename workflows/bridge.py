@@ -161,7 +161,7 @@ def patient_failed(ctx: Ctx, leg: CallLeg, why: str) -> None:
     delays = ctx.cfg.patient_retry_delays_s
     if tries > len(delays):
         notify.could_not_reach(ctx)
-        ctx.move(S.UNREACHABLE, f"patient-{why}-last-try")
+        ctx.move(S.UNREACHABLE, f"patient-{why}-last-try", ctx.after(ctx.cfg.unreachable_close_s))
         return
     at = ctx.after(delays[tries - 1])
     if not ctx.urgent:

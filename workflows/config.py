@@ -43,6 +43,16 @@ class WorkflowConfig:
         conference_max_s: after this a conference with no end event is taken as ended.
         prescription_reminder_s: when the doctor is reminded to write the prescription.
         lost_leg_after_s: a leg sent to Twilio with no answer and no callback by then is lost.
+        intake_silence_s: an intake call that has sent no webhook for this long is taken as
+            ended (its status callback was lost): the intake is kept as abandoned.
+        abandoned_grace_s: how long a half-finished intake waits before it is followed up
+            (a caller who rings back at once resumes it instead).
+        prescription_close_s: after the reminder, how long a consultation waits for its
+            prescription before it is closed as ``no-prescription-written``.
+        prescribed_close_s: how long a prescribed consultation stays open (dispensing,
+            corrections) before it is closed.
+        unreachable_close_s: how long an unreachable patient's consultation stays open (the
+            patient may ring back, the ANM may visit) before it is closed.
         specialty_map: complaint key -> specialty key.
         child_age_years: a patient younger than this goes to paediatrics.
     """
@@ -62,6 +72,11 @@ class WorkflowConfig:
     conference_max_s: int = 7200
     prescription_reminder_s: int = 1800
     lost_leg_after_s: int = 180
+    intake_silence_s: int = 300
+    abandoned_grace_s: int = 120
+    prescription_close_s: int = 86400
+    prescribed_close_s: int = 14 * 86400
+    unreachable_close_s: int = 3 * 86400
     specialty_map: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_SPECIALTY_MAP))
     child_age_years: int = 12
 

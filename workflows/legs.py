@@ -70,6 +70,8 @@ def wanted(c: Consultation, leg: CallLeg) -> bool:
     d = details(c)
     if leg.role is LegRole.DOCTOR_OFFER:
         return c.state is S.FINDING_DOCTOR and d.get("offer_leg") == leg.id
+    if leg.role is LegRole.PATIENT_CALLBACK and d.get("restart_leg") == leg.id:
+        return c.state is S.ABANDONED  # the call-back offering to restart the intake
     if leg.role is LegRole.PATIENT_CALLBACK:
         return c.state is S.BRIDGING and d.get("patient_leg") == leg.id
     if leg.role is LegRole.ANM and d.get("anm_join_leg") == leg.id:

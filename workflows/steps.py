@@ -2,6 +2,7 @@
 
 Events:
     ``intake_complete`` / ``emergency`` / ``start``: the IVR handed the case over.
+    ``abandoned``: the caller hung up mid-intake (``workflows.abandoned`` follows it up).
     ``deadline``: a timer fired or the sweeper found the row past its deadline.
     ``leg_status``: a call status callback (or a gateway failure) for one leg.
     ``answer`` / ``menu``: TwiML for a placed call that was answered / a key pressed.
@@ -13,11 +14,13 @@ Events:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from models import CallLeg, ConsultationState, LegRole
-from workflows import anm, bridge, offers, twiml
+from workflows import abandoned, anm, bridge, offers, twiml
+from workflows.config import WorkflowConfig
 from workflows.engine import START_EVENTS, WAITING_STATES, Ctx
 from workflows.store import STATUS_RANK, details, is_final, present, set_details
 
@@ -31,6 +34,8 @@ def handle(ctx: Ctx, step: str, data: dict[str, Any]) -> None:
     if step in START_EVENTS:
         if c.state in (S.INTAKE_COMPLETE, S.EMERGENCY):
             anm.start(ctx)
+    elif step == "abandoned":
+        abandoned.follow_up(ctx)
     elif step == "deadline":
         on_deadline(ctx)
     elif step == "conference":
@@ -64,6 +69,8 @@ def answer(ctx: Ctx, leg: CallLeg, data: dict[str, Any]) -> str:
     tries = int(data.get("tries") or 0)
     if leg.role is LegRole.DOCTOR_OFFER:
         return offers.answer(ctx, leg, tries)
+    if leg.role is LegRole.PATIENT_CALLBACK and abandoned.is_restart_leg(ctx, leg):
+        return abandoned.restart_answer(ctx, leg, data.get("answered_by"))
     if leg.role is LegRole.PATIENT_CALLBACK:
         return bridge.patient_answer(ctx, leg, data.get("answered_by"))
     if leg.role is LegRole.ANM and leg.id == details(ctx.c).get("anm_join_leg"):
@@ -102,6 +109,8 @@ def leg_status(ctx: Ctx, leg: CallLeg, data: dict[str, Any]) -> None:
         anm.leg_ended(ctx, leg)
     elif leg.role is LegRole.DOCTOR_OFFER and leg.id == d.get("offer_leg"):
         offers.leg_ended(ctx, leg)
+    elif leg.role is LegRole.PATIENT_CALLBACK and abandoned.is_restart_leg(ctx, leg):
+        abandoned.restart_ended(ctx, leg)
     elif leg.role is LegRole.PATIENT_CALLBACK and leg.id == d.get("patient_leg"):
         if leg.outcome is None:
             machine = (leg.answered_by or "") in bridge.MACHINE_ANSWERS
@@ -135,8 +144,14 @@ def on_deadline(ctx: Ctx) -> None:
     if c.state in (S.INTAKE_COMPLETE, S.EMERGENCY):
         anm.start(ctx)  # the hand-off was lost
         return
-    if c.state_deadline_at is None or c.state_deadline_at > ctx.now:
+    if c.state is S.ABANDONED:
+        abandoned.follow_up(ctx)
         return
+    if c.state_deadline_at is None and c.state in _CLOSES_AFTER:
+        ctx.set_deadline(ctx.after(_CLOSES_AFTER[c.state](ctx.cfg)))  # entered with none
+        return
+    if c.state_deadline_at is not None and c.state_deadline_at > ctx.now:
+        return  # not due (an open state with no deadline at all is overdue)
     if c.state is S.CALLING_ANM:
         anm.deadline(ctx)
     elif c.state is S.FINDING_DOCTOR:
@@ -146,12 +161,31 @@ def on_deadline(ctx: Ctx) -> None:
     elif c.state is S.CALLBACK_SCHEDULED:
         _callback_due(ctx)
     elif c.state is S.AWAITING_PRESCRIPTION:
-        from workflows import notify
+        _prescription_due(ctx)
+    elif c.state is S.PRESCRIBED:
+        ctx.move(S.CLOSED, "prescribed-period-over")
+    elif c.state is S.UNREACHABLE:
+        ctx.move(S.CLOSED, "unreachable-period-over")
 
-        if not details(c).get("rx_reminded"):
-            notify.doctor_prescription_reminder(ctx)
-            set_details(c, rx_reminded=True)
-        ctx.set_deadline(None)
+
+#: States that close after a period, if a deadline was not set on entering them.
+_CLOSES_AFTER: dict[S, Callable[[WorkflowConfig], int]] = {
+    S.PRESCRIBED: lambda cfg: cfg.prescribed_close_s,
+    S.UNREACHABLE: lambda cfg: cfg.unreachable_close_s,
+}
+
+
+def _prescription_due(ctx: Ctx) -> None:
+    """Remind the doctor once; if the prescription is still not written later, close."""
+    from workflows import notify
+
+    c = ctx.c
+    if details(c).get("rx_reminded"):
+        ctx.move(S.CLOSED, "no-prescription-written")
+        return
+    notify.doctor_prescription_reminder(ctx)
+    set_details(c, rx_reminded=True)
+    ctx.set_deadline(ctx.after(ctx.cfg.prescription_close_s))
 
 
 def _callback_due(ctx: Ctx) -> None:

@@ -19,7 +19,9 @@ from sqlalchemy import and_, func, or_, select
 from models import Consultation, ConsultationState
 from sampark.runtime import Runtime
 from workflows import clock, effects, engine
+from workflows.config import workflow_config
 from workflows.dispatch import dispatch
+from workflows.ownership import DEADLINE_STATES
 from workflows.reconcile import reconcile
 
 log = logging.getLogger(__name__)
@@ -30,26 +32,28 @@ HANDOFF_GRACE_S = 20
 
 
 def due_consultations(runtime: Runtime, now: datetime, limit: int = BATCH) -> list[int]:
-    """Ids of consultations the workflow owns whose deadline has passed, oldest first."""
+    """Ids of open consultations whose deadline has passed, oldest first.
+
+    Every open state but ``intake`` keeps its deadline on the row
+    (``workflows.ownership``); one with no deadline at all (a hand-off whose job was
+    lost, a state entered without one) is overdue once ``HANDOFF_GRACE_S`` has passed.
+    """
     started = func.coalesce(Consultation.intake_completed_at, Consultation.created_at)
     with runtime.db.session() as session:
         return list(
             session.scalars(
                 select(Consultation.id)
                 .where(
+                    Consultation.state.in_(DEADLINE_STATES),
                     or_(
+                        Consultation.state_deadline_at <= now,
                         and_(
-                            Consultation.state.in_(engine.ACTIVE_STATES),
-                            Consultation.state_deadline_at <= now,
-                        ),
-                        and_(
-                            Consultation.state.in_((S.INTAKE_COMPLETE, S.EMERGENCY)),
                             Consultation.state_deadline_at.is_(None),
                             started <= now - timedelta(seconds=HANDOFF_GRACE_S),
                         ),
-                    )
+                    ),
                 )
-                .order_by(Consultation.state_deadline_at)
+                .order_by(Consultation.state_deadline_at.nulls_first())
                 .limit(limit)
             )
         )
@@ -59,6 +63,7 @@ def sweep(runtime: Runtime, now: datetime | None = None) -> dict[str, int]:
     """One pass: re-drive what is due; returns counts for the logs."""
     now = now or clock.now()
     counts = {"due": 0, "failed": 0, "offers": 0, "fallback": 0}
+    counts["silent_intakes"] = _end_silent_intakes(runtime)
     for consultation_id in due_consultations(runtime, now):
         counts["due"] += 1
         try:
@@ -99,6 +104,18 @@ def _replay_ivr_fallback(runtime: Runtime) -> int:
         log.exception("fallback replay failed")
         return 0
     return report.replayed
+
+
+def _end_silent_intakes(runtime: Runtime) -> int:
+    """Intake calls that went silent (their status callback lost) end as abandoned."""
+    from ivr.stale import end_silent_intakes
+
+    try:
+        silence = workflow_config(runtime.settings).intake_silence_s
+        return end_silent_intakes(runtime, silence_s=silence)
+    except Exception:
+        log.exception("could not end the silent intake calls")
+        return 0
 
 
 def _send_followup_reminders(runtime: Runtime) -> int:

@@ -126,3 +126,17 @@ def wait_music(language: str) -> str:
     _say(response, language, prompts.text(language, "patient_wait"))
     response.play(HOLD_MUSIC_URL, loop=0)
     return str(response)
+
+
+def redirect(url: str) -> str:
+    """TwiML that hands the call over to ``url`` (e.g. the IVR, to restart an intake)."""
+    response = VoiceResponse()
+    response.redirect(url, method="POST")
+    return str(response)
+
+
+def hang_up() -> str:
+    """TwiML that ends the call without a word."""
+    response = VoiceResponse()
+    response.hangup()
+    return str(response)

@@ -35,8 +35,8 @@ from sampark.timeutil import utcnow
 from telephony.standin import PhoneScript, StandIn, VirtualClock
 from tests.builders import MiniDistrict, build_mini_district
 from tests.workflows.sending import LegsBeingSent
-from workflows.engine import ACTIVE_STATES
 from workflows.handoff import hand_off
+from workflows.ownership import DEADLINE_STATES
 from workflows.sweeper import run_due_timers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -220,7 +220,7 @@ class Stack:
         with self.runtime.db.session() as s:
             return s.scalar(
                 select(func.min(Consultation.state_deadline_at)).where(
-                    Consultation.state.in_(ACTIVE_STATES)
+                    Consultation.state.in_(DEADLINE_STATES)
                 )
             )
 
