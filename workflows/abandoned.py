@@ -12,13 +12,19 @@ policy reads what was captured:
 - almost nothing known: one call-back, inside the call window, that resumes the intake
   (the IVR's ``/ivr/incoming?resume=<id>``); unanswered or not resumed, the consultation
   is closed.
+
+A caller who has called again since, or whose earlier request is still being handled,
+is reached through that consultation: this one is closed, so nobody is called twice
+for one need.
 """
 
 from __future__ import annotations
 
 import enum
 
-from models import CallLeg, ConsultationState, LegRole
+from sqlalchemy import and_, or_, select
+
+from models import CallLeg, Consultation, ConsultationState, LegRole
 from workflows import anm, twiml
 from workflows.bridge import MACHINE_ANSWERS
 from workflows.clock import next_window_open
@@ -26,6 +32,18 @@ from workflows.engine import Ctx
 from workflows.store import details, is_final, set_details
 
 S = ConsultationState
+#: States in which a consultation is on its way to reaching the caller.
+REACHING = frozenset(
+    {
+        S.INTAKE_COMPLETE,
+        S.EMERGENCY,
+        S.CALLING_ANM,
+        S.FINDING_DOCTOR,
+        S.BRIDGING,
+        S.IN_CONFERENCE,
+        S.CALLBACK_SCHEDULED,
+    }
+)
 
 
 class FollowUp(enum.StrEnum):
@@ -60,6 +78,10 @@ def follow_up(ctx: Ctx) -> None:
         return
     if c.state_deadline_at > ctx.now:
         return
+    other = _other_request(ctx)
+    if other is not None:
+        ctx.move(S.CLOSED, other)
+        return
     action = policy(c.consent, c.complaint)
     set_details(c, follow_up=action.value)
     restart_leg = details(c).get("restart_leg")
@@ -75,6 +97,30 @@ def follow_up(ctx: Ctx) -> None:
         ctx.move(S.CLOSED, "abandoned-caller-not-callable")
     else:
         _offer_restart(ctx)
+
+
+def _other_request(ctx: Ctx) -> str | None:
+    """Why another consultation of the same caller covers this one, if one does."""
+    c = ctx.c
+    only_heard_prescription = and_(
+        Consultation.state == S.CANCELLED, Consultation.consent.is_(None)
+    )
+    row = ctx.session.execute(
+        select(Consultation.id, Consultation.state)
+        .where(
+            Consultation.caller_mobile == c.caller_mobile,
+            Consultation.id != c.id,
+            or_(
+                and_(Consultation.id > c.id, ~only_heard_prescription),
+                Consultation.state.in_(REACHING),
+            ),
+        )
+        .order_by(Consultation.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return "superseded-by-a-later-call" if row.id > c.id else "caller-already-being-reached"
 
 
 def _offer_restart(ctx: Ctx) -> None:

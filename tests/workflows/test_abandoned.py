@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from ivr.after_commit import settle
 from ivr.catalog import catalog
-from models import Consultation, ConsultationState, IvrSession, LegRole
+from models import Consultation, ConsultationState, IvrSession, LegRole, Spoke
 from sampark.timeutil import utcnow
 from telephony.standin import PhoneScript
 from tests.workflows.harness import Stack
@@ -123,3 +123,43 @@ def test_the_hand_off_of_an_abandoned_intake_lost_with_redis_is_re_driven(stack:
     run_due_timers(stack.runtime, utcnow() + timedelta(seconds=30))  # the next minute's sweep
     stack.drive(lambda: stack.state(cid) is S.CLOSED)
     assert stack.reasons(cid)[-1] == "restart-call-busy"
+
+
+def _abandoned_row(stack: Stack, n: int, **fields: object) -> int:
+    with stack.runtime.db.session() as s:
+        c = Consultation(
+            reference=f"AB{n:04d}",
+            caller_mobile=PATIENT,
+            spoke_id=s.scalar(select(Spoke.id).where(Spoke.code == "HWC-001")),
+            language="hi",
+            **fields,
+        )
+        s.add(c)
+        s.flush()
+        c.transition(S.ABANDONED, "caller-hung-up")
+        c.created_at = utcnow() - timedelta(minutes=30)
+        return c.id
+
+
+def test_a_caller_who_abandoned_twice_is_called_back_once_for_the_later_call(
+    stack: Stack,
+) -> None:
+    first, second = _abandoned_row(stack, 1), _abandoned_row(stack, 2)
+    stack.standin.script(PATIENT, PhoneScript(outcome="no-answer"))
+    run_due_timers(stack.runtime, utcnow())
+    stack.drive(lambda: stack.state(first) is S.CLOSED and stack.state(second) is S.CLOSED)
+    assert stack.reasons(first)[-1] == "superseded-by-a-later-call"
+    assert [leg.purpose for leg in stack.legs()] == [f"c{second}:restart"]
+
+
+def test_an_abandoned_call_of_a_caller_already_being_reached_adds_no_call(stack: Stack) -> None:
+    waiting = stack.consultation(mobile=PATIENT, handoff=False)
+    with stack.runtime.db.session() as s:
+        c = s.get_one(Consultation, waiting)
+        c.transition(S.CALLBACK_SCHEDULED, "patient-no-answer")
+        c.state_deadline_at = utcnow() + timedelta(hours=1)
+    later = _abandoned_row(stack, 3, consent=True, complaint="cough")
+    run_due_timers(stack.runtime, utcnow())
+    stack.drive(lambda: stack.state(later) is S.CLOSED)
+    assert stack.reasons(later)[-1] == "caller-already-being-reached"
+    assert stack.legs(later) == []
