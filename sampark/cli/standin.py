@@ -14,9 +14,37 @@ from sampark.cli import load_settings
 
 log = logging.getLogger(__name__)
 
-#: Where the app answers Twilio for our numbers (ivr/views.py, telephony/sms_views.py).
+#: Where the app answers Twilio for our numbers (ivr/README.md, telephony/sms_views.py).
 VOICE_PATH = "/ivr/incoming"
+STATUS_PATH = "/ivr/status"
 SMS_PATH = "/sms/inbound"
+
+
+def number_urls(app_url: str | None) -> dict[str, str | None]:
+    """A number's URLs as an operator sets them on Twilio's IncomingPhoneNumber.
+
+    Voice URL and status callback (POST): the IVR's ``/ivr/incoming`` and ``/ivr/status``,
+    so a caller who hangs up mid-intake is reported; SMS URL: ``/sms/inbound``. Without
+    an app URL, none (they can be set per number through ``/_standin/numbers``).
+    """
+    base = (app_url or "").rstrip("/")
+    if not base:
+        return {"voice_url": None, "status_callback": None, "sms_url": None}
+    return {
+        "voice_url": f"{base}{VOICE_PATH}",
+        "voice_method": "POST",
+        "status_callback": f"{base}{STATUS_PATH}",
+        "status_callback_method": "POST",
+        "sms_url": f"{base}{SMS_PATH}",
+        "sms_method": "POST",
+    }
+
+
+def configure_numbers(standin: Any, numbers: list[str], app_url: str | None) -> None:
+    """Give the stand-in's account ``numbers``, each with :func:`number_urls`."""
+    urls = number_urls(app_url)
+    for number in numbers:
+        standin.add_number(number, **urls)
 
 
 def _registry_numbers(settings: Any) -> list[str]:
@@ -48,6 +76,12 @@ def _registry_numbers(settings: Any) -> list[str]:
     help="The app's base URL (PUBLIC_BASE_URL): the registry's numbers ring its IVR there.",
 )
 @click.option("--number", "numbers", multiple=True, help="Another number the account owns (E.164).")
+@click.option(
+    "--control-from-anywhere",
+    is_flag=True,
+    help="Serve /_standin/ to every client, not only loopback ones: anyone who reaches it "
+    "can make the stand-in sign any request with TWILIO_AUTH_TOKEN.",
+)
 def standin_cmd(
     port: int,
     host: str,
@@ -55,13 +89,14 @@ def standin_cmd(
     seed: int,
     app_url: str | None,
     numbers: tuple[str, ...],
+    control_from_anywhere: bool,
 ) -> None:
     """Run the local Twilio stand-in until interrupted.
 
     It answers Twilio's REST API 2010-04-01 with TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN,
     signs webhooks with that token, and serves control endpoints under /_standin/
-    (see telephony/standin/README.md). Point the app at it with
-    TWILIO_API_BASE_URL=http://HOST:PORT.
+    (see telephony/standin/README.md), to loopback clients only unless
+    --control-from-anywhere. Point the app at it with TWILIO_API_BASE_URL=http://HOST:PORT.
     """
     from telephony.standin import RealClock, StandIn, VirtualClock
 
@@ -73,17 +108,13 @@ def standin_cmd(
     owned = list(numbers)
     if app_url:
         owned += [n for n in _registry_numbers(settings) if n not in owned]
+    configure_numbers(standin, owned, app_url)
+    base_url = standin.start(port=port, host=host, control_from_anywhere=control_from_anywhere)
     base = (app_url or "").rstrip("/")
-    for number in owned:
-        standin.add_number(
-            number,
-            voice_url=f"{base}{VOICE_PATH}" if base else None,
-            sms_url=f"{base}{SMS_PATH}" if base else None,
-        )
-    base_url = standin.start(port=port, host=host)
+    who = "any client" if control_from_anywhere else "loopback clients only"
     click.echo(f"Twilio stand-in on {base_url} ({'virtual' if virtual else 'real'} clock)")
     click.echo(f"  numbers: {len(owned)}; webhooks to {base or '(set per number)'}")
-    click.echo(f"  control: {base_url}/_standin/   app: TWILIO_API_BASE_URL={base_url}")
+    click.echo(f"  control: {base_url}/_standin/ ({who})   app: TWILIO_API_BASE_URL={base_url}")
     sys.stdout.flush()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

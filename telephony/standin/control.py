@@ -3,12 +3,16 @@
 It drives the ``StandIn`` facade (or whatever object was given as ``control``): inspect the
 timeline, calls, conferences and messages; give a phone a script; dial in as a patient;
 press keys, answer or hang up by hand; set REST and webhook faults; move the virtual clock.
-It needs no credentials: the stand-in listens on 127.0.0.1 only. See README.md for examples.
+It needs no credentials, and it can make the stand-in sign any request with the account's
+auth token (a number whose URL is anywhere, then a dial-in): so it answers loopback clients
+only (:func:`refuse_remote`) unless the stand-in runs with ``--control-from-anywhere``.
+See README.md for examples.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import logging
 import re
@@ -206,6 +210,31 @@ def _route(app: RestApp, request: Request) -> Any:
     if m and (method == "GET" or (method == "POST" and m.group(1))):
         return _clock(target, m.group(1) or "", _body(request) if method == "POST" else {})
     raise ControlError(404, f"no control endpoint {method} {request.path}")
+
+
+def is_loopback(address: str | None) -> bool:
+    """Whether a client address is this machine's (127.0.0.0/8, ::1, ::ffff:127.x)."""
+    try:
+        ip = ipaddress.ip_address((address or "").split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return bool((mapped or ip).is_loopback)
+
+
+def refuse_remote(request: Request) -> Response | None:
+    """403 for a control request from another machine (None when it may be served)."""
+    if is_loopback(request.remote_addr):
+        return None
+    log.warning(
+        "stand-in control request from another machine refused",
+        extra={"remote": request.remote_addr, "path": request.path},
+    )
+    message = (
+        "the stand-in's control endpoints answer loopback clients only "
+        "(sampark standin --control-from-anywhere serves every client)"
+    )
+    return Response(json.dumps({"error": message}), status=403, mimetype="application/json")
 
 
 def handle_control(app: RestApp, request: Request) -> Response:

@@ -123,8 +123,12 @@ class StandIn:
         self.engine.set_script(number, script)
 
     # -- REST server ----------------------------------------------------------------------
-    def start(self, port: int = 0, host: str = "127.0.0.1") -> str:
+    def start(
+        self, port: int = 0, host: str = "127.0.0.1", *, control_from_anywhere: bool = False
+    ) -> str:
         """Serve Twilio's REST API on ``host:port`` (0 = a free port) in a thread.
+
+        ``/_standin/`` answers loopback clients only unless ``control_from_anywhere``.
 
         REST faults (5xx, 429, timeouts) are seeded from this stand-in's seed, so a
         run is reproducible; set them live through ``rest_faults`` or ``/_standin/faults/rest``.
@@ -136,7 +140,12 @@ class StandIn:
             return str(self.base_url)
         self.rest_faults = RestFaults(seed=self.seed)
         app = make_rest_app(
-            self.engine, self.account_sid, self.auth_token, self.rest_faults, control=self
+            self.engine,
+            self.account_sid,
+            self.auth_token,
+            self.rest_faults,
+            control=self,
+            control_from_anywhere=control_from_anywhere,
         )
         self._server = RestServer(app, host=host, port=port)
         self.base_url = self._server.start()

@@ -6,7 +6,8 @@ validation against Twilio's OpenAPI description (:mod:`.openapi`) -> the engine,
 the typed form parameters under Twilio's names (repeated keys as lists) and returns the
 resource in Twilio's JSON shape. Lists are wrapped in Twilio's page envelope (``calls``,
 ``page``, ``page_size``, ``uri``, ``next_page_uri``...) so twilio-python pages through them.
-Anything under ``/_standin/`` is the control and inspection API (:mod:`.control`).
+Anything under ``/_standin/`` is the control and inspection API (:mod:`.control`), served
+to loopback clients only unless the app was built with ``control_from_anywhere``.
 """
 
 from __future__ import annotations
@@ -103,8 +104,10 @@ class RestApp:
         *,
         control: Any = None,
         validator: str | None = None,
+        control_from_anywhere: bool = False,
     ) -> None:
         self.engine = engine
+        self.control_from_anywhere = control_from_anywhere
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.faults = faults if faults is not None else RestFaults()
@@ -119,9 +122,10 @@ class RestApp:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
         if request.path.startswith("/_standin/") or request.path == "/_standin":
-            from telephony.standin.control import handle_control
+            from telephony.standin.control import handle_control, refuse_remote
 
-            response = handle_control(self, request)
+            refused = None if self.control_from_anywhere else refuse_remote(request)
+            response = refused or handle_control(self, request)
         else:
             response = self.handle(request)
         return response(environ, start_response)
@@ -265,6 +269,7 @@ def make_rest_app(
     *,
     control: Any = None,
     validator: str | None = None,
+    control_from_anywhere: bool = False,
 ) -> RestApp:
     """Twilio's REST API over ``engine`` as a WSGI app.
 
@@ -275,8 +280,18 @@ def make_rest_app(
         faults: REST fault plan (default: none), changeable through ``/_standin/faults``.
         control: what ``/_standin/`` drives (the ``StandIn`` facade; default ``engine``).
         validator: ``compiled`` (default) or ``openapi-core`` (env ``SAMPARK_STANDIN_VALIDATOR``).
+        control_from_anywhere: serve ``/_standin/`` to any client, not only loopback ones
+            (it can make the stand-in sign any request: see README.md).
     """
-    return RestApp(engine, account_sid, auth_token, faults, control=control, validator=validator)
+    return RestApp(
+        engine,
+        account_sid,
+        auth_token,
+        faults,
+        control=control,
+        validator=validator,
+        control_from_anywhere=control_from_anywhere,
+    )
 
 
 class RestServer:
