@@ -23,9 +23,9 @@ The rule (documented in the README of this package's tests and the report):
    leg id in their URL and the CallSid is adopted; if not, the state's deadline
    passes and the workflow moves on with a new purpose (the leg ends as ``lost``).
 6. One call per number (``workflows/lines.py``): a leg whose number another of our
-   calls may still be on is not sent; its claim is released (``created``) and the
+   calls may still be on is not sent. A patient's leg is released (``created``) and the
    sweeper's reconciliation (``workflows/reconcile.py``) places it once the number is
-   free, if the consultation still wants it.
+   free, if the consultation still wants it; a staff member's ends as ``busy`` at once.
 """
 
 from __future__ import annotations
@@ -152,12 +152,16 @@ def send(runtime: Runtime, leg_id: int, request: dict[str, object]) -> str | Non
 
     A retryable failure releases the claim (``dialing`` -> ``created``) and raises,
     so the caller retries; a permanent one ends the leg and moves the workflow on. A leg
-    whose number is busy with another of our calls is released and not sent (rule 6).
+    whose number is busy with another of our calls is not sent (rule 6).
     """
     request = dict(request)
     kind = request.pop("kind")
-    if not lines.take(runtime, leg_id):  # another call of ours to this number is up
-        _release(runtime, leg_id)  # placed by the sweeper once the number is free (rule 6)
+    line = lines.take(runtime, leg_id)  # another call of ours to this number is up? (rule 6)
+    if line is lines.Line.WAIT:
+        _release(runtime, leg_id)  # placed by the sweeper once the number is free
+        return None
+    if line is lines.Line.BUSY:
+        _ended(runtime, leg_id, "busy", 0, "line busy: on another of our calls")
         return None
     gw = gateway(runtime)
     try:
@@ -177,7 +181,7 @@ def send(runtime: Runtime, leg_id: int, request: dict[str, object]) -> str | Non
         raise
     except PermanentGatewayError as exc:
         log.warning("leg refused by Twilio", extra={"leg_id": leg_id, "error": exc.message})
-        _failed(runtime, leg_id, exc)
+        _ended(runtime, leg_id, "failed", exc.code or 0, exc.message)
         return None
     with runtime.db.autocommit() as conn:  # one statement, committed by itself
         conn.execute(_PLACED, {"leg_id": leg_id, "sid": sid})
@@ -193,8 +197,9 @@ def _release(runtime: Runtime, leg_id: int) -> None:
         )
 
 
-def _failed(runtime: Runtime, leg_id: int, exc: PermanentGatewayError) -> None:
-    """A permanent refusal: end the leg and let the workflow move on with the reason."""
+def _ended(runtime: Runtime, leg_id: int, status: str, code: int, message: str) -> None:
+    """A leg that will not be placed (refused by Twilio, or a busy line): end it with
+    ``status`` and let the workflow move on as for a call that ended so."""
     from workflows import effects, engine
 
     with runtime.db.session() as session:
@@ -206,8 +211,8 @@ def _failed(runtime: Runtime, leg_id: int, exc: PermanentGatewayError) -> None:
         cid,
         "leg_status",
         leg_id=leg_id,
-        status="failed",
-        error_code=exc.code or 0,
-        error_message=exc.message,
+        status=status,
+        error_code=code,
+        error_message=message,
     )
     effects.apply(runtime, fx, inline=True)

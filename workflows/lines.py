@@ -16,16 +16,25 @@ leaves the mark, which stops counting once no answer can still come). A leg olde
 final callbacks are what makes a leg look up when it is not: ``workflows/reconcile.py``
 asks Twilio about such legs each sweep, so a number is freed within minutes.
 
-The rule holds for every number we call, staff too: an ANM or doctor on one of our calls
-is not rung again by another (the workflow's deadline moves on to the next person, as
-for a busy phone). Emergency legs (108, a call centre) are exempt.
+The rule holds for every number we call, and what happens to a leg refused depends on
+whom it calls:
 
-A leg refused here is not dropped: its claim is released (``created``) and the sweeper's
-reconciliation places it once the number is free, unless its consultation has moved on.
+* **A patient** (a call-back): the leg is not dropped and no try is spent:
+  its claim is released (``created``) and the sweeper's reconciliation places it once
+  the number is free, unless its consultation has moved on meanwhile.
+* **Staff** (an ANM, a doctor's offer): the leg ends at once as ``busy``, as if her phone
+  had answered busy, so the workflow goes on to the next ANM or doctor now instead of
+  waiting for the ring deadline of a call that cannot be answered.
+* **Emergency** legs (108, a call centre) are exempt.
+
+The IVR's missed-call call-backs (``ivr/callback.py``) and read-aloud calls
+(``prescriptions/calls.py``) are placed outside the workflow and do not ask the guard;
+their legs do count as calls that are up.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 from datetime import datetime, timedelta
 
@@ -46,6 +55,16 @@ MAX_CALL = timedelta(hours=4)
 #: The advisory lock namespace of the per-number locks (the doctor queue's is one key).
 LOCK_SPACE = 5120
 EXEMPT_ROLES = (LegRole.EMERGENCY,)
+#: Legs that call staff: refused as busy rather than kept waiting.
+STAFF_ROLES = (LegRole.ANM, LegRole.DOCTOR_OFFER, LegRole.DOCTOR)
+
+
+class Line(enum.StrEnum):
+    """What the guard says of a leg about to be sent."""
+
+    FREE = "free"  # send it (marked as sent)
+    WAIT = "wait"  # a patient's line is busy: keep the leg for later
+    BUSY = "busy"  # a staff member's line is busy: end the leg as busy
 
 
 def up_to(leg: type[CallLeg], number: str, now: datetime) -> list[ColumnElement[bool]]:
@@ -70,11 +89,12 @@ def busy(runtime: Runtime, number: str, now: datetime | None = None) -> list[int
         return list(session.scalars(select(CallLeg.id).where(*up_to(CallLeg, number, now))))
 
 
-def take(runtime: Runtime, leg_id: int) -> bool:
+def take(runtime: Runtime, leg_id: int) -> Line:
     """Mark leg ``leg_id`` as sent unless another leg to its number may be up.
 
     Returns:
-        Whether the leg may be placed now (its number is free, or the leg is exempt).
+        ``FREE`` when the leg may be placed now (its number is free, or it is exempt);
+        else ``BUSY`` for a leg calling staff, ``WAIT`` for any other.
     """
     now = utcnow()
     with runtime.db.session() as session:
@@ -82,7 +102,7 @@ def take(runtime: Runtime, leg_id: int) -> bool:
             select(CallLeg.to_number, CallLeg.role).where(CallLeg.id == leg_id)
         ).one()
         if role in EXEMPT_ROLES:
-            return True
+            return Line.FREE
         if not runtime.db.is_sqlite:
             session.execute(select(func.pg_advisory_xact_lock(LOCK_SPACE, func.hashtext(number))))
         other = aliased(CallLeg)
@@ -94,8 +114,7 @@ def take(runtime: Runtime, leg_id: int) -> bool:
             .execution_options(synchronize_session=False)
         )
         if taken.rowcount == 1:  # type: ignore[attr-defined]
-            return True
-    log.info(
-        "line busy: the leg waits for the number's other call to end", extra={"leg_id": leg_id}
-    )
-    return False
+            return Line.FREE
+    verdict = Line.BUSY if role in STAFF_ROLES else Line.WAIT
+    log.info("line busy: another call of ours is up", extra={"leg_id": leg_id, "then": verdict})
+    return verdict

@@ -19,7 +19,7 @@ from sampark.timeutil import utcnow
 from telephony.standin import PhoneScript, StandIn
 from tests.builders import intake_done
 from tests.workflows.standin_world import on_standin
-from workflows import legs, lines
+from workflows import effects, engine, legs, lines
 from workflows.reconcile import reconcile
 from workflows.store import caller_id, set_details
 
@@ -110,19 +110,19 @@ def test_a_leg_no_longer_wanted_is_canceled_not_placed_when_the_line_frees(
 def test_workers_placing_legs_to_one_number_at_once_ring_it_once(
     world: tuple[Runtime, StandIn, int],
 ) -> None:
-    rt, standin, _cid = world
+    rt, standin, cid = world
     ids = []
-    with rt.db.session() as s:  # six consultations call the same nurse at the same moment
-        spoke = s.get_one(Consultation, _cid).spoke_id
+    with rt.db.session() as s:  # six consultations of one family, one phone, at one moment
+        spoke = s.get_one(Consultation, cid).spoke_id
         for n in range(2, 8):
             c = intake_done(s, spoke, n)
-            c.state = S.CALLING_ANM
-            leg = CallLeg(consultation_id=c.id, purpose=f"c{c.id}:anm:1", role=LegRole.ANM,
-                          from_number=caller_id(s, c), to_number="+919800000001",
-                          status="created")  # fmt: skip
+            c.caller_mobile, c.state = "+919800000001", S.BRIDGING
+            leg = CallLeg(consultation_id=c.id, purpose=f"c{c.id}:patient:1",
+                          role=LegRole.PATIENT_CALLBACK, from_number=caller_id(s, c),
+                          to_number="+919800000001", status="created")  # fmt: skip
             s.add(leg)
             s.flush()
-            set_details(c, anm_leg=leg.id)
+            set_details(c, patient_leg=leg.id)
             ids.append(leg.id)
     gate = threading.Barrier(len(ids))
     placed: list[str | None] = []
@@ -141,7 +141,29 @@ def test_workers_placing_legs_to_one_number_at_once_ring_it_once(
     assert len(_calls_to(standin, "+919800000001")) == 1
     with rt.db.session() as s:
         statuses = sorted(s.scalars(select(CallLeg.status).where(CallLeg.id.in_(ids))))
-    assert statuses == ["created"] * 5 + ["queued"]
+    assert statuses == ["created"] * 5 + ["queued"]  # the others wait their turn
+
+
+def test_an_anm_on_one_of_our_calls_is_not_rung_for_another_case_the_next_anm_is(
+    world: tuple[Runtime, StandIn, int],
+) -> None:
+    rt, standin, _cid = world
+    with rt.db.session() as s:
+        spoke = s.get_one(Consultation, _cid).spoke_id
+        first, second = intake_done(s, spoke, 2).id, intake_done(s, spoke, 3).id
+    effects.apply(rt, engine.advance(rt, first, "intake_complete", claim=True), inline=True)
+    effects.apply(rt, engine.advance(rt, second, "intake_complete", claim=True), inline=True)
+    with rt.db.session() as s:
+        rows = s.execute(
+            select(CallLeg.consultation_id, CallLeg.to_number, CallLeg.status, CallLeg.call_sid)
+            .where(CallLeg.role == LegRole.ANM)
+            .order_by(CallLeg.id)
+        ).all()
+    (c1, anm, up, sid), (c2, same, busy, none), (c3, other, queued, _sid) = rows
+    assert (c1, c2, c3) == (first, second, second) and same == anm != other
+    assert up == "queued" and sid and busy == "busy" and none is None and queued == "queued"
+    assert len(_calls_to(standin, anm)) == 1  # she was rung once, for the first case
+    assert len(_calls_to(standin, other)) == 1  # the second case went on to the next ANM
 
 
 def test_emergency_legs_are_not_held_back(world: tuple[Runtime, StandIn, int]) -> None:
@@ -154,4 +176,4 @@ def test_emergency_legs_are_not_held_back(world: tuple[Runtime, StandIn, int]) -
         s.add(leg)
         s.flush()
         emergency = leg.id
-    assert lines.take(rt, emergency)
+    assert lines.take(rt, emergency) is lines.Line.FREE
