@@ -12,6 +12,10 @@ ranges are overwhelmingly allocated to mobile operators, and refusing a real
 ANM's or patient's mobile would cost far more than an SMS that a landline
 silently drops. Numbers that are certainly landlines (e.g. ``06456-222333``) are
 never treated as mobiles.
+
+A caller ID is not always a number: Twilio's ``From`` may be ``sip:…``, ``client:…``, a
+foreign or over-long number, or a withheld ID. :func:`reach` says what such a caller can be
+offered (a call-back, SMS) without raising: the intake itself never depends on it.
 """
 
 from __future__ import annotations
@@ -135,3 +139,29 @@ def display(e164: str) -> str:
     except InvalidPhoneNumber:
         return e164
     return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How Sampark can reach a caller after the call: by phone, by SMS, or not at all."""
+
+    number: str | None  # the E.164 number to call back and text, None if there is none
+    can_call: bool
+    can_text: bool
+
+
+def reach(caller: str) -> Reach:
+    """What a caller ID allows: an Indian number can be called back, a mobile texted too.
+
+    ``sip:``/``client:`` addresses, foreign or malformed numbers and withheld IDs (the
+    words, or the foreign digits Twilio puts in ``From`` for them, e.g. ``+266696687``)
+    can be neither: the service calls and texts Indian phones only. Never raises.
+
+    >>> reach("+919431012345"), reach("client:anm42").can_call
+    (Reach(number='+919431012345', can_call=True, can_text=True), False)
+    """
+    try:
+        info = classify(caller)
+    except InvalidPhoneNumber:
+        return Reach(None, False, False)
+    return Reach(info.e164, True, info.is_mobile)

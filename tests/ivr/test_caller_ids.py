@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from models import IvrSession, Patient
 from sampark.cli.standin import configure_numbers
+from sampark.phones import Reach, reach
 from sampark.runtime import Runtime
 from telephony.standin import PhoneScript, StandIn, VirtualClock, WsgiTransport
 from tests.builders import MiniDistrict
@@ -71,3 +72,12 @@ def test_a_hang_up_mid_intake_reaches_the_status_callback(
     assert status["url"] == f"{BASE}/ivr/status" and status["status"] == 200
     [row] = stored(runtime)
     assert row["state"] == "abandoned" and row["caller"] == caller
+
+
+def test_what_each_caller_can_be_offered_after_the_call() -> None:
+    """Only an Indian number can be called back, and only a mobile texted; nothing raises."""
+    nowhere = Reach(None, False, False)
+    for caller in [*CALLERS, "+266696687", "", "+9194310\x0012345", "+91" + "9" * 300]:
+        assert reach(caller) == nowhere, caller
+    assert reach("+919431012345") == Reach("+919431012345", True, True)
+    assert reach("+916456222333") == Reach("+916456222333", True, False)  # a landline
