@@ -28,6 +28,7 @@ FREQUENCY_PATTERNS = {
 _PATTERN = re.compile(r"^\d+(?:[-.]\d+){1,3}$")
 _COUNTED_UNITS = ("", "tab", "tablet", "cap", "capsule", "sachet", "pkt", "packet", "unit")
 _DOSE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
+_NUMBER_THEN_UNIT = re.compile(r"(?<=\d) (?=[^\W\d_])")  # "5 ml": the space goes
 
 
 def field(item: Any, name: str, default: Any = None) -> Any:
@@ -44,12 +45,19 @@ def frequency_pattern(frequency: str) -> str:
 
 
 def compact_dose(dose: str | None) -> str:
-    """``"1 tab"`` -> ``""`` (implied by the pattern); ``"5 ml"`` -> ``"5ml"``."""
-    text = (dose or "").strip()
+    """The dose as written, a number joined to its unit: ``"5 ml"`` -> ``"5ml"``.
+
+    ``"1 tab"`` gives ``""`` (the 1-0-1 pattern already says one of them). Only the
+    space between a number and the word after it goes: ``"1 1/2 tab"`` -> ``"1 1/2tab"``,
+    ``"thin layer"`` stays. A mixed fraction keeps its space, as on a paper prescription,
+    rather than becoming ``1½`` (not in GSM-7: the whole SMS would turn UCS-2), ``1.5``
+    (not what the doctor wrote) or ``1+1/2`` (a sum to a reader who does not know it).
+    """
+    text = " ".join((dose or "").split())
     match = _DOSE.match(text)
     if match and match.group(1) == "1" and match.group(2).lower() in _COUNTED_UNITS:
         return ""
-    return text.replace(" ", "")
+    return _NUMBER_THEN_UNIT.sub("", text)
 
 
 def dosing(frequency: str, duration_days: int | None, dose: str | None = None) -> str:
