@@ -2,7 +2,10 @@
 
 Everything runs in this process on a database and queue prefix of its own: the
 app receives the stand-in's webhooks through WSGI, an RQ ``SimpleWorker`` drains
-the queues in bursts, and the sweeper fires the workflow's deadlines. With the
+the queues in bursts, and the sweeper fires the workflow's deadlines. Every patient
+dials a spoke's number through the stand-in and presses keys in the IVR
+(``workflows.simulate_callers``: stay on the line, call-back, emergency, hang-ups at
+every step, silence, wrong keys, consent refused, never reachable). With the
 virtual clock (default) the run is a discrete-event simulation: the workflow
 reads the stand-in's time, the next stand-in event or workflow deadline comes
 next, and an hour of calls takes seconds. ``--real-time`` runs on the wall clock.
@@ -12,12 +15,11 @@ from __future__ import annotations
 
 import logging
 import random
-import statistics
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -25,15 +27,13 @@ from typing import Any
 from rq import SimpleWorker
 from sqlalchemy import event, func, select
 
+from ivr.after_commit import settle
 from models import (
     Base,
     CallLeg,
     Consultation,
     ConsultationState,
     LegRole,
-    Patient,
-    Prescription,
-    SmsMessage,
 )
 from prescriptions.scripted import issue_scripted_prescription
 from prescriptions.service import PrescriptionRejected
@@ -43,9 +43,8 @@ from sampark.settings import Settings
 from sampark.timeutil import IST
 from telephony.standin import PhoneScript, RealClock, StandIn, VirtualClock, WsgiTransport
 from workflows import clock as wclock
-from workflows.engine import ACTIVE_STATES
-from workflows.handoff import hand_off
 from workflows.simulate_data import Journey, build_sim_district, journeys
+from workflows.simulate_summary import DONE, Summary, summarise
 from workflows.sweeper import sweep
 
 S = ConsultationState
@@ -53,55 +52,6 @@ log = logging.getLogger(__name__)
 QUEUES = ("workflow", "sms", "calls", "default")
 #: Patients whose phones take no SMS (switched off, full inbox): the prescription is read aloud.
 SMS_UNDELIVERABLE_SHARE = 0.05
-DONE = frozenset({S.AWAITING_PRESCRIPTION, S.PRESCRIBED, S.CLOSED, S.UNREACHABLE})
-COMPLETED = frozenset({S.AWAITING_PRESCRIPTION, S.PRESCRIBED, S.CLOSED})
-
-
-@dataclass
-class Summary:
-    """What became of the simulated patients."""
-
-    patients: int
-    completed: int
-    emergencies: int
-    callbacks: int
-    unreachable: int
-    lost: int
-    duplicated_legs: int
-    call_to_doctor_p50_s: float | None
-    call_to_doctor_p95_s: float | None
-    calls_placed: int
-    sms_sent: int
-    prescribed: int
-    sms_delivered: int
-    readout_calls: int
-    simulated_seconds: float
-    wall_seconds: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def text(self) -> str:
-        def fmt(v: float | None) -> str:
-            return "-" if v is None else f"{v / 60:.1f} min"
-
-        return "\n".join(
-            [
-                f"patients        {self.patients}",
-                f"completed       {self.completed}",
-                f"emergencies     {self.emergencies}",
-                f"call-backs      {self.callbacks}",
-                f"unreachable     {self.unreachable}",
-                f"lost            {self.lost}",
-                f"duplicated legs {self.duplicated_legs}",
-                f"call to doctor  p50 {fmt(self.call_to_doctor_p50_s)}, "
-                f"p95 {fmt(self.call_to_doctor_p95_s)}",
-                f"calls placed    {self.calls_placed}, SMS {self.sms_sent}",
-                f"prescriptions   {self.prescribed}, SMS delivered {self.sms_delivered}, "
-                f"read-aloud calls {self.readout_calls}",
-                f"simulated {self.simulated_seconds / 3600:.2f} h in {self.wall_seconds:.1f} s",
-            ]
-        )
 
 
 def _start_of_clinic(now: datetime) -> datetime:
@@ -184,8 +134,14 @@ class Simulation:
 
     def _script_phones(self) -> None:
         si, d = self.standin, self.district
-        for number in d.spoke_numbers:
-            si.add_number(number)
+        base = self.settings.public_base_url
+        for number in d.spoke_numbers:  # as an operator configures Twilio's numbers
+            si.add_number(
+                number,
+                voice_url=f"{base}/ivr/incoming",
+                status_callback=f"{base}/ivr/status",
+                sms_url=f"{base}/sms/inbound",
+            )
         for mobile in d.anm_mobiles:
             digits: list[str | None] = ["3"] if mobile in d.passing_anm_mobiles else ["1"]
             si.script(mobile, PhoneScript(answer_after=5.0, digits=digits, hangup_after=330.0))
@@ -202,26 +158,12 @@ class Simulation:
             si.clock.schedule(j.arrives_after, partial(self._arrive, j))
 
     def _arrive(self, j: Journey) -> None:
-        """The IVR has just finished with this patient: store the case, hand it over."""
-        now = wclock.now()
-        with self.runtime.db.session() as s:
-            patient = Patient(mobile=j.mobile, name=None, age_years=j.age, sex=j.sex,
-                              preferred_language=j.language)  # fmt: skip
-            c = Consultation(
-                reference=f"S{uuid.uuid4().hex[:8].upper()}", caller_mobile=j.mobile,
-                spoke_id=j.spoke_id, patient=patient, language=j.language, consent=True,
-                complaint=j.complaint, days=self.rng.randint(1, 10), emergency=j.emergency,
-                danger_signs=["convulsions"] if j.emergency else [], created_at=now,
-            )  # fmt: skip
-            s.add(c)
-            s.flush()
-            c.transition(S.EMERGENCY if j.emergency else S.INTAKE_COMPLETE, "ivr-complete")
-            c.intake_completed_at = now
-            cid = c.id
-        hand_off(self.runtime, cid, "emergency" if j.emergency else "intake_complete")
+        """The patient dials the spoke's number; their phone presses its keys."""
+        self.standin.dial_in(from_=j.mobile, to=j.spoke_number)
 
     # -- the loop -------------------------------------------------------------------------
     def _drain(self) -> None:
+        settle()  # the IVR's hand-offs, made after its commits on a thread of its own
         if any(self.runtime.queue(q).count for q in QUEUES):
             self.worker.work(burst=True, logging_level="WARNING")
 
@@ -260,13 +202,16 @@ class Simulation:
         with self.runtime.db.session() as s:
             return s.scalar(
                 select(func.min(Consultation.state_deadline_at)).where(
-                    Consultation.state.in_(ACTIVE_STATES)
+                    Consultation.state.not_in(DONE)
                 )
             )
 
     def _done(self) -> int:
+        """Patients all of whose consultations are done."""
         with self.runtime.db.session() as s:
-            return int(s.scalar(select(func.count()).where(Consultation.state.in_(DONE))) or 0)
+            rows = s.execute(select(Consultation.caller_mobile, Consultation.state)).all()
+        open_ = {m for m, state in rows if state not in DONE}
+        return len({m for m, _ in rows} - open_)
 
     def run(self, on_progress: Callable[[int], None] | None = None) -> Summary:
         started = time.perf_counter()
@@ -324,41 +269,12 @@ class Simulation:
                 self.standin.stop()
 
     def _summary(self, started: float, begin: datetime) -> Summary:
-        with self.runtime.db.session() as s:
-            rows = list(s.scalars(select(Consultation)))
-            legs = list(s.scalars(select(CallLeg)))
-            sms = int(s.scalar(select(func.count()).select_from(SmsMessage)) or 0)
-            delivered = int(
-                s.scalar(select(func.count()).where(SmsMessage.status == "delivered")) or 0
-            )
-            prescribed = int(
-                s.scalar(select(func.count(func.distinct(Prescription.consultation_id)))) or 0
-            )
-            waits = sorted(
-                (c.doctor_joined_at - c.created_at).total_seconds()
-                for c in rows
-                if c.state in COMPLETED and c.doctor_joined_at is not None
-            )
-            callbacks = sum(
-                1 for c in rows if any(t.to_state is S.CALLBACK_SCHEDULED for t in c.transitions)
-            )
-        placed = [leg for leg in legs if leg.call_sid]
-        return Summary(
-            patients=len(self.journeys),
-            completed=sum(c.state in COMPLETED for c in rows),
-            emergencies=sum(bool(c.emergency) for c in rows),
-            callbacks=callbacks,
-            unreachable=sum(c.state is S.UNREACHABLE for c in rows),
-            lost=len(self.journeys) - sum(c.state in DONE for c in rows),
-            duplicated_legs=len(self.standin.calls) - len(placed),
-            call_to_doctor_p50_s=statistics.median(waits) if waits else None,
-            call_to_doctor_p95_s=waits[int(0.95 * (len(waits) - 1))] if waits else None,
-            calls_placed=len(placed),
-            sms_sent=sms,
-            prescribed=prescribed,
-            sms_delivered=delivered,
-            readout_calls=sum(leg.role is LegRole.READOUT for leg in placed),
-            simulated_seconds=(self.standin.now() - begin).total_seconds(),
+        return summarise(
+            self.runtime,
+            self.journeys,
+            list(self.standin.calls.values()),
+            begin=begin,
+            end=self.standin.now(),
             wall_seconds=time.perf_counter() - started,
         )
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import time
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from models import Block, District, Hub, NumberKind, Roster, ServiceNumber, Spoke, Staff, StaffRole
 from telephony.standin import PhoneScript
+from workflows.simulate_callers import caller_script, pick_scenario
 
 SPECIALTIES = ("general_medicine", "paediatrics", "obgyn", "dermatology")
 #: Share of doctors per specialty (general medicine carries most of the load).
@@ -137,60 +139,66 @@ def build_sim_district(session: Session, patients: int, rng: random.Random) -> S
 
 @dataclass(frozen=True)
 class Journey:
-    """One scripted patient."""
+    """One scripted patient: who dials which spoke when, and what their phone does.
+
+    ``scenario`` is what they do in the IVR (``workflows.simulate_callers``); ``kind`` is
+    how their phone takes our call-backs: answers, flaky (misses the first, answers the
+    next), unreachable (never answers) or machine (voicemail).
+    """
 
     mobile: str
     spoke_id: int
-    complaint: str
-    age: int
-    sex: str
+    spoke_number: str
+    scenario: str
     language: str
-    emergency: bool
-    kind: str  # answers | flaky (first try missed) | unreachable | machine
+    kind: str
     arrives_after: float  # seconds after the start
+    phone: PhoneScript
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def emergency(self) -> bool:
+        return self.scenario == "emergency"
 
     def script(self) -> PhoneScript:
-        talk = 240.0
-        if self.kind in ("unreachable", "flaky"):
-            return PhoneScript(outcome="no-answer")
-        if self.kind == "machine":
-            return PhoneScript(outcome="machine")
-        return PhoneScript(answer_after=4.0, hangup_after=talk + 60)
+        return self.phone
 
 
-COMPLAINTS = (
-    ("fever", 30),
-    ("cough_breathing", 15),
-    ("pregnancy", 12),
-    ("child_illness", 12),
-    ("diarrhoea_vomiting", 10),
-    ("skin", 8),
-    ("pain", 6),
-    ("bp_diabetes_followup", 5),
-    ("other", 2),
-)
-KINDS = (("answers", 80), ("flaky", 10), ("unreachable", 6), ("machine", 4))
+#: How a phone takes our call-backs (callers of the "unreachable" scenario never answer).
+KINDS = (("answers", 85), ("flaky", 10), ("machine", 5))
+#: A caller stays on the line at most this long (the intake, the wait and the talk).
+CALLER_HANGUP_AFTER_S = 1200.0
 
 
 def journeys(
     n: int, district: SimDistrict, rng: random.Random, over_seconds: float
 ) -> list[Journey]:
-    """``n`` patients arriving at random over ``over_seconds``, with a mix of outcomes."""
+    """``n`` patients dialling in at random over ``over_seconds``, with a mix of scenarios."""
     out = []
     for i in range(n):
-        complaint = rng.choices([c for c, _ in COMPLAINTS], [w for _, w in COMPLAINTS])[0]
-        child = complaint == "child_illness" or rng.random() < 0.1
+        scenario = pick_scenario(i, rng)
+        language, phone, facts = caller_script(
+            scenario, rng, i, answer_after=4.0, hangup_after=CALLER_HANGUP_AFTER_S
+        )
+        kind = rng.choices([k for k, _ in KINDS], [w for _, w in KINDS])[0]
+        if scenario == "unreachable":
+            kind = "unreachable"
+        elif kind == "flaky":
+            phone.outcome = "no-answer"  # the first call-back; answered after (simulate.py)
+        elif kind == "machine":
+            phone.outcome = "machine"
+        spoke = rng.randrange(len(district.spoke_ids))
         out.append(
             Journey(
                 mobile=f"+91970{i:07d}",
-                spoke_id=rng.choice(district.spoke_ids),
-                complaint=complaint,
-                age=rng.randint(0, 11) if child else rng.randint(16, 80),
-                sex="female" if complaint == "pregnancy" else rng.choice(("female", "male")),
-                language=rng.choices(LANGUAGES, (55, 25, 15, 5))[0],
-                emergency=rng.random() < 0.08,
-                kind=rng.choices([k for k, _ in KINDS], [w for _, w in KINDS])[0],
+                spoke_id=district.spoke_ids[spoke],
+                spoke_number=district.spoke_numbers[spoke],
+                scenario=scenario,
+                language=language,
+                kind=kind,
                 arrives_after=rng.uniform(0, over_seconds),
+                phone=phone,
+                facts=facts,
             )
         )
     return sorted(out, key=lambda j: j.arrives_after)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 
 import click
@@ -60,6 +61,11 @@ def loadtest_cmd(
     stalled, rung twice at once, or got a leg or SMS twice.
     """
     from ops.loadtest import LoadtestConfig, run_loadtest
+
+    def interrupted(*_: object) -> None:
+        raise KeyboardInterrupt  # the run stops its processes and drops its database
+
+    signal.signal(signal.SIGTERM, interrupted)
 
     db = database_url or os.environ.get("DATABASE_URL", "")
     rd = redis_url or os.environ.get("REDIS_URL", "")
