@@ -4,14 +4,47 @@ happens to a call's pending work when it ends.
 https://www.twilio.com/docs/voice/twiml/dial: after the dialled party hangs up, Twilio requests
 the ``action`` URL with DialCallStatus, DialCallSid and DialCallDuration; without an action the
 call continues with the verb after <Dial>.
+
+A <Number> must be a number Twilio can dial (see :func:`dialable`); otherwise no call is
+placed, the Debugger logs it and the <Dial> ends at once with DialCallStatus ``failed``.
 """
 
 from __future__ import annotations
 
+import re
+
+import phonenumbers
+
 from telephony.standin.conference import ConferenceMixin
 from telephony.standin.resources import Call
 from telephony.standin.twiml import Verb, method_of, resolve
-from telephony.standin.util import as_list
+from telephony.standin.util import E164, as_list, is_e164
+
+_US_PUNCTUATION = re.compile(r"[\s().-]")
+
+
+def dialable(text: str) -> str | None:
+    """The E.164 number Twilio dials for a <Number>, or None if it will not dial it.
+
+    https://www.twilio.com/docs/voice/twiml/number: "Phone numbers should be formatted in
+    E.164 format with a + and country code ... Twilio will also accept unformatted US
+    numbers, e.g., (415) 555-1212 or 415-555-1212." Anything else fails the dial:
+    https://www.twilio.com/docs/api/errors/13223 ("Dial: Invalid phone number format", not
+    E.164) and /13224 ("Twilio does not support calling this number or the number is
+    invalid", e.g. a local dialling pattern or a short code such as India's 108).
+    """
+    text = text.strip()
+    if text.startswith("+"):
+        return text if is_e164(text) else None
+    if not re.fullmatch(r"1?[2-9]\d{9}", _US_PUNCTUATION.sub("", text)):
+        return None
+    try:
+        number = phonenumbers.parse(text, "US")
+    except phonenumbers.NumberParseException:
+        return None
+    if number.country_code != 1 or not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 class DialMixin(ConferenceMixin):
@@ -38,7 +71,10 @@ class DialMixin(ConferenceMixin):
         raise NotImplementedError  # queues.py
 
     def _dial_number(self, call: Call, verb: Verb, noun: Verb) -> bool:
-        number = noun.text.strip()
+        number = dialable(noun.text)
+        if number is None:
+            self._undialable(call, verb, noun.text.strip())
+            return True
         callback = noun.attr("statusCallback")
         child = self.new_call(
             to=number,
@@ -59,6 +95,16 @@ class DialMixin(ConferenceMixin):
         self.later(limit + child.timeout + 2, lambda: self._end_if_live(child_sid, token,
                                                                         "completed"))  # fmt: skip
         return True
+
+    def _undialable(self, call: Call, verb: Verb, text: str) -> None:
+        """No call is placed: the Debugger's warning and error, then the Dial action (or the
+        next verb) with DialCallStatus ``failed`` and no DialCallSid (there is no leg)."""
+        if not E164.match(text):
+            self.debugger(13223, "Dial: Invalid phone number format", level="WARNING",
+                          call_sid=call.sid, number=text)  # fmt: skip
+        self.debugger(13224, "Dial: Twilio does not support calling this number or the number "
+                      "is invalid", call_sid=call.sid, number=text)  # fmt: skip
+        self._after_dial(call, verb, {"DialCallStatus": "failed"})
 
     def _dial_child_ended(self, child: Call) -> None:
         parent = self.calls.get(child.parent_call_sid or "")
