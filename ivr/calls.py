@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr import stay, store, twiml
+from ivr import missed_calls, stay, store, twiml
 from ivr.after_commit import After
 from ivr.alerts import deliver_later, queue_emergency_alert
 from ivr.callback import schedule_callback
@@ -106,7 +106,7 @@ def incoming(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str])
             return twiml.rate_limited(normalise_language(language))
         if inbound and dialled.kind == "missed_call":
             store.record_call(s, **_row(info), node="missed_call", status="rejected")
-            purpose = f"missed-callback:{info.call_sid}"
+            purpose = missed_calls.purpose(info.call_sid)
             after.actions.append(lambda: _schedule(runtime, info.caller, info.dialled, purpose))
             response = twiml.reject_busy()
         else:

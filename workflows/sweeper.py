@@ -63,7 +63,7 @@ def sweep(runtime: Runtime, now: datetime | None = None) -> dict[str, int]:
     """One pass: re-drive what is due; returns counts for the logs."""
     now = now or clock.now()
     counts = {"due": 0, "failed": 0, "offers": 0, "fallback": 0}
-    counts["silent_intakes"] = _end_silent_intakes(runtime)
+    counts.update(_keep_ivr_promises(runtime))
     for consultation_id in due_consultations(runtime, now):
         counts["due"] += 1
         try:
@@ -106,16 +106,22 @@ def _replay_ivr_fallback(runtime: Runtime) -> int:
     return report.replayed
 
 
-def _end_silent_intakes(runtime: Runtime) -> int:
-    """Intake calls that went silent (their status callback lost) end as abandoned."""
+def _keep_ivr_promises(runtime: Runtime) -> dict[str, int]:
+    """Intake calls gone silent end as abandoned; missed calls never called back are."""
+    from ivr.missed_calls import call_back_forgotten
     from ivr.stale import end_silent_intakes
 
+    counts = {"silent_intakes": 0, "missed_calls": 0}
     try:
         silence = workflow_config(runtime.settings).intake_silence_s
-        return end_silent_intakes(runtime, silence_s=silence)
+        counts["silent_intakes"] = end_silent_intakes(runtime, silence_s=silence)
     except Exception:
         log.exception("could not end the silent intake calls")
-        return 0
+    try:
+        counts["missed_calls"] = call_back_forgotten(runtime)
+    except Exception:
+        log.exception("could not call back the forgotten missed calls")
+    return counts
 
 
 def _send_followup_reminders(runtime: Runtime) -> int:

@@ -73,6 +73,9 @@ def test_a_caller_who_gave_the_complaint_gets_the_anm_and_a_call_back(stack: Sta
     script = PhoneScript(digits=["1", "1", "1", "35#", "1", "1"], record_seconds=3.0)
     cid = dial(stack, script)
     assert stack.state(cid) is S.ABANDONED
+    promise = catalog("hi").text("callback_promise")[:40]  # the timeline keeps a verb's start
+    verbs = [e["verb"] for e in stack.standin.timeline() if e["kind"] == "verb"]
+    assert any(promise in verb for verb in verbs)
     stack.standin.script(PATIENT, PhoneScript(answer_after=3.0, hangup_after=60.0))
     run_due_timers(stack.runtime, utcnow())
     stack.drive(lambda: stack.state(cid) is S.AWAITING_PRESCRIPTION)

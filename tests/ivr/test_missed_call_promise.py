@@ -1,0 +1,69 @@
+"""A missed call is a promise to call back: kept even when Redis loses the call-back job."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask.testing import FlaskClient
+from sqlalchemy import update
+
+from ivr.missed_calls import call_back_forgotten
+from models import CallLeg, IvrSession, LegRole
+from sampark.runtime import Runtime
+from sampark.timeutil import utcnow
+from tests.builders import MiniDistrict
+from tests.ivr.caller import Caller
+from tests.ivr.conftest import PATIENT, full_day
+
+
+def _age(runtime: Runtime, minutes: int, call_sid: str | None = None) -> None:
+    rows = update(IvrSession)
+    if call_sid is not None:
+        rows = rows.where(IvrSession.call_sid == call_sid)
+    with runtime.db.session() as s:
+        s.execute(rows.values(created_at=utcnow() - timedelta(minutes=minutes)))
+
+
+def test_a_missed_call_whose_call_back_job_was_lost_is_scheduled_again(
+    runtime: Runtime, client: FlaskClient, mini: MiniDistrict
+) -> None:
+    full_day(runtime)
+    phone = Caller(client, PATIENT, mini.missed_call_number)
+    phone.dial()
+    assert runtime.redis is not None and len(runtime.queue("calls").jobs) == 1
+    runtime.redis.flushdb()  # Redis keeps nothing on disk
+    assert call_back_forgotten(runtime) == 0  # a job just queued is not yet taken as lost
+    _age(runtime, 5)
+    assert call_back_forgotten(runtime) == 1
+    [job] = runtime.queue("calls").jobs
+    assert list(job.args) == [
+        PATIENT,
+        mini.missed_call_number,
+        f"missed-callback:{phone.call_sid}",
+        False,
+    ]
+
+
+def test_a_missed_call_called_back_or_a_day_old_is_left_alone(
+    runtime: Runtime, client: FlaskClient, mini: MiniDistrict
+) -> None:
+    full_day(runtime)
+    called = Caller(client, PATIENT, mini.missed_call_number)
+    called.dial()
+    old = Caller(client, "+919431012346", mini.missed_call_number)
+    old.dial()
+    assert runtime.redis is not None
+    runtime.redis.flushdb()
+    with runtime.db.session() as s:
+        s.add(
+            CallLeg(
+                purpose=f"missed-callback:{called.call_sid}",
+                role=LegRole.PATIENT_CALLBACK,
+                to_number=PATIENT,
+                from_number=mini.missed_call_number,
+            )
+        )
+    _age(runtime, 5, called.call_sid)
+    _age(runtime, 25 * 60, old.call_sid)
+    assert call_back_forgotten(runtime) == 0
+    assert runtime.queue("calls").jobs == []
