@@ -25,6 +25,7 @@ import enum
 from sqlalchemy import and_, or_, select
 
 from models import CallLeg, Consultation, ConsultationState, LegRole
+from sampark.phones import reach
 from workflows import anm, twiml
 from workflows.bridge import MACHINE_ANSWERS
 from workflows.clock import next_window_open
@@ -63,11 +64,6 @@ def policy(consent: bool | None, complaint: str | None) -> FollowUp:
     return FollowUp.OFFER_RESTART
 
 
-def callable_number(number: str | None) -> bool:
-    """Whether we can ring ``number`` back (an E.164 phone, not ``sip:``/``client:``)."""
-    return bool(number) and str(number).startswith("+") and str(number)[1:].isdigit()
-
-
 def follow_up(ctx: Ctx) -> None:
     """Drive an abandoned consultation on from what the database says (level-triggered)."""
     c = ctx.c
@@ -93,7 +89,7 @@ def follow_up(ctx: Ctx) -> None:
     elif restart_leg:  # the one restart call-back was made: its outcome decides
         leg = ctx.session.get(CallLeg, int(restart_leg))
         _close_after_restart(ctx, leg.status if leg is not None else "lost")
-    elif not callable_number(c.caller_mobile):
+    elif not reach(c.caller_mobile).can_call:
         ctx.move(S.CLOSED, "abandoned-caller-not-callable")
     else:
         _offer_restart(ctx)

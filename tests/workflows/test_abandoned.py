@@ -128,11 +128,11 @@ def test_the_hand_off_of_an_abandoned_intake_lost_with_redis_is_re_driven(stack:
     assert stack.reasons(cid)[-1] == "restart-call-busy"
 
 
-def _abandoned_row(stack: Stack, n: int, **fields: object) -> int:
+def _abandoned_row(stack: Stack, n: int, caller: str = PATIENT, **fields: object) -> int:
     with stack.runtime.db.session() as s:
         c = Consultation(
             reference=f"AB{n:04d}",
-            caller_mobile=PATIENT,
+            caller_mobile=caller,
             spoke_id=s.scalar(select(Spoke.id).where(Spoke.code == "HWC-001")),
             language="hi",
             **fields,
@@ -166,3 +166,11 @@ def test_an_abandoned_call_of_a_caller_already_being_reached_adds_no_call(stack:
     stack.drive(lambda: stack.state(later) is S.CLOSED)
     assert stack.reasons(later)[-1] == "caller-already-being-reached"
     assert stack.legs(later) == []
+
+
+def test_a_caller_we_cannot_ring_back_is_not_rung(stack: Stack) -> None:
+    cid = _abandoned_row(stack, 4, caller="sip:alice@example.sip.twilio.com")
+    run_due_timers(stack.runtime, utcnow())
+    stack.drive(lambda: stack.state(cid) is S.CLOSED)
+    assert stack.reasons(cid)[-1] == "abandoned-caller-not-callable"
+    assert stack.legs(cid) == []
