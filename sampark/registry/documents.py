@@ -130,7 +130,7 @@ class DistrictDoc(Record):
     name: str = ""
     state: str = ""
     std_code: str | None = None
-    emergency_number: str = "108"
+    ambulance_number: str = ""  # E.164 after validation; "" = none (callers dial 108)
 
 
 @dataclass

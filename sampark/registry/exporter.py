@@ -111,7 +111,7 @@ def export_document(session: Session, district_code: str | None = None) -> dict[
         "name": district.name,
         "state": district.state,
         "std_code": district.std_code,
-        "emergency_number": district.emergency_number,
+        "ambulance_number": district.ambulance_number,
         "numbers": [
             _number(n, fictional, with_kind=True) for n in numbers if n.kind != NumberKind.SPOKE
         ],
@@ -119,6 +119,8 @@ def export_document(session: Session, district_code: str | None = None) -> dict[
     }
     if district_doc["std_code"] is None:
         del district_doc["std_code"]
+    if not district_doc["ambulance_number"]:
+        del district_doc["ambulance_number"]
     hub_docs = []
     for hub in hubs:
         hub_doc: dict[str, Any] = {

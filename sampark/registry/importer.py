@@ -133,7 +133,7 @@ class Importer:
             "name": d.name,
             "state": d.state,
             "std_code": d.std_code,
-            "emergency_number": d.emergency_number,
+            "ambulance_number": d.ambulance_number,
         }
         created = district is None
         if district is None:

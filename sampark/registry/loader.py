@@ -9,7 +9,7 @@ notation); :mod:`sampark.registry.validator` checks what the values mean.
 Shape (see ``data/kishanganj.yaml``)::
 
     fictional: true                     # default for every number and person below
-    district: {code, name, state, std_code, emergency_number,
+    district: {code, name, state, std_code, ambulance_number,
                numbers: [{number, kind: district|missed_call, fictional?}],
                admins: [STAFF]}
     blocks: [Kishanganj, Pothia, ...]
@@ -170,7 +170,7 @@ class Loader:
             node,
             "district",
             {"code", "name", "state"},
-            {"std_code", "emergency_number", "numbers", "admins"},
+            {"std_code", "ambulance_number", "emergency_number", "numbers", "admins"},
         )
         if fields is None:
             return
@@ -179,9 +179,16 @@ class Loader:
         district.name = self.text(fields.get("name"), "district name") or ""
         district.state = self.text(fields.get("state"), "district state") or ""
         district.std_code = self.text(fields.get("std_code"), "std_code", optional=True)
-        district.emergency_number = (
-            self.text(fields.get("emergency_number"), "emergency_number", optional=True) or "108"
+        district.ambulance_number = (
+            self.text(fields.get("ambulance_number"), "ambulance_number", optional=True) or ""
         )
+        if "emergency_number" in fields:  # files written before ambulance_number
+            self.problem(
+                line_of(fields["emergency_number"]),
+                "emergency_number is no longer read: give the district's ambulance or"
+                " control-room line as ambulance_number (10 digits), or leave it out;"
+                " a short code such as 108 cannot be dialled by Twilio",
+            )
         doc.district = district
         for item in self.sequence(fields.get("numbers"), "district numbers"):
             number = self.number(item, doc.fictional, kind=None)

@@ -28,6 +28,8 @@ SHORT_CODE = re.compile(r"^[0-9]{3,4}$")
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,39}$")
 #: Kinds a patient-facing service number may be (a staff mobile must be a mobile).
 SERVICE_NUMBER_KINDS = {"landline", "mobile", "mobile_or_landline", "toll_free", "uan"}
+#: Kinds the ambulance / control-room line may be (dialled by Twilio from a live call).
+AMBULANCE_NUMBER_KINDS = {"landline", "mobile", "mobile_or_landline"}
 _MAX_LEN = {"name": 80, "village": 80, "qualification": 120, "registration_number": 60}
 
 
@@ -73,11 +75,36 @@ class Validator:
                 district.at("std_code"),
                 f"std_code {district.std_code!r} must be 0 and 2-5 digits (e.g. 06456)",
             )
-        if not re.fullmatch(r"[0-9]{3,5}", district.emergency_number):
+        self.ambulance_number()
+
+    def ambulance_number(self) -> None:
+        """The line an emergency caller is connected to: a landline or mobile, or nothing."""
+        district = self.doc.district
+        raw = district.ambulance_number
+        if not raw:
+            return
+        line = district.at("ambulance_number")
+        if re.fullmatch(r"[0-9]{2,6}", raw.strip()):
             self.problem(
-                district.at("emergency_number"),
-                f"emergency_number {district.emergency_number!r} must be a short code like 108",
+                line,
+                f"ambulance_number {raw!r} is a short code: Twilio cannot dial it; give the"
+                " district's ambulance or control-room line (10 digits, e.g. 06456-222108),"
+                " or leave ambulance_number out (callers are then told to dial 108)",
             )
+            return
+        try:
+            info = classify(raw)
+        except InvalidPhoneNumber as exc:
+            self.problem(line, f"ambulance_number: invalid phone number {exc}")
+            return
+        if info.kind not in AMBULANCE_NUMBER_KINDS:
+            self.problem(
+                line,
+                f"ambulance_number {raw!r} is a {info.kind.replace('_', '-')} number;"
+                " it must be a 10-digit landline or mobile",
+            )
+            return
+        district.ambulance_number = info.e164
 
     def blocks_and_hubs(self) -> None:
         seen: dict[str, int] = {}
