@@ -7,8 +7,9 @@ control characters.
 - **Control characters.** PostgreSQL refuses NUL in text, and XML 1.0 (TwiML) has no way
   to write most C0 characters: a ``Digits=1\\x00`` would turn into an apology, or TwiML
   that Twilio cannot parse. Every request's form, query and URL values are cleaned once,
-  before any view runs (tab, CR and LF become a space; the rest are dropped). The form as
-  sent is kept for ``telephony.webhooks``: Twilio signs what it sent, not what we read.
+  before any view runs: control characters are dropped, but tab, CR and LF (valid text, and
+  the lines of a portal textarea) are kept. The form as sent is kept for
+  ``telephony.webhooks``: Twilio signs what it sent, not what we read.
 """
 
 from __future__ import annotations
@@ -25,9 +26,8 @@ DBID_MAX = 2**31 - 1
 #: Where the form as Twilio sent it (before cleaning) is kept, in the WSGI environ.
 RAW_FORM_KEY = "sampark.raw_form"
 
-#: C0 and C1 controls, DEL, and the two non-characters XML 1.0 also forbids.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
-_SPACES = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
+#: C0 controls but tab, LF and CR; DEL and C1; the two non-characters XML 1.0 forbids.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 def _digits_up_to(limit: int) -> str:
@@ -67,10 +67,8 @@ def parse_dbid(raw: str | None) -> int | None:
 
 
 def clean_text(value: str) -> str:
-    """``value`` without control characters (tab, CR and LF become a space)."""
-    if _CONTROL.search(value) is None:
-        return value
-    return _CONTROL.sub("", value.translate(_SPACES))
+    """``value`` without control characters (tab, CR and LF are kept)."""
+    return _CONTROL.sub("", value)
 
 
 def _clean_multidict(values: MultiDict[str, Any]) -> ImmutableMultiDict[str, Any] | None:
