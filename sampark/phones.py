@@ -141,6 +141,22 @@ def display(e164: str) -> str:
     return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
 
 
+#: Words a withheld caller ID arrives as; Twilio has also sent them spelt on the keypad
+#: (``ANONYMOUS`` as ``+266696687``, ``RESTRICTED`` as ``+7378742833``…).
+_WITHHELD_WORDS = ("anonymous", "restricted", "unavailable", "blocked", "unknown", "private")
+_KEYPAD = str.maketrans("abcdefghijklmnopqrstuvwxyz", "22233344455566677778889999")
+WITHHELD = frozenset(_WITHHELD_WORDS) | {f"+{w.translate(_KEYPAD)}" for w in _WITHHELD_WORDS}
+
+
+def is_withheld(caller: str) -> bool:
+    """Whether a caller ID names nobody (a withheld number): never a key to a person.
+
+    >>> is_withheld("ANONYMOUS"), is_withheld("+266696687"), is_withheld("+919431012345")
+    (True, True, False)
+    """
+    return caller.strip().lower() in WITHHELD
+
+
 @dataclass(frozen=True)
 class Reach:
     """How Sampark can reach a caller after the call: by phone, by SMS, or not at all."""

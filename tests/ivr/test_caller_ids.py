@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from models import IvrSession, Patient
 from sampark.cli.standin import configure_numbers
-from sampark.phones import Reach, reach
+from sampark.phones import Reach, is_withheld, reach
 from sampark.runtime import Runtime
 from telephony.standin import PhoneScript, StandIn, VirtualClock, WsgiTransport
 from tests.builders import MiniDistrict
@@ -81,3 +81,12 @@ def test_what_each_caller_can_be_offered_after_the_call() -> None:
         assert reach(caller) == nowhere, caller
     assert reach("+919431012345") == Reach("+919431012345", True, True)
     assert reach("+916456222333") == Reach("+916456222333", True, False)  # a landline
+
+
+def test_a_withheld_caller_id_is_recognised_in_every_form_twilio_sends() -> None:
+    """Every withheld caller shares one ID: it must never key a person (memory, resume)."""
+    for caller in ("anonymous", "Anonymous", "RESTRICTED", "+266696687", "+7378742833"):
+        assert is_withheld(caller), caller
+        assert reach(caller) == Reach(None, False, False)
+    for caller in (*CALLERS[:3], "+919431012345", "+86", ""):
+        assert not is_withheld(caller), caller
