@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from models import CallLeg, ConsultationState, IvrSession, LegRole, Staff
+from sampark.phones import reach
 from sampark.timeutil import utcnow
 from workflows import notify, people, twiml, urls
 from workflows.clock import next_window_open
@@ -116,8 +117,19 @@ def intake_call_ended(ctx: Ctx) -> None:
 
 
 def call_patient(ctx: Ctx) -> None:
-    """Call the patient back into the conference (with answering-machine detection)."""
+    """Call the patient back into the conference (with answering-machine detection).
+
+    A caller ID we cannot ring (``sip:``, ``client:``, foreign, withheld) is never
+    dialled: the doctor and the ANM are released and the ANM is told by SMS.
+    """
     c = ctx.c
+    if not reach(c.caller_mobile).can_call:
+        release_staff(ctx, "patient_missing")
+        c.doctor_id = None
+        ctx.fx.dispatch = True  # the doctor is free again
+        notify.could_not_reach(ctx)
+        ctx.move(S.UNREACHABLE, "patient-cannot-be-called", ctx.after(ctx.cfg.unreachable_close_s))
+        return
     d = details(c)
     n = int(d.get("patient_calls") or 0) + 1
     leg = ctx.call(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from models import SmsMessage, Staff, StaffRole
+from sampark.phones import reach
 from telephony.messaging import queue_sms
 from workflows.people import staff_language
 from workflows.store import caller_id
@@ -27,6 +28,9 @@ log = logging.getLogger(__name__)
 def _queue(
     ctx: Ctx, *, to: str, purpose: str, language: str, context: dict[str, Any], key: str
 ) -> None:
+    if not reach(to).can_text:  # a landline, sip:, client:, foreign or withheld caller ID
+        log.info("no SMS: the number takes none", extra={"purpose": purpose, "key": key})
+        return
     existing = ctx.session.scalars(
         select(SmsMessage.id).where(SmsMessage.idempotency_key == key)
     ).first()
