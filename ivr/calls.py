@@ -29,6 +29,7 @@ from ivr.returning import has_current_prescription, remember_sms_script
 from ivr.twiml import Line, Urls
 from models import CallLeg, Consultation, ConsultationState, IvrSession
 from prescriptions.voice import latest_prescription_twiml
+from sampark.phones import is_withheld
 from sampark.runtime import Runtime
 from sampark.timeutil import utcnow
 
@@ -95,9 +96,9 @@ def incoming(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str])
             )
             return twiml.unknown_number()
         inbound = not info.direction.startswith("outbound")
-        if inbound and store.recent_calls(s, info.caller, config.rate_limit_minutes) >= (
-            config.rate_limit_calls
-        ):
+        counted = inbound and not is_withheld(info.caller)  # a withheld ID is nobody's key
+        recent = store.recent_calls(s, info.caller, config.rate_limit_minutes) if counted else 0
+        if recent >= config.rate_limit_calls:
             store.record_call(s, **_row(info), node="rate_limited", status="rate_limited")
             log.warning("caller rate-limited", extra={"event": "ivr-rate-limited"})
             if dialled.kind == "missed_call":  # rejected as usual, but no call-back
@@ -152,7 +153,10 @@ def _start_or_resume(
     """Resume the caller's abandoned intake (rung back, or our call-back ``resume_id``
     offering to restart it), else start a new one."""
     config = engine.config
-    previous = store.resumable_call(s, info.caller, config.resume_minutes, resume_id)
+    withheld = is_withheld(info.caller)  # callers with no ID share no memory and no intake
+    previous = None
+    if not withheld or resume_id is not None:
+        previous = store.resumable_call(s, info.caller, config.resume_minutes, resume_id)
     resume_node = None
     if previous is not None:
         resume_node = previous.vars.get("resume_node") or previous.node
@@ -181,17 +185,19 @@ def _start_or_resume(
         )
         log.info("caller rang back: intake resumed", extra={"node": state.node})
         return engine.render(state, [Line(catalog(state.language), "welcome_back")])
-    language, guess_id, guess_code = store.caller_memory(s, info.caller)
+    language, guess_id, guess_code = (
+        (None, None, None) if withheld else store.caller_memory(s, info.caller)
+    )
     spoke_id = dialled.spoke_id if dialled.kind == "spoke" else None
     variables = {
         "spoke_id": spoke_id,
         "spoke_guess": None if spoke_id else guess_id,
         "spoke_guess_code": None if spoke_id else guess_code,
-        "emergency_number": dialled.emergency_number,
+        "ambulance_number": dialled.emergency_number,  # the district's line, "" if none
         "language_chosen": language,
         "danger_signs": [],
         # The one look-up of the first menu: is there a prescription to offer?
-        "has_rx": True if has_current_prescription(s, info.caller) else None,
+        "has_rx": True if not withheld and has_current_prescription(s, info.caller) else None,
     }
     state = CallState(node=START, language=normalise_language(language), vars=variables)
     engine.enter(state, START, [])

@@ -32,6 +32,7 @@ from models import (
     ServiceNumber,
     Spoke,
 )
+from sampark.phones import is_withheld
 from sampark.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -199,12 +200,15 @@ def link_patient(s: Session, call: LoadedCall, relation: str) -> None:
 
 
 def _caller_patient(s: Session, mobile: str, language: str) -> Patient:
-    patient = s.scalars(
-        select(Patient)
-        .where(Patient.mobile == mobile, Patient.caregiver_id.is_(None))
-        .order_by(Patient.id)
-        .limit(1)
-    ).first()
+    """The patient record of the phone ``mobile`` (a withheld ID is nobody's: always new)."""
+    patient = None
+    if not is_withheld(mobile):
+        patient = s.scalars(
+            select(Patient)
+            .where(Patient.mobile == mobile, Patient.caregiver_id.is_(None))
+            .order_by(Patient.id)
+            .limit(1)
+        ).first()
     if patient is None:
         patient = Patient(mobile=mobile, preferred_language=language)
         s.add(patient)

@@ -25,7 +25,7 @@ import enum
 from sqlalchemy import and_, or_, select
 
 from models import CallLeg, Consultation, ConsultationState, LegRole
-from sampark.phones import reach
+from sampark.phones import is_withheld, reach
 from workflows import anm, twiml
 from workflows.bridge import MACHINE_ANSWERS
 from workflows.clock import next_window_open
@@ -74,7 +74,7 @@ def follow_up(ctx: Ctx) -> None:
         return
     if c.state_deadline_at > ctx.now:
         return
-    other = _other_request(ctx)
+    other = None if is_withheld(c.caller_mobile) else _other_request(ctx)
     if other is not None:
         ctx.move(S.CLOSED, other)
         return

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from ivr.catalog import catalog
 from models import IvrSession, Patient
 from sampark.cli.standin import configure_numbers
 from sampark.phones import Reach, is_withheld, reach
@@ -90,3 +91,20 @@ def test_a_withheld_caller_id_is_recognised_in_every_form_twilio_sends() -> None
         assert reach(caller) == Reach(None, False, False)
     for caller in (*CALLERS[:3], "+919431012345", "+86", ""):
         assert not is_withheld(caller), caller
+
+
+def test_two_withheld_callers_are_two_people(
+    operator_standin: StandIn, runtime: Runtime, mini: MiniDistrict
+) -> None:
+    """The second caller with no ID neither resumes nor hears the first one's intake."""
+    first = PhoneScript(digits=COMPLETE["hi"][:3], record_seconds=[3], hangup_at_step=12)
+    call(operator_standin, mini.spoke_numbers["HWC-001"], first, caller="anonymous")
+    assert stored(runtime)[0]["state"] == "abandoned"
+    script = PhoneScript(digits=[*COMPLETE["hi"], None, None], record_seconds=[3, 25])
+    sid = call(operator_standin, mini.spoke_numbers["HWC-001"], script, caller="anonymous")
+    said = [w["response"] for w in operator_standin.webhooks(subject=sid)]
+    assert not any(catalog("hi").text("welcome_back") in text for text in said)
+    rows = stored(runtime)
+    assert [row["state"] for row in rows] == ["intake_complete", "abandoned"]
+    with runtime.db.session() as s:
+        assert len(list(s.scalars(select(Patient.id)))) == 2
