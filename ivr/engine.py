@@ -135,7 +135,7 @@ class Engine:
             if spoke is None:
                 line = Line(cat, "spoke_code_unknown", {"digits": _say_keys(digits)})
                 return self._wrong(state, node, line)
-            state.vars.update(spoke_id=spoke.id, emergency_number=spoke.emergency_number)
+            state.vars.update(spoke_id=spoke.id, ambulance_number=spoke.ambulance_number)
             return Answered(
                 goto=next_in_order(node.id),
                 effects=Effects(answers={node.id: digits}, consultation={"spoke_id": spoke.id}),
@@ -257,8 +257,9 @@ class Engine:
         node_id = state.node
         timeout = self.config.gather_timeout
         reference = str(state.vars.get("reference") or "")
+        ambulance = str(state.vars.get("ambulance_number") or "")  # "": none to connect to
         if node_id == "emergency_connect":
-            return twiml.connect_emergency(cat, str(state.vars.get("emergency_number") or "108"))
+            return twiml.connect_emergency(cat, ambulance, self.urls.audio_base)
         if node_id == "emergency_goodbye":
             lines = [*twiml.reference_lines(cat, reference), Line(cat, "emergency_end")]
             return twiml.say_and_hang_up(lines, self.urls.audio_base)
@@ -270,7 +271,9 @@ class Engine:
         if node_id == "language":
             return twiml.language_menu(self.urls, before, timeout=timeout)
         if node_id == "emergency":
-            response = twiml.emergency_advice(self.urls, cat, reference, timeout=timeout)
+            response = twiml.emergency_advice(
+                self.urls, cat, reference, timeout=timeout, can_connect=bool(ambulance)
+            )
             return twiml.prepend(response, before, self.urls.audio_base)
         if node.kind == "handover":  # into the consultation's conference
             if consultation_id is not None:

@@ -52,7 +52,7 @@ class Input:
 class SpokeInfo:
     id: int
     short_code: str
-    emergency_number: str
+    ambulance_number: str  # the district's ambulance line (E.164), "" if none
 
 
 class Lookups(Protocol):

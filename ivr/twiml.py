@@ -162,8 +162,18 @@ def final_message(
     return say_and_hang_up([*before, *reference_lines(cat, reference), Line(cat, closing)], audio)
 
 
-def emergency_advice(urls: Urls, cat: Catalog, reference: str, *, timeout: int) -> VoiceResponse:
-    """Go to hospital or call 108; press 1 to be connected; else the reference and goodbye."""
+def emergency_advice(
+    urls: Urls, cat: Catalog, reference: str, *, timeout: int, can_connect: bool = True
+) -> VoiceResponse:
+    """Go to hospital or call 108; press 1 to be connected; else the reference and goodbye.
+
+    Without an ambulance line to connect to (``can_connect`` false) no key is offered:
+    the caller hears that we cannot connect the call and should dial 108 themselves.
+    """
+    if not can_connect:
+        lines = [Line(cat, "emergency"), Line(cat, "emergency_no_connect")]
+        lines += [*reference_lines(cat, reference), Line(cat, "emergency_end")]
+        return say_and_hang_up(lines, urls.audio_base)
     response = ask_keys(
         urls,
         "emergency",
@@ -202,12 +212,23 @@ def prepend(
     return response
 
 
-def connect_emergency(cat: Catalog, emergency_number: str) -> VoiceResponse:
-    """Connect the caller to the district's emergency number (108 by default)."""
+def connect_emergency(
+    cat: Catalog, ambulance_number: str, audio_base: str | None = None
+) -> VoiceResponse:
+    """Connect the caller to the district's ambulance line (E.164), or say we cannot.
+
+    Twilio dials only E.164 numbers (https://www.twilio.com/docs/api/errors/13224): never
+    108 itself. Whatever the <Dial> ends with (talked, busy, no answer), the caller then
+    hears to dial 108 if they could not speak to the ambulance. Without a line: that we
+    cannot connect the call and to dial 108 from their own phone now.
+    """
+    if not ambulance_number:
+        lines = [Line(cat, "emergency_no_connect"), Line(cat, "emergency_end")]
+        return say_and_hang_up(lines, audio_base)
     response = VoiceResponse()
-    response.say(cat.spoken("emergency_connecting"), voice=cat.voice, language=cat.say_language)
-    response.dial(emergency_number, timeout=30)
-    response.say(cat.spoken("emergency_end"), voice=cat.voice, language=cat.say_language)
+    _say_all(response, [Line(cat, "emergency_connecting")], audio_base)
+    response.dial(ambulance_number, timeout=30)
+    _say_all(response, [Line(cat, "emergency_dial_ended"), Line(cat, "emergency_end")], audio_base)
     response.hangup()
     return response
 

@@ -161,7 +161,7 @@ STEPS: list[tuple[str, dict[str, Any], Any]] = [
     ),
     (
         "emergency",
-        {},
+        {"ambulance_number": "+916456222108"},
         lambda L: [
             say(L, "emergency"),
             gather("emergency", L, [say(L, "emergency_offer")])[0],
@@ -172,10 +172,11 @@ STEPS: list[tuple[str, dict[str, Any], Any]] = [
     ),
     (
         "emergency_connect",
-        {"emergency_number": "108"},
+        {"ambulance_number": "+916456222108"},
         lambda L: [
             say(L, "emergency_connecting"),
-            ("Dial", {"timeout": "30"}, "108", []),
+            ("Dial", {"timeout": "30"}, "+916456222108", []),
+            say(L, "emergency_dial_ended"),
             say(L, "emergency_end"),
             ("Hangup", {}, "", []),
         ],

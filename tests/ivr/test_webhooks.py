@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from ivr.catalog import catalog
-from models import IvrSession, Patient, SmsMessage
+from models import District, IvrSession, Patient, SmsMessage
 from sampark.timeutil import utcnow
 from tests.builders import MiniDistrict
 from tests.ivr.caller import Caller, answers
@@ -124,6 +124,8 @@ def test_consent_refused_ends_politely_and_is_recorded(runtime, call_spoke, hand
 
 
 def test_a_danger_sign_is_an_emergency(runtime, call_spoke, mini: MiniDistrict, handoffs) -> None:
+    with runtime.db.session() as s:
+        s.execute(update(District).values(ambulance_number="+916456222108"))
     phone = call_spoke()
     phone.dial()
     answers(phone, ["1", "1", "1", ("rec", "http://rec/n"), "60#", "2", "2", "2#"])
@@ -146,8 +148,12 @@ def test_a_danger_sign_is_an_emergency(runtime, call_spoke, mini: MiniDistrict, 
         assert sms.consultation_id == row["id"]
     phone.press("1")  # connect me
     dial = phone.last.find("Dial") if phone.last is not None else None
-    assert dial is not None and dial.text == "108"
-    assert phone.words == [HI.text("emergency_connecting"), HI.text("emergency_end")]
+    assert dial is not None and dial.text == "+916456222108"  # the district's line, never 108
+    assert phone.words == [
+        HI.text("emergency_connecting"),
+        HI.text("emergency_dial_ended"),
+        HI.text("emergency_end"),
+    ]
     phone.hang_up()
     assert stored(runtime)[0]["state"] == "emergency"
 
