@@ -19,13 +19,15 @@ take, so the workflow cannot tell a reconciled event from a delivered one:
   ``workflows/lines.py``, or a retried job gave up) are placed again through
   ``legs.place``, which cancels them if the consultation no longer wants them.
 
-Each pass is bounded (``BATCH`` requests' worth); a retryable gateway error (Twilio or the
-network down) ends the pass's requests at once, and the next pass tries again.
+Each pass is bounded (``BATCH`` rows of each kind, ``BUDGET_S`` seconds of requests); a
+retryable gateway error (Twilio or the network down) ends the pass's requests at once, and
+the next pass tries again.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,8 +51,11 @@ BATCH = 50
 RING_GRACE = timedelta(seconds=60)
 #: An answered leg in no conference we know of is asked about after this long.
 ANSWERED_GRACE = timedelta(minutes=2)
-#: A consultation bridging or in conference this long without a change is checked.
-CONFERENCE_QUIET = timedelta(minutes=2)
+#: A consultation bridging or in conference this long without a change is checked (less
+#: than a bridge's deadline less a sweep's interval, so a lost join is found before it).
+CONFERENCE_QUIET = timedelta(seconds=60)
+#: Requests to Twilio stop for the pass after this long (the sweep job has 120 s).
+BUDGET_S = 30.0
 #: A leg left ``created`` this long is placed again (an ordinary placement is quicker).
 WAITING_AFTER = timedelta(seconds=30)
 #: Waiting legs older than this are not placed any more (their state's deadline has long
@@ -71,9 +76,10 @@ def reconcile(runtime: Runtime, now: datetime) -> dict[str, int]:
     """
     counts = {"legs": 0, "conferences": 0, "reconciled": 0, "placed": 0, "errors": 0}
     gw = legs.gateway(runtime)
+    until = time.monotonic() + BUDGET_S
     try:
-        _legs(runtime, gw, now, counts)
-        _conferences(runtime, gw, now, counts)
+        _legs(runtime, gw, now, counts, until)
+        _conferences(runtime, gw, now, counts, until)
     except RetryableGatewayError as exc:
         counts["errors"] += 1
         log.warning("Twilio unreachable; reconciliation resumes next pass",
@@ -140,8 +146,12 @@ def present_in(state: S | None, d: dict[str, Any] | None) -> dict[str, str]:
     return dict((d or {}).get("present") or {})
 
 
-def _legs(runtime: Runtime, gw: TelephonyGateway, now: datetime, counts: dict[str, int]) -> None:
+def _legs(
+    runtime: Runtime, gw: TelephonyGateway, now: datetime, counts: dict[str, int], until: float
+) -> None:
     for row in overdue_legs(runtime, now):
+        if time.monotonic() > until:
+            return
         counts["legs"] += 1
         try:
             call = gw.fetch_call(row.call_sid)
@@ -231,9 +241,11 @@ def quiet_conferences(runtime: Runtime, now: datetime) -> list[Row[Any]]:
 
 
 def _conferences(
-    runtime: Runtime, gw: TelephonyGateway, now: datetime, counts: dict[str, int]
+    runtime: Runtime, gw: TelephonyGateway, now: datetime, counts: dict[str, int], until: float
 ) -> None:
     for row in quiet_conferences(runtime, now):
+        if time.monotonic() > until:
+            return
         counts["conferences"] += 1
         here = present_in(row.state, row.details)
         try:
@@ -243,7 +255,8 @@ def _conferences(
             log.warning("conference not listed", extra={"consultation_id": row.id,
                                                         "error": exc.message})  # fmt: skip
             continue
-        counts["reconciled"] += apply_participants(runtime, row.id, here, people, now)
+        left = set((row.details or {}).get("left") or [])
+        counts["reconciled"] += apply_participants(runtime, row.id, here, people, now, left)
 
 
 def apply_participants(
@@ -252,17 +265,19 @@ def apply_participants(
     here: dict[str, str],
     people: list[dict[str, Any]],
     now: datetime,
+    left: set[str] | frozenset[str] = frozenset(),
 ) -> int:
     """Apply the joins and leaves that the bookkeeping ``here`` missed, as conference events.
 
     ``here`` must have been read before Twilio was asked: someone it names whom Twilio no
-    longer lists as connected has left since.
+    longer lists as connected has left since. CallSids in ``left`` (gone for the workflow,
+    which never lets them back in) are not applied again.
 
     Returns:
         How many events were applied.
     """
     connected = {p["call_sid"]: p for p in people if p.get("status") == LIVE_CALL}
-    known = set(here.values())
+    known = set(here.values()) | set(left)
     events = [
         ("participant-join", sid, p.get("label"), p.get("conference_sid"))
         for sid, p in connected.items()

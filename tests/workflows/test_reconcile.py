@@ -4,6 +4,7 @@ session's database; the whole stack with workers for the conference)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -15,7 +16,7 @@ from sampark.runtime import Runtime
 from sampark.timeutil import utcnow
 from telephony.standin import PhoneScript, StandIn
 from tests.builders import intake_done
-from tests.workflows.harness import Stack
+from tests.workflows.harness import HAPPY_PATH, Stack
 from tests.workflows.standin_world import on_standin
 from workflows import effects, engine
 from workflows.reconcile import reconcile
@@ -118,3 +119,32 @@ def test_a_conference_whose_leave_events_were_lost_ends_within_minutes(stack: St
         assert set(present(s.get_one(Consultation, cid))) <= {"patient"}
     patient_calls = [c for c in stack.standin.calls.values() if c["to"].startswith("+9198")]
     assert all(c["status"] == "completed" for c in patient_calls)  # told goodbye, line closed
+
+
+def test_joins_lost_while_bridging_are_found_before_the_bridge_gives_up(stack: Stack) -> None:
+    for mobile in [*stack.mini.anms.values(), *stack.mini.doctors.values()]:
+        stack.standin.script(mobile, PhoneScript(answer_after=2.0, digits=["1"],
+                                                 hangup_after=900.0))  # fmt: skip
+    cid = stack.consultation(script=PhoneScript(answer_after=3.0, hangup_after=3600.0))
+    stack.drive(lambda: stack.state(cid) is S.BRIDGING)
+    stack.standin.faults.configure([{"drop_rate": 1.0, "kinds": ["conference-status"]}])
+    patient_answered = lambda: any(  # noqa: E731
+        leg.role is LegRole.PATIENT_CALLBACK and leg.status == "in-progress"
+        for leg in stack.legs(cid)
+    )
+    stack.settle(stop=patient_answered)
+    stack.standin.advance(30)  # doctor and patient are in the conference; we were not told
+    stack.wait_for_workers(time.monotonic() + 30)
+    with stack.runtime.db.session() as s:
+        c = s.get_one(Consultation, cid)
+        assert c.state is S.BRIDGING and "patient" not in present(c)
+        gives_up = c.state_deadline_at
+    stack.standin.faults.configure([])
+    assert gives_up is not None
+    sweep(stack.runtime, gives_up - timedelta(seconds=30))  # the last pass before it
+    stack.wait_for_workers(time.monotonic() + 30)
+    assert stack.state(cid) is S.IN_CONFERENCE and stack.reasons(cid)[-1] == "all-joined"
+    stack.settle()  # they talk, and leave
+    assert stack.reasons(cid) == HAPPY_PATH
+    callbacks = [leg for leg in stack.legs(cid) if leg.role is LegRole.PATIENT_CALLBACK]
+    assert len(callbacks) == 1  # the patient, in the conference, is not called again
