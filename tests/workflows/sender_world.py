@@ -16,10 +16,21 @@ from typing import Any, Protocol, TypeVar
 
 import pytest
 
-from models import CallLeg, Consultation, ConsultationState, Patient
+from models import (
+    CallLeg,
+    Consultation,
+    ConsultationState,
+    NumberKind,
+    Patient,
+    Roster,
+    ServiceNumber,
+    Spoke,
+    Staff,
+    StaffRole,
+)
 from sampark.runtime import Runtime
 from telephony.standin import StandIn
-from tests.builders import MiniDistrict
+from tests.builders import ALL_DAY, MiniDistrict
 from tests.workflows.harness import call_legs
 from tests.workflows.standin_world import on_standin
 from workflows import effects, engine, legs
@@ -38,15 +49,42 @@ class World:
     mini: MiniDistrict
     n: int = 0
 
-    def consultation(self) -> int:
-        """A consultation at the end of its intake (the workflow has not started)."""
+    def consultation(self, *, own_spoke: bool = True) -> int:
+        """A consultation at the end of its intake (the workflow has not started).
+
+        With ``own_spoke``, at a spoke of its own whose one ANM is called first: the legs
+        these tests send go to distinct numbers (one call of ours per number,
+        ``workflows/lines.py``); else at HWC-001.
+        """
         self.n += 1
+        if not own_spoke:
+            return self._consultation(self.mini.spoke_ids["HWC-001"])
+        with self.rt.db.session() as s:
+            home = s.get_one(Spoke, self.mini.spoke_ids["HWC-001"])
+            spoke = Spoke(code=f"SND-{self.n:04d}", short_code=f"9{self.n:03d}",
+                          name=f"HWC {self.n}", village=f"Village {self.n}",
+                          block_id=home.block_id, hub_id=home.hub_id)  # fmt: skip
+            anm = Staff(code=f"ANM-S{self.n:04d}", name=f"ANM {self.n}", role=StaffRole.ANM,
+                        mobile=f"+9199909{self.n:05d}", languages=["hi"], rank=1,
+                        district_id=self.mini.district_id, spoke=spoke, fictional=True)  # fmt: skip
+            anm.rosters = [Roster(weekday=d, starts=ALL_DAY[0], ends=ALL_DAY[1])
+                           for d in range(7)]  # fmt: skip
+            number = f"+91645699{self.n:04d}"
+            s.add_all([spoke, anm, ServiceNumber(number=number, kind=NumberKind.SPOKE,
+                                                 spoke=spoke, district_id=self.mini.district_id,
+                                                 fictional=True)])  # fmt: skip
+            s.flush()
+            self.standin.add_number(number)
+            spoke_id = spoke.id
+        return self._consultation(spoke_id)
+
+    def _consultation(self, spoke_id: int) -> int:
         with self.rt.db.session() as s:
             mobile = f"+9198123{self.n:05d}"
             c = Consultation(
                 reference=f"SND{self.n:04d}",
                 caller_mobile=mobile,
-                spoke_id=self.mini.spoke_ids["HWC-001"],
+                spoke_id=spoke_id,
                 patient=Patient(mobile=mobile, age_years=30, sex="female"),
                 complaint="fever",
                 days=2,

@@ -84,7 +84,7 @@ def test_a_retryable_error_releases_the_claim_and_a_retried_job_places_it_once(
 def test_a_permanent_error_ends_the_leg_and_the_workflow_moves_on(w: World) -> None:
     with w.rt.db.session() as s:  # Twilio refuses the first ANM's number (21211)
         s.execute(update(Staff).where(Staff.code == "ANM-001").values(mobile="+9112"))
-    cid = w.consultation()
+    cid = w.consultation(own_spoke=False)
     with sender(2) as pool:
         effects.apply(w.rt, engine.advance(w.rt, cid, "intake_complete", claim=True), inline=True)
         assert pool.drain(timeout=10)
