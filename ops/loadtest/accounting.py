@@ -9,6 +9,10 @@ Per consultation, exactly one of:
 - ``overdue``: open, its deadline passed more than ``grace`` ago: its owner did not act;
 - ``lost``: open with no deadline at all: nobody will ever act on it.
 
+An ``intake`` has no stored deadline: the product ends a silent one ``intake_silence_s``
+after its call's last webhook (``IvrSession.updated_at``), which is its deadline here
+(none where the product has no such rule).
+
 A patient takes the worst of their consultations' categories; a patient with no
 consultation at all is lost. ``stalled`` (a subset of waiting) are consultations in a call
 state (bridging, in conference) although none of their calls is live any more.
@@ -22,10 +26,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from models import CallLeg, Consultation, ConsultationState, SmsMessage
+from models import CallLeg, Consultation, ConsultationState, IvrSession, SmsMessage
 from ops.loadtest.patients import Patient
 
 S = ConsultationState
@@ -47,8 +51,10 @@ class StandinRecord:
     timeline: list[dict[str, Any]]
 
 
-def _consultation_row(c: Consultation, now: datetime, grace: timedelta) -> dict[str, Any]:
-    deadline = c.state_deadline_at
+def _consultation_row(
+    c: Consultation, now: datetime, grace: timedelta, implicit: datetime | None = None
+) -> dict[str, Any]:
+    deadline = c.state_deadline_at or implicit
     if c.state in FINAL_STATES:
         category = "final"
     elif deadline is None:
@@ -119,6 +125,7 @@ def account(
     standin: StandinRecord,
     *,
     grace_s: float,
+    intake_silence_s: float | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """The run's accounting (see the module docstring); JSON-ready."""
@@ -126,7 +133,21 @@ def account(
     grace = timedelta(seconds=grace_s)
     with Session(engine) as s:
         consultations = list(s.scalars(select(Consultation).order_by(Consultation.id)))
-        rows = {c.id: _consultation_row(c, now, grace) for c in consultations}
+        implicit: dict[int, datetime] = {}
+        if intake_silence_s is not None:
+            last_webhook = s.execute(
+                select(IvrSession.consultation_id, func.max(IvrSession.updated_at)).group_by(
+                    IvrSession.consultation_id
+                )
+            ).all()
+            silence = timedelta(seconds=intake_silence_s)
+            implicit = {cid: at + silence for cid, at in last_webhook if cid and at}
+        rows = {
+            c.id: _consultation_row(
+                c, now, grace, implicit.get(c.id) if c.state is S.INTAKE else None
+            )
+            for c in consultations
+        }
         by_mobile: dict[str, list[int]] = defaultdict(list)
         for c in consultations:
             by_mobile[c.caller_mobile].append(c.id)

@@ -122,6 +122,7 @@ class Processes:
     procs: list[Proc] = field(default_factory=list)
     workers: list[Proc] = field(default_factory=list)
     restarts: int = 0
+    killed: list[Proc] = field(default_factory=list)
 
     def spawn(self, name: str, argv: list[str], extra: dict[str, str] | None = None) -> Proc:
         log_path = self.run_dir / f"{name}.log"
@@ -173,12 +174,14 @@ class Processes:
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.popen.wait(timeout=5)
         self.workers.remove(proc)
+        self.killed.append(proc)
         self.restarts += 1
         return self.start_worker()
 
     def dead(self) -> list[str]:
         """Processes that exited by themselves (not killed by the harness)."""
-        return [f"{p.name} (exit {p.popen.returncode})" for p in self.procs if not p.alive()]
+        gone = [p for p in self.procs if not p.alive() and p not in self.killed]
+        return [f"{p.name} (exit {p.popen.returncode})" for p in gone]
 
     def stop_all(self) -> None:
         for proc in reversed(self.procs):

@@ -18,7 +18,6 @@ import random
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,73 +28,24 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from models import CallLeg, Consultation, ConsultationState, ConsultationTransition, SmsMessage
+from models import (
+    CallLeg,
+    Consultation,
+    ConsultationState,
+    ConsultationTransition,
+    IvrSession,
+    SmsMessage,
+)
 from ops.loadtest import patients as pt
 from ops.loadtest.accounting import FINAL_STATES, StandinRecord, account
+from ops.loadtest.config import LoadtestConfig
 from ops.loadtest.faultproxy import FaultProxy
-from ops.loadtest.faults import DEFAULT_SCHEDULE, Fault, FaultRunner, parse_schedule
+from ops.loadtest.faults import Fault, FaultRunner, parse_schedule
 from ops.loadtest.processes import Processes, ScratchDatabase, free_port, via_proxy
 from ops.loadtest.report import verdict
 
 log = logging.getLogger(__name__)
 S = ConsultationState
-
-#: Workflow timers of the short run (``make test``): minutes become tens of seconds.
-FAST_WORKFLOW: dict[str, Any] = {
-    "anm_ring_timeout_s": 15,
-    "anm_menu_grace_s": 20,
-    "anm_later_delay_s": 30,
-    "offer_timeout_s": 15,
-    "offer_menu_grace_s": 20,
-    "patient_retry_delays_s": [20, 40],
-    "patient_ring_timeout_s": 15,
-    "patient_wait_limit_s": 120,
-    "doctor_recheck_s": 15,
-    "bridge_grace_s": 45,
-    "conference_max_s": 300,
-    "prescription_reminder_s": 120,
-    "lost_leg_after_s": 60,
-}
-
-
-@dataclass
-class LoadtestConfig:
-    """One run's size, timers and faults."""
-
-    database_url: str
-    redis_url: str
-    patients: int = 100
-    workers: int = 2
-    web_workers: int = 3
-    seed: int = 1
-    arrival_s: float = 120.0
-    faults: str = DEFAULT_SCHEDULE
-    restart_s: float = 5.0
-    settle_max_s: float = 900.0
-    quiet_s: float = 130.0
-    grace_s: float = 120.0
-    lookahead_s: float = 150.0
-    workflow: dict[str, Any] = field(default_factory=dict)
-    timing: pt.Timing = field(default_factory=pt.Timing)
-    keep: bool = False
-    run_dir: Path | None = None
-
-    @classmethod
-    def short(cls, database_url: str, redis_url: str, **changes: Any) -> LoadtestConfig:
-        """The ``make test`` version: 30 patients, every fault, fast timers."""
-        values: dict[str, Any] = {
-            "patients": 30,
-            "arrival_s": 30.0,
-            "faults": "kill_worker@15,flush_redis@30,cut_postgres@45+10,cut_redis@70+5",
-            "settle_max_s": 420.0,
-            "quiet_s": 70.0,
-            "grace_s": 75.0,
-            "lookahead_s": 70.0,
-            "workflow": dict(FAST_WORKFLOW),
-            "timing": pt.Timing(patient_hangup_after=400.0, talk_seconds=15.0),
-        }
-        values.update(changes)
-        return cls(database_url=database_url, redis_url=redis_url, **values)
 
 
 class LoadRun:
@@ -127,7 +77,8 @@ class LoadRun:
         upgrade(url)
         engine = create_engine(url)
         with Session(engine) as s:
-            district = build_sim_district(s, self.cfg.patients, self.rng)
+            size = max(1, round(self.cfg.patients * self.cfg.district_scale))
+            district = build_sim_district(s, size, self.rng)
             s.commit()
         self.engine = engine
         return {
@@ -142,7 +93,7 @@ class LoadRun:
         import os
 
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PYTEST"))}
-        workflow = {"call_window": ["00:00", "00:00"], **self.cfg.workflow}
+        workflow = {"call_window": ["00:00", "00:00"], **self.workflow_overrides()}
         env.update(
             DATABASE_URL=via_proxy(self.db.url, self.pg_proxy.port),
             REDIS_URL=via_proxy(self.cfg.redis_url, self.redis_proxy.port),
@@ -155,6 +106,23 @@ class LoadRun:
             PYTHONUNBUFFERED="1",
         )
         return env
+
+    def workflow_overrides(self) -> dict[str, Any]:
+        """The run's workflow timers that this product has (others are left out)."""
+        from dataclasses import fields
+
+        from workflows.config import WorkflowConfig
+
+        known = {f.name for f in fields(WorkflowConfig)}
+        return {k: v for k, v in self.cfg.workflow.items() if k in known}
+
+    def intake_silence_s(self) -> float | None:
+        """After how long without a webhook the product ends an intake (None: never)."""
+        from workflows.config import WorkflowConfig
+
+        config = WorkflowConfig().with_overrides(self.workflow_overrides())
+        value = getattr(config, "intake_silence_s", None)
+        return None if value is None else float(value)
 
     def _control(self, method: str, path: str, body: Any = None) -> Any:
         r = requests.request(method, f"{self.standin_url}/_standin{path}", json=body, timeout=30)
@@ -222,22 +190,43 @@ class LoadRun:
             )
 
     def _due_soon(self) -> int:
-        """Open consultations whose deadline falls in (now - grace, now + lookahead)."""
+        """Open consultations whose deadline falls in (now - grace, now + lookahead); an
+        intake's is its last webhook plus the product's silence limit."""
         from datetime import UTC, datetime, timedelta
 
         now = datetime.now(UTC)
+        low = now - timedelta(seconds=self.cfg.grace_s)
+        high = now + timedelta(seconds=self.cfg.lookahead_s)
+        silence = self.intake_silence_s()
         with Session(self.engine) as s:
-            return int(
+            due = int(
                 s.scalar(
                     select(func.count()).where(
                         Consultation.state.not_in(FINAL_STATES),
-                        Consultation.state_deadline_at > now - timedelta(seconds=self.cfg.grace_s),
-                        Consultation.state_deadline_at
-                        < now + timedelta(seconds=self.cfg.lookahead_s),
+                        Consultation.state_deadline_at > low,
+                        Consultation.state_deadline_at < high,
                     )
                 )
                 or 0
             )
+            if silence is not None:
+                last = (
+                    select(func.max(IvrSession.updated_at))
+                    .where(IvrSession.consultation_id == Consultation.id)
+                    .scalar_subquery()
+                )
+                cutoff = timedelta(seconds=silence)
+                due += int(
+                    s.scalar(
+                        select(func.count()).where(
+                            Consultation.state == S.INTAKE,
+                            last > low - cutoff,
+                            last < high - cutoff,
+                        )
+                    )
+                    or 0
+                )
+        return due
 
     def _live_calls(self) -> int:
         calls = self._control("GET", "/calls")
@@ -326,7 +315,13 @@ class LoadRun:
             settle = self._settle(runtime)
             self.timings["settle_s"] = settle["seconds"]
             record = self._standin_record()
-            accounting = account(self.engine, self.patients, record, grace_s=cfg.grace_s)
+            accounting = account(
+                self.engine,
+                self.patients,
+                record,
+                grace_s=cfg.grace_s,
+                intake_silence_s=self.intake_silence_s(),
+            )
             self.timings["total_s"] = round(time.monotonic() - t0, 1)
             return verdict(
                 config=cfg,
