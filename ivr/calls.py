@@ -193,7 +193,7 @@ def _start_or_resume(
         "spoke_id": spoke_id,
         "spoke_guess": None if spoke_id else guess_id,
         "spoke_guess_code": None if spoke_id else guess_code,
-        "ambulance_number": dialled.emergency_number,  # the district's line, "" if none
+        "ambulance_number": dialled.ambulance_number,  # the district's line, "" if none
         "language_chosen": language,
         "danger_signs": [],
         # The one look-up of the first menu: is there a prescription to offer?
@@ -274,7 +274,7 @@ def _answer(
         if store.finish(s, call.consultation_id, outcome, reason):
             after.hand_off(runtime, call.consultation_id, outcome)
         if outcome == "emergency" and call.consultation_id is not None:
-            number = str(state.vars.get("emergency_number") or "108")
+            number = "108"  # what the caller was told to dial (the alert repeats it)
             sms_id = queue_emergency_alert(s, call.consultation_id, number)
             if sms_id is not None:
                 after.actions.append(deliver_later(runtime, sms_id))

@@ -100,12 +100,12 @@ class DbLookups:
 
     def spoke_by_code(self, code: str) -> SpokeInfo | None:
         row = self.s.execute(
-            select(Spoke.id, Spoke.short_code, District.emergency_number)
+            select(Spoke.id, Spoke.short_code, District.ambulance_number)
             .join(Block, Spoke.block_id == Block.id)
             .join(District, Block.district_id == District.id)
             .where(Spoke.short_code == code)
         ).first()
-        return SpokeInfo(row.id, row.short_code, row.emergency_number) if row else None
+        return SpokeInfo(row.id, row.short_code, row.ambulance_number) if row else None
 
 
 # -- answers ---------------------------------------------------------------------------
@@ -244,7 +244,7 @@ class Dialled:
 
     kind: str  # spoke / district / missed_call
     spoke_id: int | None
-    emergency_number: str
+    ambulance_number: str
 
 
 #: Missed-call lines seen by this process: when the database is down, a call to one
@@ -254,7 +254,7 @@ MISSED_CALL_LINES: set[str] = set()
 
 def dialled_number(s: Session, number: str) -> Dialled | None:
     row = s.execute(
-        select(ServiceNumber.kind, ServiceNumber.spoke_id, District.emergency_number)
+        select(ServiceNumber.kind, ServiceNumber.spoke_id, District.ambulance_number)
         .join(District, ServiceNumber.district_id == District.id)
         .where(ServiceNumber.number == number)
     ).first()
@@ -262,7 +262,7 @@ def dialled_number(s: Session, number: str) -> Dialled | None:
         return None
     if row.kind.value == "missed_call":
         MISSED_CALL_LINES.add(number)
-    return Dialled(row.kind.value, row.spoke_id, row.emergency_number)
+    return Dialled(row.kind.value, row.spoke_id, row.ambulance_number)
 
 
 def recent_calls(s: Session, caller: str, minutes: int) -> int:

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime, time
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Time, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, created_time, db_enum, e164, intpk, json_list, str40, str80, str200
 
@@ -42,7 +42,6 @@ class District(Base):
     #: Never a short code such as 108: Twilio dials only E.164 numbers.
     ambulance_number: Mapped[str] = mapped_column(String(16), default="", server_default="")
     #: The former name, still read by ``ivr.store``.
-    emergency_number = synonym("ambulance_number")
     blocks: Mapped[list[Block]] = relationship(back_populates="district")
     hubs: Mapped[list[Hub]] = relationship(back_populates="district")
 
