@@ -1,9 +1,11 @@
 """The patients of a load run: what each one presses, and dialling in through the stand-in.
 
 Each patient is a phone script (``telephony.standin.PhoneScript``, given to the stand-in
-with ``PUT /_standin/phones/<number>``) and one ``POST /_standin/dial-in`` to a spoke's
-number at its arrival time: the stand-in runs the IVR's TwiML and presses the keys, on
-the real clock, and the webhooks go to gunicorn as Twilio's would.
+with ``PUT /_standin/phones/<number>``: when it answers, when it hangs up, what it says
+at a ``<Record>``), answers to the IVR's questions (pressed by ``responder.py`` as each
+question is asked) and one ``POST /_standin/dial-in`` to a spoke's number at its arrival
+time: the stand-in runs the IVR's TwiML on the real clock, and the webhooks go to gunicorn
+as Twilio's would.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ops.loadtest.responder import Answers
 from telephony.standin import PhoneScript
-from workflows.simulate_callers import caller_script, pick_scenario
+from workflows.simulate_callers import LANGUAGE_KEYS, caller_script, pick_scenario
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Patient:
     language: str
     arrives_after: float
     script: PhoneScript
+    answers: Answers
     call_sid: str | None = None
     dial_error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -70,6 +74,8 @@ def make_patients(
             answer_after=timing.patient_answer_after,
             hangup_after=timing.patient_hangup_after,
         )
+        language_key = {v: k for k, v in LANGUAGE_KEYS.items()}[language]
+        script.digits = []  # the keys are pressed by the responder, question by question
         out.append(
             Patient(
                 index=i,
@@ -79,6 +85,7 @@ def make_patients(
                 language=language,
                 arrives_after=rng.uniform(0, arrival_seconds),
                 script=script,
+                answers=Answers.draw(scenario, language_key, rng),
                 extra=extra,
             )
         )

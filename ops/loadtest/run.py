@@ -43,6 +43,7 @@ from ops.loadtest.faultproxy import FaultProxy
 from ops.loadtest.faults import Fault, FaultRunner, parse_schedule
 from ops.loadtest.processes import Processes, ScratchDatabase, free_port, via_proxy
 from ops.loadtest.report import verdict
+from ops.loadtest.responder import Responder
 
 log = logging.getLogger(__name__)
 S = ConsultationState
@@ -292,6 +293,8 @@ class LoadRun:
             )
             for p in self.patients:
                 self._control("PUT", f"/phones/{p.mobile}", pt.script_json(p.script))
+            responder = Responder(self._control, {p.mobile: p.answers for p in self.patients})
+            responder.start()
             time.sleep(2)  # the workers' warm-up
             self.timings["setup_s"] = round(time.monotonic() - t0, 1)
             runner = FaultRunner(parse_schedule(cfg.faults), self._actions())
@@ -313,6 +316,7 @@ class LoadRun:
                 time.sleep(0.05)
             self.timings["drive_s"] = round(time.monotonic() - begin, 1)
             settle = self._settle(runtime)
+            responder.stop()
             self.timings["settle_s"] = settle["seconds"]
             record = self._standin_record()
             accounting = account(
@@ -338,6 +342,7 @@ class LoadRun:
                 },
                 timings=self.timings,
                 prescribed=self.prescribed,
+                keys_pressed={"presses": responder.pressed, "failed": responder.errors},
                 run_dir=str(self.run_dir),
                 webhook_errors=sum(
                     1
