@@ -189,11 +189,12 @@ def send(runtime: Runtime, leg_id: int, request: dict[str, object]) -> str | Non
 
 
 def _release(runtime: Runtime, leg_id: int) -> None:
+    """Give the claim back: the leg was not sent (nor is it up for the number's guard)."""
     with runtime.db.session() as session:
         session.execute(
             update(CallLeg)
             .where(CallLeg.id == leg_id, CallLeg.status == "dialing", CallLeg.call_sid.is_(None))
-            .values(status="created")
+            .values(status="created", started_at=None)
         )
 
 

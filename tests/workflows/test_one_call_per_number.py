@@ -16,6 +16,7 @@ from sqlalchemy import select
 from models import CallLeg, Consultation, ConsultationState, LegRole
 from sampark.runtime import Runtime
 from sampark.timeutil import utcnow
+from telephony.errors import RetryableGatewayError
 from telephony.standin import PhoneScript, StandIn
 from tests.builders import intake_done
 from tests.workflows.standin_world import on_standin
@@ -177,3 +178,18 @@ def test_emergency_legs_are_not_held_back(world: tuple[Runtime, StandIn, int]) -
         s.flush()
         emergency = leg.id
     assert lines.take(rt, emergency) is lines.Line.FREE
+
+
+def test_a_request_twilio_refused_with_503_does_not_hold_the_number(
+    world: tuple[Runtime, StandIn, int],
+) -> None:
+    rt, standin, cid = world
+    assert standin.rest_faults is not None
+    standin.rest_faults.configure([{"endpoint": "calls.create", "sequence": ["503"]}])
+    first = _call_back(rt, cid, 1)
+    with pytest.raises(RetryableGatewayError):
+        legs.place(rt, first)  # Twilio made no call: the job is retried later
+    assert _leg(rt, first).status == "created" and not lines.busy(rt, "+919800000001")
+    second = _call_back(rt, cid, 2)  # the workflow moved on to a new call-back meanwhile
+    assert legs.place(rt, second) is not None
+    assert len(_calls_to(standin, "+919800000001")) == 1
