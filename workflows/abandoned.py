@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 
-from models import CallLeg, Consultation, ConsultationState, LegRole
+from models import CallLeg, Consultation, ConsultationState, IvrSession, LegRole
 from sampark.phones import is_withheld, reach
-from workflows import anm, twiml
+from workflows import anm, bridge, twiml
 from workflows.bridge import MACHINE_ANSWERS
 from workflows.clock import next_window_open
 from workflows.engine import Ctx
@@ -150,10 +150,28 @@ def restart_answer(ctx: Ctx, leg: CallLeg, answered_by: str | None) -> str:
 
 
 def restart_ended(ctx: Ctx, leg: CallLeg) -> None:
-    """The restart call-back ended; if the intake was not resumed, the follow-up is done."""
-    if ctx.c.state is S.ABANDONED:
+    """The restart call-back ended: the follow-up is done, or the resumed intake ended.
+
+    The call's status comes here, not to the IVR's ``/ivr/status``: an intake resumed on it
+    and left half-way again is abandoned here (and followed up once more: with what it now
+    holds, or closed); one completed on it lets a call-back held for it go.
+    """
+    c = ctx.c
+    if c.state is S.ABANDONED:
         leg.outcome = leg.outcome or leg.status
         _close_after_restart(ctx, leg.status)
+        return
+    if leg.call_sid:
+        ctx.session.execute(
+            update(IvrSession)
+            .where(IvrSession.call_sid == leg.call_sid, IvrSession.status == "active")
+            .values(status="ended")
+        )
+    if c.state is S.INTAKE:
+        ctx.move(S.ABANDONED, "caller-hung-up")
+        ctx.set_deadline(ctx.after(ctx.cfg.abandoned_grace_s))
+    else:
+        bridge.intake_call_ended(ctx)
 
 
 def _close_after_restart(ctx: Ctx, status: str | None) -> None:

@@ -66,6 +66,10 @@ def test_a_caller_who_hangs_up_after_consent_is_called_back_and_resumes(stack: S
     resumed = [w for w in stack.standin.webhooks(subject=restart.call_sid)
                if "resume=" in w["url"]]  # fmt: skip
     assert resumed and catalog("hi").text("welcome_back") in resumed[0]["response"]
+    # She hangs up again half-way: the call's end reaches the workflow, not /ivr/status.
+    stack.drive(lambda: stack.state(cid) is S.CLOSED)
+    assert stack.reasons(cid)[-2:] == ["caller-hung-up", "restart-call-completed"]
+    assert len(stack.legs(cid)) == 1  # one call-back offering to restart, no more
 
 
 def test_a_caller_who_gave_the_complaint_gets_the_anm_and_a_call_back(stack: Stack) -> None:
