@@ -60,13 +60,13 @@ class LoadtestConfig:
             "patients": 30,
             "arrival_s": 30.0,
             "faults": "kill_worker@15,flush_redis@30,cut_postgres@45+10,cut_redis@70+5",
-            "settle_max_s": 420.0,
+            "settle_max_s": 600.0,
             "quiet_s": 70.0,
             "grace_s": 75.0,
             "lookahead_s": 70.0,
             "workflow": dict(FAST_WORKFLOW),
             "district_scale": 3.0,
-            "timing": pt.Timing(patient_hangup_after=400.0, talk_seconds=60.0),
+            "timing": pt.Timing(patient_hangup_after=300.0, talk_seconds=45.0),
         }
         values.update(changes)
         return cls(database_url=database_url, redis_url=redis_url, **values)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import sys
 import tempfile
 import time
 import uuid
@@ -68,6 +69,10 @@ class LoadRun:
         self.standin_url = ""
         self.timings: dict[str, float] = {}
         self.prescribed = 0
+
+    def _say(self, text: str) -> None:
+        """Progress on stderr (the report goes to stdout)."""
+        print(f"loadtest {time.strftime('%H:%M:%S')}: {text}", file=sys.stderr, flush=True)
 
     # -- set-up ---------------------------------------------------------------------------
     def _prepare_database(self) -> dict[str, Any]:
@@ -297,6 +302,10 @@ class LoadRun:
             responder.start()
             time.sleep(2)  # the workers' warm-up
             self.timings["setup_s"] = round(time.monotonic() - t0, 1)
+            self._say(
+                f"{cfg.patients} patients dialling in; database {self.db.name}, "
+                f"stand-in {self.standin_url}, logs in {self.run_dir}"
+            )
             runner = FaultRunner(parse_schedule(cfg.faults), self._actions())
             runner.start()
             begin, last_rx = time.monotonic(), 0.0
@@ -315,9 +324,11 @@ class LoadRun:
                     last_rx = time.monotonic()
                 time.sleep(0.05)
             self.timings["drive_s"] = round(time.monotonic() - begin, 1)
+            self._say(f"faults done ({len(runner.events)}); settling")
             settle = self._settle(runtime)
             responder.stop()
             self.timings["settle_s"] = settle["seconds"]
+            self._say(f"settle: {settle}; accounting")
             record = self._standin_record()
             accounting = account(
                 self.engine,
