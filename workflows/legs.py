@@ -161,7 +161,7 @@ def send(runtime: Runtime, leg_id: int, request: dict[str, object]) -> str | Non
         _release(runtime, leg_id)  # placed by the sweeper once the number is free
         return None
     if line is lines.Line.BUSY:
-        _ended(runtime, leg_id, "busy", 0, "line busy: on another of our calls")
+        _line_busy(runtime, leg_id)
         return None
     gw = gateway(runtime)
     try:
@@ -196,6 +196,26 @@ def _release(runtime: Runtime, leg_id: int) -> None:
             .where(CallLeg.id == leg_id, CallLeg.status == "dialing", CallLeg.call_sid.is_(None))
             .values(status="created", started_at=None)
         )
+
+
+def _line_busy(runtime: Runtime, leg_id: int) -> None:
+    """A staff member's number is on another of our calls: the leg ends ``busy`` at once.
+
+    An ANM is skipped for the next one now. A doctor's offer is marked ``line-busy`` first,
+    so it is not counted as an offer she missed (three in a row set her unavailable): our
+    own other call is not her fault; the consultation looks again at the offer's deadline.
+    """
+    with runtime.db.session() as session:
+        session.execute(
+            update(CallLeg)
+            .where(
+                CallLeg.id == leg_id,
+                CallLeg.role == LegRole.DOCTOR_OFFER,
+                CallLeg.outcome.is_(None),
+            )
+            .values(outcome="line-busy")
+        )
+    _ended(runtime, leg_id, "busy", 0, "line busy: on another of our calls")
 
 
 def _ended(runtime: Runtime, leg_id: int, status: str, code: int, message: str) -> None:

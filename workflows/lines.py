@@ -22,9 +22,11 @@ whom it calls:
 * **A patient** (a call-back): the leg is not dropped and no try is spent:
   its claim is released (``created``) and the sweeper's reconciliation places it once
   the number is free, unless its consultation has moved on meanwhile.
-* **Staff** (an ANM, a doctor's offer): the leg ends at once as ``busy``, as if her phone
-  had answered busy, so the workflow goes on to the next ANM or doctor now instead of
-  waiting for the ring deadline of a call that cannot be answered.
+* **Staff**: the leg ends at once as ``busy``, as if her phone had answered busy. An ANM
+  is skipped for the next one now, instead of after the ring deadline of a call that
+  cannot be answered. A doctor's offer is marked ``line-busy`` so that it does not count
+  as an offer she missed (``legs._line_busy``); the consultation looks for a doctor again
+  at the offer's deadline.
 * **Emergency** legs (108, a call centre) are exempt.
 
 The IVR's missed-call call-backs (``ivr/callback.py``) and read-aloud calls

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from models import CallLeg, Consultation, ConsultationState, LegRole
+from models import CallLeg, Consultation, ConsultationState, LegRole, Staff
 from sampark.runtime import Runtime
 from sampark.timeutil import utcnow
 from telephony.errors import RetryableGatewayError
@@ -193,3 +193,32 @@ def test_a_request_twilio_refused_with_503_does_not_hold_the_number(
     second = _call_back(rt, cid, 2)  # the workflow moved on to a new call-back meanwhile
     assert legs.place(rt, second) is not None
     assert len(_calls_to(standin, "+919800000001")) == 1
+
+
+def test_a_doctor_on_one_of_our_calls_is_not_offered_another_nor_counted_as_missing_it(
+    world: tuple[Runtime, StandIn, int],
+) -> None:
+    rt, standin, cid = world
+    with rt.db.session() as s:
+        doctor = s.scalars(select(Staff).where(Staff.code == "DR-GM-1")).one()
+        doctor.missed_offers, number = 0, doctor.mobile
+        standin.script(number, PhoneScript(outcome="no-answer"))
+        spoke = s.get_one(Consultation, cid).spoke_id
+        offers = []
+        for n in (2, 3):  # two cases offered to her one after the other
+            c = intake_done(s, spoke, n)
+            c.state = S.FINDING_DOCTOR
+            leg = CallLeg(consultation_id=c.id, purpose=f"c{c.id}:offer:1",
+                          role=LegRole.DOCTOR_OFFER, staff_id=doctor.id, to_number=number,
+                          from_number=caller_id(s, c), status="created")  # fmt: skip
+            s.add(leg)
+            s.flush()
+            set_details(c, offer_leg=leg.id)
+            offers.append(leg.id)
+    assert legs.place(rt, offers[0]) is not None
+    assert legs.place(rt, offers[1]) is None
+    refused = _leg(rt, offers[1])
+    assert (refused.status, refused.outcome, refused.call_sid) == ("busy", "line-busy", None)
+    assert len(_calls_to(standin, number)) == 1
+    with rt.db.session() as s:
+        assert s.get_one(Staff, doctor.id).missed_offers == 0  # our own call is not her fault
