@@ -24,12 +24,12 @@ from ivr.catalog import catalog, normalise_language
 from ivr.config import IvrConfig
 from ivr.engine import READ_PRESCRIPTION, CallState, Engine, Input
 from ivr.fastpath import try_fast_step
-from ivr.flow import HANG_UP_OUTCOMES, NODES, ORDER, START
+from ivr.flow import HANG_UP_OUTCOMES, NO_CALLBACK, NODES, ORDER, START
 from ivr.returning import has_current_prescription, remember_sms_script
 from ivr.twiml import Line, Urls
 from models import CallLeg, Consultation, ConsultationState, IvrSession
 from prescriptions.voice import latest_prescription_twiml
-from sampark.phones import is_withheld
+from sampark.phones import is_withheld, reach
 from sampark.runtime import Runtime
 from sampark.timeutil import utcnow
 
@@ -198,6 +198,7 @@ def _start_or_resume(
         "danger_signs": [],
         # The one look-up of the first menu: is there a prescription to offer?
         "has_rx": True if not withheld and has_current_prescription(s, info.caller) else None,
+        NO_CALLBACK: None if reach(info.caller).can_call else True,
     }
     state = CallState(node=START, language=normalise_language(language), vars=variables)
     engine.enter(state, START, [])

@@ -17,7 +17,16 @@ from twilio.twiml.voice_response import VoiceResponse
 from ivr import twiml
 from ivr.catalog import catalog
 from ivr.config import IvrConfig
-from ivr.flow import NODES, OUTCOMES, STAY_OFFER, YES, Node, next_in_order, should_ask
+from ivr.flow import (
+    NO_CALLBACK,
+    NODES,
+    OUTCOMES,
+    STAY_OFFER,
+    YES,
+    Node,
+    next_in_order,
+    should_ask,
+)
 from ivr.state import Answered, CallState, Effects, Input, Lookups, Staffing
 from ivr.state import SpokeInfo as SpokeInfo
 from ivr.twiml import Line, Urls, spell_digits
@@ -283,7 +292,10 @@ class Engine:
             # No reference where there is none, nor twice (the stay offer said it first).
             said = node.id == "end" and state.vars.get(STAY_OFFER)
             ref = "" if node.id in ("consent_refused", "rx_goodbye") or said else reference
-            return twiml.final_message(cat, ref, node.prompt, before, self.urls.audio_base)
+            closing = node.prompt
+            if node.id in ("end", "callback_end") and state.vars.get(NO_CALLBACK):
+                closing = "end_no_callback"  # no call-back promised to a phone we cannot ring
+            return twiml.final_message(cat, ref, closing, before, self.urls.audio_base)
         if node.kind == "record":
             return twiml.ask_recording(
                 self.urls,
@@ -295,7 +307,10 @@ class Engine:
             )
         if node_id == "stay" and not state.errors:  # the reference, then the offer
             before = [*before, *twiml.reference_lines(cat, reference)]
-        question = [Line(cat, node.prompt, self._values(node, state))]
+        prompt = node.prompt
+        if node_id == "stay" and state.vars.get(NO_CALLBACK):
+            prompt = "stay_offer_no_callback"
+        question = [Line(cat, prompt, self._values(node, state))]
         if node.kind == "signs":
             question = [Line(cat, f"sign_{state.current_sign()}"), Line(cat, "yes_no")]
         return twiml.ask_keys(

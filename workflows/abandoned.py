@@ -26,7 +26,7 @@ from sqlalchemy import and_, or_, select, update
 
 from models import CallLeg, Consultation, ConsultationState, IvrSession, LegRole
 from sampark.phones import is_withheld, reach
-from workflows import anm, bridge, twiml
+from workflows import anm, bridge, notify, twiml
 from workflows.bridge import MACHINE_ANSWERS
 from workflows.clock import next_window_open
 from workflows.engine import Ctx
@@ -89,7 +89,8 @@ def follow_up(ctx: Ctx) -> None:
     elif restart_leg:  # the one restart call-back was made: its outcome decides
         leg = ctx.session.get(CallLeg, int(restart_leg))
         _close_after_restart(ctx, leg.status if leg is not None else "lost")
-    elif not reach(c.caller_mobile).can_call:
+    elif not reach(c.caller_mobile).can_call:  # the IVR told them the ANM is told
+        notify.could_not_reach(ctx)
         ctx.move(S.CLOSED, "abandoned-caller-not-callable")
     else:
         _offer_restart(ctx)

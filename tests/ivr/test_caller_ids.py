@@ -108,3 +108,16 @@ def test_two_withheld_callers_are_two_people(
     assert [row["state"] for row in rows] == ["intake_complete", "abandoned"]
     with runtime.db.session() as s:
         assert len(list(s.scalars(select(Patient.id)))) == 2
+
+
+@pytest.mark.parametrize("caller", ["anonymous", CALLERS[1], "+919431012345"])
+def test_only_a_phone_we_can_ring_back_is_promised_a_call_back(
+    operator_standin: StandIn, runtime: Runtime, mini: MiniDistrict, caller: str
+) -> None:
+    script = PhoneScript(digits=[*COMPLETE["hi"], None, None], record_seconds=[3, 25])
+    sid = call(operator_standin, mini.spoke_numbers["HWC-002"], script, caller=caller)
+    said = " ".join(w["response"] for w in operator_standin.webhooks(subject=sid))
+    hi = catalog("hi")
+    can_call = reach(caller).can_call
+    assert (hi.text("end_next") in said) is can_call
+    assert (hi.text("end_no_callback") in said) is not can_call

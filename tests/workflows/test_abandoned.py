@@ -178,3 +178,5 @@ def test_a_caller_we_cannot_ring_back_is_not_rung(stack: Stack) -> None:
     stack.drive(lambda: stack.state(cid) is S.CLOSED)
     assert stack.reasons(cid)[-1] == "abandoned-caller-not-callable"
     assert stack.legs(cid) == []
+    stack.settle()  # the SMS job: the IVR told the caller their ANM is being told
+    assert len(stack.standin.inbox(stack.mini.anms["ANM-001"])) == 1
