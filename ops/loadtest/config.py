@@ -42,13 +42,13 @@ class LoadtestConfig:
     arrival_s: float = 120.0
     faults: str = DEFAULT_SCHEDULE
     restart_s: float = 5.0
-    settle_max_s: float = 900.0
+    settle_max_s: float = 1500.0
     quiet_s: float = 130.0
     grace_s: float = 120.0
     lookahead_s: float = 150.0
     workflow: dict[str, Any] = field(default_factory=dict)
     #: The simulated district is sized for this many times the patients (doctors, spokes).
-    district_scale: float = 1.0
+    district_scale: float = 3.0
     timing: pt.Timing = field(default_factory=pt.Timing)
     keep: bool = False
     run_dir: Path | None = None
@@ -65,7 +65,6 @@ class LoadtestConfig:
             "grace_s": 75.0,
             "lookahead_s": 70.0,
             "workflow": dict(FAST_WORKFLOW),
-            "district_scale": 3.0,
             "timing": pt.Timing(patient_hangup_after=300.0, talk_seconds=45.0),
         }
         values.update(changes)

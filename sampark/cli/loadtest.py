@@ -22,7 +22,14 @@ import click
     help="KIND@S[+DURATION],... (kill_worker, flush_redis, cut_postgres, cut_redis; 'none') "
     "[default: kill_worker@40,flush_redis@70,cut_postgres@100+20,cut_redis@150+10].",
 )
-@click.option("--settle-max-s", default=900.0, show_default=True)
+@click.option("--settle-max-s", default=1500.0, show_default=True)
+@click.option(
+    "--district-scale",
+    default=3.0,
+    show_default=True,
+    help="The simulated district's staff and spokes are sized for this many times the "
+    "patients (1: sampark simulate's, sized for patients spread over an hour).",
+)
 @click.option(
     "--short", is_flag=True, help="The make-test version: 30 patients, fast workflow timers."
 )
@@ -48,6 +55,7 @@ def loadtest_cmd(
     arrival_s: float,
     faults: str | None,
     settle_max_s: float,
+    district_scale: float,
     short: bool,
     database_url: str | None,
     redis_url: str | None,
@@ -88,6 +96,7 @@ def loadtest_cmd(
             web_workers=web_workers,
             arrival_s=arrival_s,
             settle_max_s=settle_max_s,
+            district_scale=district_scale,
             **changes,  # type: ignore[arg-type]
         )
     report = run_loadtest(cfg)
