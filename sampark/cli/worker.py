@@ -61,8 +61,8 @@ def warm_up(runtime: Runtime) -> None:
     gc.freeze()  # what is loaded now lives as long as the worker: full collections skip it
 
 
-def _run_cron(redis_url: str | None, queue_name: str) -> None:
-    """The cron process: enqueue the sweeper every minute (survives a Redis flush)."""
+def _run_cron(redis_url: str | None, queue_name: str, interval_s: int = SWEEP_INTERVAL_S) -> None:
+    """The cron process: enqueue the sweeper every ``interval_s`` (survives a Redis flush)."""
     from rq.cron import CronScheduler
 
     from sampark.runtime import process_runtime
@@ -70,7 +70,7 @@ def _run_cron(redis_url: str | None, queue_name: str) -> None:
 
     runtime = process_runtime()
     cron = CronScheduler(connection=runtime.redis)
-    cron.register(sweep, queue_name=queue_name, interval=SWEEP_INTERVAL_S, job_timeout=120)
+    cron.register(sweep, queue_name=queue_name, interval=interval_s, job_timeout=120)
     cron.start()
 
 
@@ -162,6 +162,15 @@ def worker_class(fork: bool, max_memory_mb: int, send_threads: int = 0) -> type[
 @click.option("--max-jobs", type=click.IntRange(min=1), help="Stop after this many jobs.")
 @click.option("--burst", is_flag=True, help="Quit when the queues are empty.")
 @click.option("--no-cron", is_flag=True, help="Do not start the every-minute sweeper.")
+@click.option(
+    "--sweep-every",
+    type=click.IntRange(min=5, max=3600),
+    default=SWEEP_INTERVAL_S,
+    show_default=True,
+    envvar="SAMPARK_SWEEP_INTERVAL_S",
+    help="Seconds between the sweeper's passes (SAMPARK_SWEEP_INTERVAL_S); shorter only for "
+    "test runs.",
+)
 def worker_cmd(
     queues: str,
     simple: bool,
@@ -170,6 +179,7 @@ def worker_cmd(
     max_jobs: int | None,
     burst: bool,
     no_cron: bool,
+    sweep_every: int,
 ) -> None:
     """Run an RQ worker (with the scheduler for timers and retries) and the sweeper's cron.
 
@@ -195,7 +205,7 @@ def worker_cmd(
     if not no_cron and not burst:
         cron = multiprocessing.get_context("spawn").Process(
             target=_run_cron,
-            args=(settings.redis_url, runtime.queue("workflow").name),
+            args=(settings.redis_url, runtime.queue("workflow").name, sweep_every),
             name="sampark-cron",
             daemon=True,
         )

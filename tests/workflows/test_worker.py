@@ -69,3 +69,60 @@ def test_a_simple_worker_over_its_memory_limit_stops_after_the_job_in_hand(
     roomy = worker_class(False, 0)([queue], connection=runtime.redis)  # 0: no limit
     roomy.work(burst=True, with_scheduler=False)
     assert queue.count == 0
+
+
+def test_the_sweeper_runs_as_often_as_the_worker_is_told(runtime: Runtime) -> None:
+    """With passes every 5 s, an intake call gone silent after the worker started is ended
+    within seconds (at the default minute it would wait up to 60 s)."""
+    import signal
+    import time
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from models import Consultation, ConsultationState, IvrSession
+    from sampark.timeutil import utcnow
+
+    if runtime.settings.redis_url is None:
+        pytest.skip("a worker process needs a real Redis server")
+    settings = runtime.settings
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url or "",
+        "SAMPARK_QUEUE_PREFIX": settings.queue_prefix,
+        "TWILIO_API_BASE_URL": settings.twilio_api_base_url,
+        "SAMPARK_SWEEP_INTERVAL_S": "5",
+        "PYTHONPATH": str(ROOT),
+    }
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv/bin/sampark"), "worker"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        time.sleep(3)  # the worker's first pass has run (or not): this intake comes after it
+        with runtime.db.session() as s:
+            c = Consultation(reference="SW0001", caller_mobile="+919431012345")
+            s.add(c)
+            s.flush()
+            call = IvrSession(call_sid="CA" + "7" * 32, consultation_id=c.id, node="age",
+                              caller=c.caller_mobile, dialled="+916456220001")  # fmt: skip
+            s.add(call)
+            cid = c.id
+        with runtime.db.session() as s:
+            s.execute(update(IvrSession).values(updated_at=utcnow() - timedelta(minutes=10)))
+        state = None
+        for _ in range(30):
+            time.sleep(0.5)
+            with runtime.db.session() as s:
+                state = s.get_one(Consultation, cid).state
+            if state is not ConsultationState.INTAKE:
+                break
+        assert state is ConsultationState.ABANDONED
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
