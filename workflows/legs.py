@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import bindparam, case, func, update
+from sqlalchemy import and_, bindparam, case, func, update
 
 from models import CallLeg, Consultation, ConsultationState, LegRole
 from sampark.runtime import Runtime
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 S = ConsultationState
 CALL_EVENTS = ("answered", "completed")  # the workflow needs no more (fewer webhooks)
 _gateways: dict[int, tuple[Runtime, TelephonyGateway]] = {}
+LINE_BUSY = "line busy: on another of our calls"
 #: The CallSid and ``queued``, in one statement (a webhook may have adopted the sid first).
 _PLACED = (
     update(CallLeg)
@@ -205,17 +206,17 @@ def _line_busy(runtime: Runtime, leg_id: int) -> None:
     so it is not counted as an offer she missed (three in a row set her unavailable): our
     own other call is not her fault; the consultation looks again at the offer's deadline.
     """
+    offer = and_(CallLeg.role == LegRole.DOCTOR_OFFER, CallLeg.outcome.is_(None))
     with runtime.db.session() as session:
         session.execute(
             update(CallLeg)
-            .where(
-                CallLeg.id == leg_id,
-                CallLeg.role == LegRole.DOCTOR_OFFER,
-                CallLeg.outcome.is_(None),
+            .where(CallLeg.id == leg_id)
+            .values(
+                outcome=case((offer, "line-busy"), else_=CallLeg.outcome),
+                error_message=LINE_BUSY,  # kept: a busy status carries no error code
             )
-            .values(outcome="line-busy")
         )
-    _ended(runtime, leg_id, "busy", 0, "line busy: on another of our calls")
+    _ended(runtime, leg_id, "busy", 0, LINE_BUSY)
 
 
 def _ended(runtime: Runtime, leg_id: int, status: str, code: int, message: str) -> None:

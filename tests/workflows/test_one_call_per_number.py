@@ -219,6 +219,7 @@ def test_a_doctor_on_one_of_our_calls_is_not_offered_another_nor_counted_as_miss
     assert legs.place(rt, offers[1]) is None
     refused = _leg(rt, offers[1])
     assert (refused.status, refused.outcome, refused.call_sid) == ("busy", "line-busy", None)
+    assert refused.error_message == legs.LINE_BUSY  # the operator sees why
     assert len(_calls_to(standin, number)) == 1
     with rt.db.session() as s:
         assert s.get_one(Staff, doctor.id).missed_offers == 0  # our own call is not her fault
