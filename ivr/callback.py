@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from ivr.config import IvrConfig
@@ -69,7 +69,6 @@ def place_intake_callback(caller: str, line: str, purpose: str, urgent: bool = F
 def place_callback(
     runtime: Runtime, caller: str, line: str, purpose: str, urgent: bool = False
 ) -> str:
-    from telephony.gateway import TelephonyGateway
 
     config = IvrConfig.from_settings(runtime.settings)
     now = utcnow()
@@ -95,6 +94,23 @@ def place_callback(
             leg_id = leg.id
     except IntegrityError:
         log.info("call-back already placed (concurrent job)", extra={"purpose": purpose})
+        return ""
+    return _dial(runtime, leg_id, caller, line, purpose)
+
+
+def _dial(runtime: Runtime, leg_id: int, caller: str, line: str, purpose: str) -> str:
+    """Place the call-back leg ``leg_id``, unless another of our calls is up on the number.
+
+    Then the leg is withdrawn (it never rang) and the sweeper schedules the call-back
+    again a minute later (``ivr.missed_calls``): the database, not a job, keeps it.
+    """
+    from telephony.gateway import TelephonyGateway
+    from workflows.lines import Line, take
+
+    if take(runtime, leg_id) is not Line.FREE:
+        with runtime.db.session() as s:
+            s.execute(delete(CallLeg).where(CallLeg.id == leg_id, CallLeg.call_sid.is_(None)))
+        log.info("call-back waits: the patient's line is on another of our calls")
         return ""
     base = runtime.settings.public_base_url
     try:

@@ -67,3 +67,29 @@ def test_a_missed_call_called_back_or_a_day_old_is_left_alone(
     _age(runtime, 25 * 60, old.call_sid)
     assert call_back_forgotten(runtime) == 0
     assert runtime.queue("calls").jobs == []
+
+
+def test_a_call_back_waits_while_another_of_our_calls_rings_the_patient(
+    si, runtime: Runtime, client: FlaskClient, mini: MiniDistrict
+) -> None:
+    from ivr.callback import place_callback
+
+    full_day(runtime)
+    runtime.settings = runtime.settings.with_overrides(twilio_api_base_url=si.start())
+    with runtime.db.session() as s:
+        ringing = CallLeg(purpose="c1:patient:1", role=LegRole.PATIENT_CALLBACK,
+                          to_number=PATIENT, from_number=mini.missed_call_number,
+                          status="ringing", call_sid="CA" + "9" * 32)  # fmt: skip
+        s.add(ringing)
+    phone = Caller(client, PATIENT, mini.missed_call_number)
+    phone.dial()
+    purpose = f"missed-callback:{phone.call_sid}"
+    assert place_callback(runtime, PATIENT, mini.missed_call_number, purpose) == ""
+    assert si.calls == {} or all(c["to"] != PATIENT for c in si.calls.values())
+    with runtime.db.session() as s:
+        s.execute(update(CallLeg).where(CallLeg.purpose == "c1:patient:1").values(
+            status="completed"))  # fmt: skip
+    _age(runtime, 5, phone.call_sid)
+    assert call_back_forgotten(runtime) == 1  # the sweeper schedules it again
+    sid = place_callback(runtime, PATIENT, mini.missed_call_number, purpose)
+    assert sid and si.calls[sid]["to"] == PATIENT
