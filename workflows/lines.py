@@ -29,9 +29,9 @@ whom it calls:
   at the offer's deadline.
 * **Emergency** legs (108, a call centre) are exempt.
 
-The IVR's missed-call call-backs (``ivr/callback.py``) and read-aloud calls
-(``prescriptions/calls.py``) are placed outside the workflow and do not ask the guard;
-their legs do count as calls that are up.
+The IVR's missed-call call-backs (``ivr/callback.py``) ask the guard too: refused, the
+unrung leg is withdrawn and the sweeper schedules the call-back again. Read-aloud calls
+(``prescriptions/calls.py``) do not ask it yet; their legs do count as calls that are up.
 """
 
 from __future__ import annotations
