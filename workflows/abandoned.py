@@ -29,22 +29,12 @@ from sampark.phones import is_withheld, reach
 from workflows import anm, bridge, notify, twiml
 from workflows.bridge import MACHINE_ANSWERS
 from workflows.clock import next_window_open
-from workflows.engine import Ctx
+from workflows.engine import ACTIVE_STATES, Ctx
 from workflows.store import details, is_final, set_details
 
 S = ConsultationState
 #: States in which a consultation is on its way to reaching the caller.
-REACHING = frozenset(
-    {
-        S.INTAKE_COMPLETE,
-        S.EMERGENCY,
-        S.CALLING_ANM,
-        S.FINDING_DOCTOR,
-        S.BRIDGING,
-        S.IN_CONFERENCE,
-        S.CALLBACK_SCHEDULED,
-    }
-)
+REACHING = ACTIVE_STATES - {S.AWAITING_PRESCRIPTION}
 
 
 class FollowUp(enum.StrEnum):
