@@ -40,9 +40,10 @@ COMPLETED = frozenset({S.AWAITING_PRESCRIPTION, S.PRESCRIBED, S.CLOSED})
 #: The summary's categories, said once (``sampark simulate`` prints them).
 EXPLAINED = {
     "outcomes": "each patient in exactly one (they add up to patients): completed = a "
-    "doctor joined their consultation; unreachable = every call-back failed and they "
-    "were told by SMS; consent_refused; ended_without_doctor = closed or cancelled "
-    "without a doctor (e.g. an emergency sent to hospital, a hang-up followed up); "
+    "doctor joined their consultation and it ended with (or awaits) a prescription; "
+    "unreachable = every call-back failed and they were told by SMS; consent_refused; "
+    "ended_without_doctor = closed or cancelled without a doctor (e.g. an emergency "
+    "sent to hospital, a hang-up followed up); "
     "lost = a consultation still open when nothing more was due, or no consultation "
     "at all for someone who called.",
     "overlapping": "counts that overlap the outcomes and each other: emergencies (a "
@@ -204,10 +205,10 @@ def _outcome(consultations: list[Consultation]) -> str:
     if not consultations or any(c.state not in DONE for c in consultations):
         return "lost"
     last = consultations[-1]
-    if any(c.doctor_joined_at is not None for c in consultations):
-        return "completed"
     if last.state is S.UNREACHABLE:
         return "unreachable"
     if last.state is S.CONSENT_REFUSED:
         return "consent_refused"
+    if last.state in COMPLETED and any(c.doctor_joined_at is not None for c in consultations):
+        return "completed"
     return "ended_without_doctor"
