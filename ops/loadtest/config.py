@@ -49,6 +49,8 @@ class LoadtestConfig:
     workflow: dict[str, Any] = field(default_factory=dict)
     #: The simulated district is sized for this many times the patients (doctors, spokes).
     district_scale: float = 3.0
+    #: The workers' sweeper interval (``SAMPARK_SWEEP_INTERVAL_S``; None: the product's).
+    sweep_interval_s: int | None = None
     timing: pt.Timing = field(default_factory=pt.Timing)
     keep: bool = False
     run_dir: Path | None = None
@@ -61,9 +63,10 @@ class LoadtestConfig:
             "arrival_s": 30.0,
             "faults": "kill_worker@15,flush_redis@30,cut_postgres@45+10,cut_redis@70+5",
             "settle_max_s": 600.0,
-            "quiet_s": 70.0,
-            "grace_s": 75.0,
-            "lookahead_s": 70.0,
+            "sweep_interval_s": 20,
+            "quiet_s": 50.0,
+            "grace_s": 60.0,
+            "lookahead_s": 60.0,
             "workflow": dict(FAST_WORKFLOW),
             "timing": pt.Timing(patient_hangup_after=300.0, talk_seconds=45.0),
         }

@@ -111,6 +111,8 @@ class LoadRun:
             IVR_CALL_WINDOW="00:00-23:59",
             PYTHONUNBUFFERED="1",
         )
+        if self.cfg.sweep_interval_s is not None:
+            env["SAMPARK_SWEEP_INTERVAL_S"] = str(self.cfg.sweep_interval_s)
         return env
 
     def workflow_overrides(self) -> dict[str, Any]:
