@@ -285,10 +285,8 @@ def resumable_call(
     With ``consultation_id`` (our call-back offering to restart that intake), its last
     call is resumed however long ago it was abandoned.
     """
-    if consultation_id is not None:
-        where = IvrSession.consultation_id == consultation_id
-    else:
-        where = IvrSession.updated_at >= utcnow() - timedelta(minutes=minutes)
+    recent = IvrSession.updated_at >= utcnow() - timedelta(minutes=minutes)
+    where = recent if consultation_id is None else IvrSession.consultation_id == consultation_id
     row = s.execute(
         select(IvrSession, Consultation.state)
         .join(Consultation, IvrSession.consultation_id == Consultation.id)
