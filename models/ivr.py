@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, caller_id, created_time, intpk, json_dict
@@ -20,7 +20,16 @@ class IvrSession(Base):
     """One phone call's position in the intake flow."""
 
     __tablename__ = "ivr_sessions"
-    __table_args__ = (Index("ix_ivr_sessions_caller_created", "caller", "created_at"),)
+    __table_args__ = (
+        Index("ix_ivr_sessions_caller_created", "caller", "created_at"),
+        # the calls still in progress, by their last webhook (the sweeper's silent intakes)
+        Index(
+            "ix_ivr_sessions_active_updated",
+            "updated_at",
+            postgresql_where=text("status = 'active'"),
+            sqlite_where=text("status = 'active'"),
+        ),
+    )
 
     id: Mapped[intpk]
     call_sid: Mapped[str] = mapped_column(String(40), unique=True)
