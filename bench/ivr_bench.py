@@ -106,9 +106,9 @@ def drop_database(server_url: str, url: str) -> None:
 def seed(settings: Any, calls: int) -> tuple[str, list[tuple[str, str]]]:
     """Schema, district, and ``calls`` live calls at the consent question."""
     import models
+    from core.runtime import Runtime
     from ivr import calls as handlers
     from ivr.after_commit import settle
-    from sampark.runtime import Runtime
     from tests.builders import build_mini_district
 
     runtime = Runtime.from_settings(settings)
@@ -269,7 +269,7 @@ def main() -> int:
     server_url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
         "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     )
-    from sampark.settings import Settings
+    from core.settings import Settings
 
     db_url = create_database(server_url)
     port = free_port()

@@ -117,7 +117,7 @@ def validation_cost() -> tuple[float, float]:
     from werkzeug.test import EnvironBuilder
     from werkzeug.wrappers import Request
 
-    from telephony.standin.openapi import compiled, openapi_core_validator
+    from standin.openapi import compiled, openapi_core_validator
 
     path = f"/2010-04-01/Accounts/{ACCOUNT}/Calls.json"
     form = {

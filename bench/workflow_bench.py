@@ -57,11 +57,11 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from bench.cpu import CpuMeter  # noqa: E402
 from bench.workflow_mix import run_mix  # noqa: E402
 from bench.workflow_rounds import PLACED, alternate  # noqa: E402
+from core.runtime import Runtime, install_process_runtime  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from core.timeutil import utcnow  # noqa: E402
 from models import Base, Consultation, ConsultationState, Patient, Spoke  # noqa: E402
-from sampark.runtime import Runtime, install_process_runtime  # noqa: E402
-from sampark.settings import Settings  # noqa: E402
-from sampark.timeutil import utcnow  # noqa: E402
-from telephony.standin import StandIn, VirtualClock  # noqa: E402
+from standin import StandIn, VirtualClock  # noqa: E402
 from workflows.handoff import hand_off  # noqa: E402
 
 ACCOUNT = "AC" + "b2" * 16
@@ -246,7 +246,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         out["job_mix"] = _compare(out, mix)
     # 4: the peak hour, through the simulator (its own database on the same server).
     if args.peak_patients:
-        from workflows.simulate import run_simulation
+        from ops.simulate import run_simulation
 
         peak_db, _ = _database(server)
         try:

@@ -1,6 +1,6 @@
 """The workflow's real job mix on one ``sampark worker`` process (for ``workflow_bench.py``).
 
-``workflows/simulate.py`` drives N whole consultations through the stand-in on a
+``ops/simulate.py`` drives N whole consultations through the stand-in on a
 virtual clock, but runs the jobs in its own process. Here the same simulation hands
 every job to a separate ``sampark worker`` (this file run as a script: the
 worker command itself, reading the workflow's time from the simulation's virtual
@@ -66,7 +66,7 @@ class FileClock:
 
 def shared_clock_class(path: str) -> type:
     """A stand-in ``VirtualClock`` that writes its time to ``path`` whenever it moves."""
-    from telephony.standin import VirtualClock
+    from standin import VirtualClock
 
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     os.ftruncate(fd, 8)
@@ -149,9 +149,9 @@ class _Harvest:
 def _simulation_class() -> type:
     from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
+    from ops import simulate
+    from ops.sweeper import due_consultations
     from tests.workflows.sending import LegsBeingSent
-    from workflows import simulate
-    from workflows.sweeper import due_consultations
 
     class MixSimulation(simulate.Simulation):
         """The simulation, its jobs on an external worker (see the module docstring)."""
@@ -236,7 +236,7 @@ def run_mix(
     noop_jobs: int,
 ) -> dict[str, Any]:
     """N whole consultations, then ``noop_jobs`` no-ops queued beforehand, on one worker."""
-    from workflows import simulate
+    from ops import simulate
 
     fd, clock_file = tempfile.mkstemp(prefix="sampark-clock-")
     os.close(fd)
@@ -281,7 +281,7 @@ def run_mix(
         mix = list(sim.harvest.records)
         failed = dict(sim.harvest.failed)
         # The same worker process, no-op jobs queued beforehand (never idle): RQ's floor.
-        from sampark.runtime import install_process_runtime
+        from core.runtime import install_process_runtime
 
         install_process_runtime(sim.runtime)
         q = sim.queues[0]
@@ -310,8 +310,8 @@ def run_mix(
 
 
 if __name__ == "__main__":  # the worker: ``sampark worker`` on the benchmark's virtual time
+    from core import clock
     from sampark.cli.worker import worker_cmd
-    from workflows import clock
 
     with clock.use_clock(FileClock(os.environ["BENCH_CLOCK_FILE"])):
         worker_cmd.main(args=sys.argv[1:], prog_name="sampark worker")

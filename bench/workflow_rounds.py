@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from bench.cpu import CpuMeter
 from bench.workflow_mix import job_rates
-from sampark.runtime import Runtime
+from core.runtime import Runtime
 
 PLACED = text("SELECT count(*) FROM call_legs WHERE call_sid IS NOT NULL")
 

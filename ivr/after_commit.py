@@ -9,7 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from sampark.runtime import Runtime
+from core.runtime import Runtime
 from workflows.handoff import hand_off
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.runtime import Runtime
 from models import Consultation, SmsMessage, Staff, StaffRole
-from sampark.runtime import Runtime
 
 log = logging.getLogger(__name__)
 PURPOSE = "emergency_anm_alert"

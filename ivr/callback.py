@@ -15,11 +15,11 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from core import clock as wclock
+from core.runtime import Runtime, process_runtime
+from core.timeutil import utcnow
 from ivr.config import IvrConfig
 from models import CallLeg, LegRole
-from sampark.runtime import Runtime, process_runtime
-from sampark.timeutil import utcnow
-from workflows import clock as wclock
 
 log = logging.getLogger(__name__)
 JOB = "ivr.callback.place_intake_callback"

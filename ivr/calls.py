@@ -16,6 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
+from core.phones import is_withheld, reach
+from core.runtime import Runtime
+from core.timeutil import utcnow
 from ivr import missed_calls, stay, store, twiml
 from ivr.after_commit import After
 from ivr.alerts import deliver_later, queue_emergency_alert
@@ -29,9 +32,6 @@ from ivr.returning import has_current_prescription, remember_sms_script
 from ivr.twiml import Line, Urls
 from models import CallLeg, Consultation, ConsultationState, IvrSession
 from prescriptions.voice import latest_prescription_twiml
-from sampark.phones import is_withheld, reach
-from sampark.runtime import Runtime
-from sampark.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 S = ConsultationState

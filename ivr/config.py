@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import time
 from typing import Any
 
-from sampark.settings import Settings, SettingsError
+from core.settings import Settings, SettingsError
 
 _ENV = {
     "call_window": "IVR_CALL_WINDOW",  # "08:00-20:00" IST

@@ -2,7 +2,7 @@
 
 ``safe_twiml`` wraps each IVR view: any exception (database down, Redis down, a
 bug) is logged, the webhook's parameters are kept in the durable fallback
-(``sampark.fallback``, area ``ivr``: fsync'd before answering), and the caller
+(``core.fallback``, area ``ivr``: fsync'd before answering), and the caller
 hears a short apology with a promise of a call-back. The sweeper replays those
 records (``ivr.recovery``).
 """
@@ -17,11 +17,11 @@ from typing import Any
 from flask import Response, request
 from twilio.twiml.voice_response import VoiceResponse
 
+from core import fallback
+from core.runtime import current_runtime
+from core.settings import Settings
 from ivr import twiml
 from ivr.catalog import normalise_language
-from sampark import fallback
-from sampark.runtime import current_runtime
-from sampark.settings import Settings
 
 log = logging.getLogger(__name__)
 XML = "text/xml; charset=utf-8"
@@ -35,7 +35,7 @@ def append_record(
     *,
     error: str = "",
 ) -> bool:
-    """Keep one IVR webhook's parameters for replay (``sampark.fallback``, area ``ivr``)."""
+    """Keep one IVR webhook's parameters for replay (``core.fallback``, area ``ivr``)."""
     return fallback.append_record(settings, "ivr", kind, form, args, error=error)
 
 

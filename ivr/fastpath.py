@@ -18,10 +18,10 @@ from typing import Any
 from psycopg import OperationalError
 from twilio.twiml.voice_response import VoiceResponse
 
+from core.runtime import Runtime
 from ivr.engine import CallState, Engine, Input, SpokeInfo
 from ivr.hotpath import SELECT_CALL, build_write
 from ivr.rawpg import RawStatements, Timestamp, Unsupported
-from sampark.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

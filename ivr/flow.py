@@ -23,7 +23,7 @@ Kind = Literal["menu", "digits", "record", "signs", "final", "handover"]
 #: (someone can come: inside the workflow's call window, a doctor on duty). Looked up
 #: once, on the full path, when the ``stay`` node is first reached (``ivr.stay``).
 STAY_OFFER = "stay_offer"
-#: Set on a call whose caller ID we cannot ring back (``sampark.phones.reach``): nothing
+#: Set on a call whose caller ID we cannot ring back (``core.phones.reach``): nothing
 #: the IVR says may promise a call-back.
 NO_CALLBACK = "no_callback"
 

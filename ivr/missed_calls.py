@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select
 
+from core.runtime import Runtime
+from core.timeutil import utcnow
 from ivr.callback import in_window, schedule_callback
 from ivr.config import IvrConfig
 from models import CallLeg, IvrSession
-from sampark.runtime import Runtime
-from sampark.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 PREFIX = "missed-callback:"

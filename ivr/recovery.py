@@ -1,7 +1,7 @@
 """The IVR's part of the durable fallback: re-drive the webhooks that failed.
 
 Records of area ``ivr`` (see ``ivr.fallback``) are replayed by
-``sampark.fallback_replay`` through the same handlers the webhooks use
+``ops.fallback_replay`` through the same handlers the webhooks use
 (``ivr.calls.HANDLERS``) plus ``callback`` (a missed call's call-back that could
 not be scheduled). After a pass, every replayed call that is still open is
 closed: the caller heard an apology and a promise of a call-back, so the
@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import logging
 
+from core.fallback import Record
+from core.runtime import Runtime
 from ivr import calls
 from ivr.callback import schedule_callback
-from sampark.fallback import Record
-from sampark.fallback_replay import Area, Handler, ReplayReport, replay
-from sampark.runtime import Runtime
+from ops.fallback_replay import Area, Handler, ReplayReport, replay
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select
 
+from core.runtime import Runtime
+from core.timeutil import utcnow
 from ivr import calls, store
 from models import Consultation, ConsultationState, IvrSession
-from sampark.runtime import Runtime
-from sampark.timeutil import utcnow
 from workflows.handoff import hand_off
 
 log = logging.getLogger(__name__)

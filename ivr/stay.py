@@ -23,10 +23,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import clock
+from core.settings import Settings
 from ivr.store import DbLookups
 from models import Block, Spoke, Staff, StaffRole
-from sampark.settings import Settings
-from workflows import clock, people, router
+from workflows import people, router
 from workflows.config import WorkflowConfig, workflow_config
 
 

@@ -19,6 +19,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.phones import is_withheld
+from core.timeutil import utcnow
 from ivr import hotpath
 from ivr.engine import CallState, Effects, SpokeInfo
 from models import (
@@ -32,8 +34,6 @@ from models import (
     ServiceNumber,
     Spoke,
 )
-from sampark.phones import is_withheld
-from sampark.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 S = ConsultationState

@@ -15,9 +15,9 @@ from __future__ import annotations
 from flask import Blueprint, request
 from twilio.twiml.voice_response import VoiceResponse
 
+from core.runtime import current_runtime
 from ivr import calls
 from ivr.fallback import safe_twiml
-from sampark.runtime import current_runtime
 from telephony.webhooks import twilio_webhook
 
 bp = Blueprint("ivr", __name__, url_prefix="/ivr")

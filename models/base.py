@@ -10,7 +10,7 @@ from sqlalchemy import JSON, DateTime, Enum, Integer, MetaData, String, Text, Ty
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
-from sampark.timeutil import as_utc, utcnow
+from core.timeutil import as_utc, utcnow
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.timeutil import utcnow
 from models.base import Base, UTCDateTime, caller_id, created_time, intpk, json_dict
-from sampark.timeutil import utcnow
 
 
 class IvrSession(Base):

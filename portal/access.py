@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from core.timeutil import utcnow
 from models import (
     TERMINAL_STATES,
     CallLeg,
@@ -15,7 +16,6 @@ from models import (
     LegRole,
     Prescription,
 )
-from sampark.timeutil import utcnow
 
 RECENT = timedelta(days=14)
 #: States in which the doctor still has something to do (or to hear) — listed as open.

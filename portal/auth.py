@@ -11,6 +11,8 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from core.phones import InvalidPhoneNumber, normalize
+from core.timeutil import format_ist, utcnow
 from models import PortalSession, Staff, StaffRole
 from portal import throttle
 from portal.blueprint import (
@@ -23,8 +25,6 @@ from portal.blueprint import (
     t,
 )
 from portal.security import new_token, token_hash, verify_password
-from sampark.phones import InvalidPhoneNumber, normalize
-from sampark.timeutil import format_ist, utcnow
 
 log = logging.getLogger(__name__)
 

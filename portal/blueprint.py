@@ -32,11 +32,11 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.runtime import current_runtime
+from core.timeutil import format_ist, utcnow
 from models import AuditEvent, PortalSession, Staff, StaffRole
 from portal.i18n import LANGUAGES, pick_language, translate
 from portal.security import CSRF_FIELD, client_ip, csrf_ok, masked_csrf_token, token_hash
-from sampark.runtime import current_runtime
-from sampark.timeutil import format_ist, utcnow
 
 log = logging.getLogger(__name__)
 bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templates")

@@ -17,12 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core import clock as wclock
+from core.runtime import Runtime, process_runtime
+from core.timeutil import utcnow
 from models import AuditEvent, CallLeg, LegRole, Prescription, SmsMessage
 from prescriptions.notify import callback_number, patient_language
 from prescriptions.speech import readout_config
-from sampark.runtime import Runtime, process_runtime
-from sampark.timeutil import utcnow
-from workflows import clock as wclock
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import clock as wclock
+from core.runtime import Runtime, process_runtime
+from core.timeutil import to_ist
 from models import (
     TERMINAL_STATES,
     Consultation,
@@ -26,9 +29,6 @@ from models import (
     SmsMessage,
 )
 from prescriptions.notify import callback_number, deliver_after_commit, patient_language
-from sampark.runtime import Runtime, process_runtime
-from sampark.timeutil import to_ist
-from workflows import clock as wclock
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ from flask import has_app_context
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from core.runtime import Runtime
 from models import (
     Consultation,
     NumberKind,
@@ -24,7 +25,6 @@ from models import (
     Staff,
     StaffRole,
 )
-from sampark.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ def queue_prescription_sms(
 
 def _resolve_runtime(runtime: Runtime | None) -> Runtime | None:
     if runtime is None and has_app_context():
-        from sampark.runtime import current_runtime
+        from core.runtime import current_runtime
 
         return current_runtime()
     return runtime

@@ -11,12 +11,12 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from core.runtime import Runtime
+from core.timeutil import to_ist, utcnow
 from models import Consultation, Prescription
 from prescriptions.draft import DraftItem, PrescriptionDraft
 from prescriptions.policy import check_medicine, mode_for
 from prescriptions.service import PrescriptionRejected, issue_prescription, patient_identity
-from sampark.runtime import Runtime
-from sampark.timeutil import to_ist, utcnow
 
 log = logging.getLogger(__name__)
 

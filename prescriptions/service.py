@@ -15,6 +15,9 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.logs import request_id_var
+from core.runtime import Runtime
+from core.timeutil import to_ist, utcnow
 from models import (
     AuditEvent,
     Consultation,
@@ -29,9 +32,6 @@ from prescriptions.codes import normalize_code, unused_prescription_code
 from prescriptions.draft import SEXES, DraftItem, PrescriptionDraft, check_draft_fields
 from prescriptions.notify import queue_prescription_sms
 from prescriptions.policy import Policy, mode_for
-from sampark.logs import request_id_var
-from sampark.runtime import Runtime
-from sampark.timeutil import to_ist, utcnow
 
 log = logging.getLogger(__name__)
 

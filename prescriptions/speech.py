@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
+from core.timeutil import to_ist
 from models import Prescription, PrescriptionItem
-from sampark.timeutil import to_ist
 
 READOUT_PATH = Path(__file__).with_name("readout.yaml")
 LANGUAGES = ("hi", "ur", "bn", "en")

@@ -23,6 +23,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from core.runtime import current_runtime
+from core.timeutil import utcnow
 from models import AuditEvent, CallLeg, Consultation, Patient, Prescription
 from prescriptions.calls import (
     READOUT_QUEUE,
@@ -35,8 +37,6 @@ from prescriptions.calls import (
     schedule_readout,
 )
 from prescriptions.speech import Voice, prescription_sentences, readout_config, voice_for
-from sampark.runtime import current_runtime
-from sampark.timeutil import utcnow
 from telephony.errors import mask_number
 from telephony.webhooks import twilio_webhook
 

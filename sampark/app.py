@@ -9,10 +9,10 @@ from typing import Any
 from flask import Flask, Response, g, request
 from flask.typing import ResponseReturnValue
 
-from sampark import inputs
-from sampark.logs import configure_logging, request_id_var
-from sampark.runtime import Runtime
-from sampark.settings import Settings
+from core import inputs
+from core.logs import configure_logging, request_id_var
+from core.runtime import Runtime
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -28,16 +28,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.serving import make_server
 
+from core import clock as wclock
+from core.logs import configure_logging
+from core.runtime import Runtime, install_process_runtime
+from core.settings import PROJECT_ROOT, Settings
+from core.timeutil import IST, format_ist, utcnow
 from models import Consultation, ConsultationState, Patient, Spoke, Staff, StaffRole
 from sampark.app import create_app
 from sampark.demo_phones import PhoneNarrator, watch_phones
-from sampark.logs import configure_logging
 from sampark.migrate import upgrade
-from sampark.runtime import Runtime, install_process_runtime
-from sampark.settings import PROJECT_ROOT, Settings
-from sampark.timeutil import IST, format_ist, utcnow
-from telephony.standin import PhoneScript, RealClock, StandIn
-from workflows import clock as wclock
+from standin import PhoneScript, RealClock, StandIn
 
 SAMPLE_DISTRICT = PROJECT_ROOT / "data" / "kishanganj.yaml"
 DEMO_PASSWORD = "sampark-demo-2026"
@@ -302,7 +302,7 @@ def main(argv: list[str] | None = None) -> None:
             )
         print(f"\n  web app:        {public}/healthz")
         print(f"  doctor portal:  {public}/portal/  (every doctor's password: {DEMO_PASSWORD})")
-        print(f"  local Twilio:   {twilio}/_standin/timeline  (see telephony/standin/README.md)")
+        print(f"  local Twilio:   {twilio}/_standin/timeline  (see standin/README.md)")
         print(
             f"  call a spoke:   curl -X POST {twilio}/_standin/dial-in "
             f'-d \'{{"from": "{MANUAL_NUMBER}", "to": "{spoke_number}"}}\''

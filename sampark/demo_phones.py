@@ -11,9 +11,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from sampark.timeutil import format_ist
-from telephony.standin import StandIn
-from workflows import clock as wclock
+from core import clock as wclock
+from core.timeutil import format_ist
+from standin import StandIn
 
 
 class PhoneNarrator:

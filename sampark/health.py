@@ -11,9 +11,9 @@ import logging
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from sampark.fallback import quarantined_count
-from sampark.runtime import current_runtime
-from sampark.settings import Settings
+from core.fallback import quarantined_count
+from core.runtime import current_runtime
+from core.settings import Settings
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sampark.timeutil import to_ist
+from core.timeutil import to_ist
 
 #: Latin abbreviations of frequency, as doctors write them, to the 1-0-1 pattern.
 FREQUENCY_PATTERNS = {

@@ -137,7 +137,7 @@ def _environment(dlt: bool = False) -> Environment:
 
 def _phone(value: Any) -> str:
     """A number as people in India dial it (``06456 220001``); anything else as is."""
-    from sampark.phones import display
+    from core.phones import display
 
     return display(str(value)) if value else ""
 

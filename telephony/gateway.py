@@ -25,8 +25,8 @@ from typing import Any, TypeVar
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
+from core.settings import Settings
 from sampark.registry.fictional import RegistryFictional
-from sampark.settings import Settings
 from telephony.errors import FictionalNumberRefused, RetryableGatewayError, mask_number
 from telephony.gateway_conferences import CALL_EVENTS, ConferenceRequests, opt
 from telephony.gateway_http import (

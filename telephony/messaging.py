@@ -39,10 +39,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.phones import InvalidPhoneNumber, is_mobile, normalize
+from core.runtime import Runtime
+from core.timeutil import utcnow
 from models import Consultation, NumberKind, Patient, ServiceNumber, SmsMessage
-from sampark.phones import InvalidPhoneNumber, is_mobile, normalize
-from sampark.runtime import Runtime
-from sampark.timeutil import utcnow
 from sms_templates import choose_script, render
 from sms_templates.config import load_config
 from telephony.errors import mask_number

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 from rq import get_current_job
 
+from core.runtime import Runtime, process_runtime
+from core.timeutil import utcnow
 from models import SmsMessage
-from sampark.runtime import Runtime, process_runtime
-from sampark.timeutil import utcnow
 from sms_templates.config import load_config
 from telephony.errors import GatewayError
 from telephony.sms_status import Followup, advance, after_failure

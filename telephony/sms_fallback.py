@@ -27,8 +27,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from core.runtime import Runtime, process_runtime
 from models import SmsMessage
-from sampark.runtime import Runtime, process_runtime
 from sms_templates.config import load_config
 from telephony.errors import mask_number
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.runtime import Runtime
+from core.timeutil import utcnow
 from models import AuditEvent, SmsMessage
-from sampark.runtime import Runtime
-from sampark.timeutil import utcnow
 from sms_templates.config import load_config
 
 log = logging.getLogger(__name__)

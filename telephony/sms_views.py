@@ -30,11 +30,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from twilio.twiml.messaging_response import MessagingResponse
 
+from core.inputs import parse_dbid
+from core.phones import InvalidPhoneNumber, normalize
+from core.runtime import Runtime, current_runtime
+from core.timeutil import to_ist, utcnow
 from models import AuditEvent, Prescription, SmsMessage, Staff, StaffRole
-from sampark.inputs import parse_dbid
-from sampark.phones import InvalidPhoneNumber, normalize
-from sampark.runtime import Runtime, current_runtime
-from sampark.timeutil import to_ist, utcnow
 from telephony.errors import mask_number
 from telephony.messaging import (
     FAILED_STATUSES,

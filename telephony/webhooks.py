@@ -5,7 +5,7 @@ account's auth token (https://www.twilio.com/docs/usage/security#validating-requ
 Behind a TLS-terminating proxy the URL Flask sees is not the one Twilio signed,
 so with ``TRUST_PROXY`` the scheme and host come from X-Forwarded-Proto/Host.
 The signature is checked over the form as Twilio sent it: the views read it cleaned of
-control characters (``sampark.inputs``).
+control characters (``core.inputs``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any, TypeVar, cast
 from flask import Request, abort, request
 from twilio.request_validator import RequestValidator
 
-from sampark.inputs import RAW_FORM_KEY
-from sampark.runtime import current_runtime
+from core.inputs import RAW_FORM_KEY
+from core.runtime import current_runtime
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])

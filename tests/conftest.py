@@ -23,10 +23,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import models
+from core.runtime import Runtime
+from core.settings import Settings
 from models import Base
 from sampark.app import create_app
-from sampark.runtime import Runtime
-from sampark.settings import Settings
 from tests.workflows.harness import Stack, running_stack
 
 IN_CI = os.environ.get("CI", "").lower() == "true"

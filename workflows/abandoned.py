@@ -24,11 +24,11 @@ import enum
 
 from sqlalchemy import and_, or_, select, update
 
+from core.clock import next_window_open
+from core.phones import is_withheld, reach
 from models import CallLeg, Consultation, ConsultationState, IvrSession, LegRole
-from sampark.phones import is_withheld, reach
 from workflows import anm, bridge, notify, twiml
 from workflows.bridge import MACHINE_ANSWERS
-from workflows.clock import next_window_open
 from workflows.engine import ACTIVE_STATES, Ctx
 from workflows.store import details, is_final, set_details
 

@@ -13,11 +13,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from core.clock import next_window_open
+from core.phones import reach
+from core.timeutil import utcnow
 from models import CallLeg, ConsultationState, IvrSession, LegRole, Staff
-from sampark.phones import reach
-from sampark.timeutil import utcnow
 from workflows import notify, people, twiml, urls
-from workflows.clock import next_window_open
 from workflows.engine import Ctx
 from workflows.store import details, present, set_details
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import time
 from typing import Any
 
-from sampark.settings import Settings
+from core.settings import Settings
 
 #: Complaint key (IVR) -> specialty key; anything else goes to general medicine.
 DEFAULT_SPECIALTY_MAP: dict[str, str] = {

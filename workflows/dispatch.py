@@ -17,9 +17,10 @@ from typing import Any, Protocol
 
 from sqlalchemy import bindparam, select, text
 
+from core import clock
+from core.runtime import Runtime
 from models import Block, Consultation, ConsultationState, Spoke, Staff
-from sampark.runtime import Runtime
-from workflows import clock, people, router
+from workflows import people, router
 from workflows.config import workflow_config
 from workflows.engine import Ctx
 from workflows.store import Effects, details

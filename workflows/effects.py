@@ -19,7 +19,7 @@ from typing import Any
 
 from rq import Retry
 
-from sampark.runtime import Runtime
+from core.runtime import Runtime
 from telephony.errors import RetryableGatewayError
 from workflows.store import Effects
 

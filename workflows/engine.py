@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core import clock
+from core.runtime import Runtime
 from models import TRANSITIONS, CallLeg, Consultation, ConsultationState, LegRole
-from sampark.runtime import Runtime
-from workflows import clock
 from workflows.config import WorkflowConfig, workflow_config
 from workflows.store import Effects, details, leg_for, locked
 

@@ -25,10 +25,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, func, literal_column, select, text
 
+from core import clock
+from core.runtime import Runtime
+from core.timeutil import utcnow
 from models import TRANSITIONS, CallLeg, Consultation, ConsultationState, LegRole, Patient
-from sampark.runtime import Runtime
-from sampark.timeutil import utcnow
-from workflows import clock, people, router
+from workflows import people, router
 from workflows.config import workflow_config
 from workflows.engine import capped_deadline, iso
 from workflows.legs import describe

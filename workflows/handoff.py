@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from sampark.runtime import Runtime
+from core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from sampark.runtime import process_runtime
+from core.runtime import process_runtime
 from workflows import effects, engine, fast_start
 
 
@@ -63,7 +63,7 @@ def hangup_call(call_sid: str) -> None:
 
 def sweep() -> dict[str, int]:
     """The sweeper (an RQ cron job every minute)."""
-    from workflows import sweeper
+    from ops import sweeper
 
     return sweeper.sweep(process_runtime())
 

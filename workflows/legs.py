@@ -34,8 +34,8 @@ import logging
 
 from sqlalchemy import and_, bindparam, case, func, update
 
+from core.runtime import Runtime
 from models import CallLeg, Consultation, ConsultationState, LegRole
-from sampark.runtime import Runtime
 from telephony.errors import PermanentGatewayError, RetryableGatewayError
 from telephony.gateway import TelephonyGateway
 from workflows import lines, urls

@@ -43,10 +43,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, exists, func, or_, select, text, update
 from sqlalchemy.orm import aliased
 
+from core.runtime import Runtime
+from core.timeutil import utcnow
 from models import CallLeg, LegRole
 from models.telephony import NOT_ENDED
-from sampark.runtime import Runtime
-from sampark.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 #: How long a sent request with no CallSid yet still counts (the request's timeouts are

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from core.phones import reach
 from models import SmsMessage, Staff, StaffRole
-from sampark.phones import reach
 from telephony.messaging import queue_sms
 from workflows.people import staff_language
 from workflows.store import caller_id

@@ -7,9 +7,9 @@ misses ``max_missed_offers`` in a row is set unavailable and the admin is told.
 
 from __future__ import annotations
 
+from core.clock import in_window, next_window_open
 from models import CallLeg, ConsultationState, LegRole, Staff
 from workflows import bridge, notify, people, twiml, urls
-from workflows.clock import in_window, next_window_open
 from workflows.engine import Ctx
 from workflows.store import details, is_final, present, set_details
 

@@ -9,7 +9,7 @@ missing here, and drives each one past its deadline through the real sweeper.
 ``intake`` is the one state whose deadline is not on the row: the IVR's webhooks stamp
 the call's session, and a call silent for ``intake_silence_s`` is taken as ended
 (``ivr.stale``). Every other open state keeps ``state_deadline_at``; a row in one of them
-with no deadline at all is overdue (``workflows.sweeper``).
+with no deadline at all is overdue (``ops.sweeper``).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
+from core.timeutil import IST
 from models import (
     CallLeg,
     Consultation,
@@ -21,7 +22,6 @@ from models import (
     StaffRole,
 )
 from models.district import slot_covers
-from sampark.timeutil import IST
 from workflows import router
 from workflows.store import FINAL_STATUSES
 from workflows.twiml import CaseSummary

@@ -1,7 +1,7 @@
 """Reconciliation with Twilio: what a lost callback would have said, asked of its REST API.
 
 Twilio never retries a status callback, and a webhook that met a database outage may have
-been answered without effect. Each sweep (``workflows/sweeper.py``) therefore asks Twilio
+been answered without effect. Each sweep (``ops/sweeper.py``) therefore asks Twilio
 about what looks overdue, and applies what it learns through the very steps the callbacks
 take, so the workflow cannot tell a reconciled event from a delivered one:
 
@@ -34,9 +34,9 @@ from typing import Any
 
 from sqlalchemy import Row, func, select, text, update
 
+from core.runtime import Runtime
 from models import CallLeg, Consultation, ConsultationState, ConsultationTransition, LegRole
 from models.telephony import NOT_ENDED
-from sampark.runtime import Runtime
 from telephony.errors import PermanentGatewayError, RetryableGatewayError
 from telephony.gateway import TelephonyGateway
 from workflows import effects, engine, legs

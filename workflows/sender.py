@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from sampark.runtime import Runtime
+from core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 #: Sender threads of a simple worker unless ``SAMPARK_SEND_THREADS`` says otherwise.

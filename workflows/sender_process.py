@@ -36,7 +36,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from sampark.runtime import Runtime
+from core.runtime import Runtime
 from workflows.sender import DEFAULT_THREADS, LegSender, install
 
 log = logging.getLogger(__name__)

@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, ScalarSelect, bindparam, select
 from sqlalchemy.orm import QueryableAttribute, Session, joinedload, noload
 
+from core.runtime import Runtime
 from models import CallLeg, Consultation, LegRole, NumberKind, ServiceNumber
-from sampark.runtime import Runtime
 
 #: Call statuses in the order a call goes through them; a callback never moves a leg back.
 STATUS_RANK: dict[str, int] = {

@@ -3,7 +3,7 @@
 Every route checks Twilio's signature, answers valid TwiML fast, and never an
 error. What each does is in ``workflows.webhook_events``. If it fails (the
 database or Redis down, a bug), the event is kept in the durable fallback
-(``sampark.fallback``) for the sweeper to replay in order, and Twilio still gets
+(``core.fallback``) for the sweeper to replay in order, and Twilio still gets
 valid TwiML: a short apology for a call that speaks, an empty response for a
 callback.
 """
@@ -16,8 +16,8 @@ from collections.abc import Callable
 from flask import Blueprint, Response, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from sampark.fallback import append_record
-from sampark.runtime import current_runtime
+from core.fallback import append_record
+from core.runtime import current_runtime
 from telephony.webhooks import twilio_webhook
 from workflows import twiml
 from workflows.webhook_events import AREA, consultation_event, leg_event

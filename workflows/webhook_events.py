@@ -1,6 +1,6 @@
 """What each workflow webhook does, independent of Flask: the views and the fallback share it.
 
-A webhook that fails keeps its event in the durable fallback (``sampark.fallback``,
+A webhook that fails keeps its event in the durable fallback (``core.fallback``,
 area ``workflows``: the kind, the request's form and args, and the route's id);
 the sweeper replays it through ``replay`` below, which runs the very code the view
 runs (``engine.run_step`` then ``effects.apply``). Steps are level-triggered, so a
@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from core.fallback import Record
+from core.runtime import Runtime
 from models import CallLeg
-from sampark.fallback import Record
-from sampark.fallback_replay import Area
-from sampark.runtime import Runtime
+from ops.fallback_replay import Area
 from workflows import effects, engine, twiml
 
 AREA = "workflows"

@@ -1,6 +1,6 @@
 """The patients of a load run: what each one presses, and dialling in through the stand-in.
 
-Each patient is a phone script (``telephony.standin.PhoneScript``, given to the stand-in
+Each patient is a phone script (``standin.PhoneScript``, given to the stand-in
 with ``PUT /_standin/phones/<number>``: when it answers, when it hangs up, what it says
 at a ``<Record>``), answers to the IVR's questions (pressed by ``responder.py`` as each
 question is asked) and one ``POST /_standin/dial-in`` to a spoke's number at its arrival
@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ops.loadtest.responder import Answers
-from telephony.standin import PhoneScript
-from workflows.simulate_callers import LANGUAGE_KEYS, caller_script, pick_scenario
+from ops.simulate_callers import LANGUAGE_KEYS, caller_script, pick_scenario
+from standin import PhoneScript
 
 
 @dataclass(frozen=True)

@@ -76,8 +76,8 @@ class LoadRun:
 
     # -- set-up ---------------------------------------------------------------------------
     def _prepare_database(self) -> dict[str, Any]:
+        from ops.simulate_data import build_sim_district
         from sampark.migrate import upgrade
-        from workflows.simulate_data import build_sim_district
 
         url = self.db.create()
         upgrade(url)
@@ -271,8 +271,8 @@ class LoadRun:
         )
 
     def run(self) -> dict[str, Any]:
-        from sampark.runtime import Runtime
-        from sampark.settings import Settings
+        from core.runtime import Runtime
+        from core.settings import Settings
 
         cfg, t0 = self.cfg, time.monotonic()
         try:

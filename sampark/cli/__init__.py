@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from sampark.settings import Settings, SettingsError
+from core.settings import Settings, SettingsError
 
 
 def load_settings() -> Settings:
@@ -21,7 +21,7 @@ def load_settings() -> Settings:
 @click.group()
 def main() -> None:
     """Sampark: telephony-driven telemedicine for rural India."""
-    from sampark.logs import configure_logging
+    from core.logs import configure_logging
 
     configure_logging("WARNING")
 

@@ -77,7 +77,7 @@ def consultation_rows(
 @click.option("--limit", default=100, show_default=True, type=int)
 def consultations_cmd(as_json: bool, state: str | None, limit: int) -> None:
     """List consultations, newest first, with what the IVR captured."""
-    from sampark.db import Database
+    from core.db import Database
 
     db = Database(load_settings().database_url)
     try:

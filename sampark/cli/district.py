@@ -16,8 +16,8 @@ from typing import TypeVar
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.db import Database
 from sampark.cli import load_settings
-from sampark.db import Database
 from sampark.registry import (
     NoDistrict,
     RegistryInvalid,

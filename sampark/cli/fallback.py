@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from sampark import fallback
+from core import fallback
 from sampark.cli import load_settings
 
 

@@ -17,7 +17,7 @@ from sampark.cli import load_settings
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def simulate_cmd(patients: int, real_time: bool, seed: int, as_json: bool) -> None:
     """Run N patient journeys (a mix of outcomes) and print what became of them."""
-    from workflows.simulate import run_simulation
+    from ops.simulate import run_simulation
 
     settings = load_settings()
     progress = None if as_json else click.progressbar(length=patients, label="patients")

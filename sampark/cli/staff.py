@@ -27,10 +27,10 @@ def set_password_cmd(code: str, password: str) -> None:
 
     Also clears any lock left by failed logins on that account.
     """
+    from core.db import Database
     from models import LoginThrottle, Staff
     from portal.security import hash_password, password_problem
     from portal.throttle import account_key
-    from sampark.db import Database
 
     problem = password_problem(password)
     if problem:

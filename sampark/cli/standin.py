@@ -51,8 +51,8 @@ def _registry_numbers(settings: Any) -> list[str]:
     """The service numbers in the registry ([] when the database cannot be read)."""
     from sqlalchemy import select
 
+    from core.runtime import Runtime
     from models import ServiceNumber
-    from sampark.runtime import Runtime
 
     try:
         runtime = Runtime.from_settings(settings)
@@ -95,10 +95,10 @@ def standin_cmd(
 
     It answers Twilio's REST API 2010-04-01 with TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN,
     signs webhooks with that token, and serves control endpoints under /_standin/
-    (see telephony/standin/README.md), to loopback clients only unless
+    (see standin/README.md), to loopback clients only unless
     --control-from-anywhere. Point the app at it with TWILIO_API_BASE_URL=http://HOST:PORT.
     """
-    from telephony.standin import RealClock, StandIn, VirtualClock
+    from standin import RealClock, StandIn, VirtualClock
 
     settings = load_settings()
     clock = VirtualClock() if virtual else RealClock()

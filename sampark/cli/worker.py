@@ -16,7 +16,7 @@ from sampark.cli import load_settings
 if TYPE_CHECKING:
     from rq.worker import BaseWorker
 
-    from sampark.runtime import Runtime
+    from core.runtime import Runtime
 
 #: Queues in the order a worker serves them (the workflow first: people are waiting).
 DEFAULT_QUEUES = ("workflow", "calls", "sms", "default")
@@ -30,7 +30,7 @@ JOB_MODULES = (
     "workflows.steps",
     "workflows.legs",
     "workflows.dispatch",
-    "workflows.sweeper",
+    "ops.sweeper",
     "telephony.messaging",
     "ivr.callback",
     "prescriptions.calls",
@@ -65,7 +65,7 @@ def _run_cron(redis_url: str | None, queue_name: str, interval_s: int = SWEEP_IN
     """The cron process: enqueue the sweeper every ``interval_s`` (survives a Redis flush)."""
     from rq.cron import CronScheduler
 
-    from sampark.runtime import process_runtime
+    from core.runtime import process_runtime
     from workflows.jobs import sweep
 
     runtime = process_runtime()
@@ -105,7 +105,7 @@ def worker_class(fork: bool, max_memory_mb: int, send_threads: int = 0) -> type[
 
     class RecyclingWorker(SimpleWorker):
         def work(self, *args: Any, **kwargs: Any) -> bool:
-            from sampark.runtime import process_runtime
+            from core.runtime import process_runtime
             from workflows import sender as leg_sender
             from workflows.sender_process import SenderProcess
 
@@ -190,8 +190,8 @@ def worker_cmd(
     and does not share the interpreter with the sends; it waits for them before it exits
     (up to a minute; a leg never sent ends as lost at its deadline).
     """
-    from sampark.logs import configure_logging
-    from sampark.runtime import Runtime, install_process_runtime
+    from core.logs import configure_logging
+    from core.runtime import Runtime, install_process_runtime
 
     settings = load_settings()
     if settings.uses_embedded_redis:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sampark.db import Database
+from core.db import Database
 from sampark.registry.documents import LANGUAGES, SPECIALTIES, Problem, RegistryDoc, RegistryInvalid
 from sampark.registry.exporter import NoDistrict, export_document, export_yaml
 from sampark.registry.fictional import fictional_numbers, is_fictional_number

@@ -11,7 +11,7 @@ import difflib
 import re
 from collections.abc import Iterable
 
-from sampark.phones import InvalidPhoneNumber, classify
+from core.phones import InvalidPhoneNumber, classify
 from sampark.registry.documents import (
     DISTRICT_NUMBER_KINDS,
     LANGUAGES,

@@ -13,10 +13,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from core.runtime import Runtime
 from models import Consultation, ConsultationState, LegRole, Patient
 from sampark import demo
 from sampark.demo_phones import PhoneNarrator
-from sampark.runtime import Runtime
 from tests.builders import build_mini_district
 from tests.workflows.harness import Stack
 

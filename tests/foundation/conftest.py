@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sampark.db import Database
+from core.db import Database
 
 
 @pytest.fixture

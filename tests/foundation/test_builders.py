@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from core.runtime import Runtime
 from models import Staff, StaffRole
-from sampark.runtime import Runtime
 from tests.builders import build_mini_district
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from sampark.db import Database
+from core.db import Database
 
 
 def _pid(db: Database) -> int:

@@ -7,7 +7,7 @@ from unittest.mock import patch
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from sampark.db import Database
+from core.db import Database
 
 
 def _backend_pid(db: Database) -> int:
@@ -21,7 +21,7 @@ def test_an_idle_connection_dropped_by_the_server_is_replaced(db: Database) -> N
     with killer.connect() as other:  # not from db's pool: that holds the victim
         other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
     killer.dispose()
-    with patch("sampark.db.PING_AFTER_IDLE_S", 0.0):  # every check-out counts as idle
+    with patch("core.db.PING_AFTER_IDLE_S", 0.0):  # every check-out counts as idle
         second = _backend_pid(db)  # no error: the dead connection failed its ping
     assert second != first
 
@@ -32,6 +32,6 @@ def test_a_connection_just_checked_in_is_not_pinged(db: Database) -> None:
         for _ in range(3):
             _backend_pid(db)
         assert ping.call_count == 0
-        with patch("sampark.db.PING_AFTER_IDLE_S", 0.0):
+        with patch("core.db.PING_AFTER_IDLE_S", 0.0):
             _backend_pid(db)
         assert ping.call_count == 1

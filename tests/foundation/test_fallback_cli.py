@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner, Result
 from flask.testing import FlaskClient
 
-from sampark import fallback
+from core import fallback
+from core.settings import Settings
 from sampark.cli import main
-from sampark.settings import Settings
 
 
 def run(settings: Settings, *args: str, stdin: str | None = None) -> Result:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
+from core.runtime import Runtime
 from sampark.app import create_app
-from sampark.runtime import Runtime
 
 
 def test_healthy_when_both_answer(client: FlaskClient) -> None:

@@ -14,9 +14,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.routing import IntegerConverter, Rule
 
+from core.inputs import DBID_MAX, clean_text, parse_dbid
+from core.runtime import Runtime
 from models import CallLeg, Consultation, IvrSession, LegRole, SmsMessage
-from sampark.inputs import DBID_MAX, clean_text, parse_dbid
-from sampark.runtime import Runtime
 from tests.builders import build_mini_district, intake_done
 from tests.ivr.caller import Caller
 from tests.ivr.signing import PUBLIC_BASE, signature, signed_post

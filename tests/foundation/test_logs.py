@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sampark.logs import JsonFormatter, configure_logging
+from core.logs import JsonFormatter, configure_logging
 
 
 @pytest.fixture(name="root")

@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.dialects import postgresql
 
+from core.timeutil import utcnow
 from models import CallLeg
 from sampark.migrate import downgrade, upgrade
-from sampark.timeutil import utcnow
 from tests.foundation.test_migrations import empty_postgres  # noqa: F401  (a fixture)
 from workflows.lines import up_to
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from core.runtime import Runtime
 from models import (
     TERMINAL_STATES,
     TRANSITIONS,
@@ -13,7 +14,6 @@ from models import (
     ConsultationTransition,
     IllegalTransition,
 )
-from sampark.runtime import Runtime
 
 S = ConsultationState
 

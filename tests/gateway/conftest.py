@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sampark.settings import Settings
+from core.settings import Settings
 from tests.standin_rest.conftest import TOKEN, FakeStandIn, fake_standin  # noqa: F401
 from tests.standin_rest.fake_engine import ACCOUNT
 

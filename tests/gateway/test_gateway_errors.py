@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
+from core.settings import Settings
 from sampark.registry.fictional import RegistryFictional
-from sampark.settings import Settings
 from telephony.errors import (
     FictionalNumberRefused,
     PermanentGatewayError,

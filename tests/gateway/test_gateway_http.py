@@ -22,7 +22,7 @@ from urllib3.exceptions import (
     ReadTimeoutError,
 )
 
-from sampark.settings import Settings
+from core.settings import Settings
 from telephony.errors import RetryableGatewayError
 from telephony.gateway import TelephonyGateway
 from telephony.gateway_http import TimedHttpClient, transport_error

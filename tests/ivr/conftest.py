@@ -10,10 +10,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from core.runtime import Runtime
+from core.settings import Settings
 from sampark.cli.consultations import consultation_rows
-from sampark.runtime import Runtime
-from sampark.settings import Settings
-from telephony.standin import StandIn, VirtualClock, WsgiTransport
+from standin import StandIn, VirtualClock, WsgiTransport
 from tests.builders import MiniDistrict, build_mini_district
 from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from tests.ivr.caller import Caller

@@ -10,7 +10,7 @@ import redis
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
-from sampark.runtime import Runtime
+from core.runtime import Runtime
 
 DEAD_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
 

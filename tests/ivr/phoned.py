@@ -6,7 +6,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from ivr.after_commit import settle
-from telephony.standin import PhoneScript, StandIn
+from standin import PhoneScript, StandIn
 from tests.ivr.conftest import PATIENT
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.timeutil import utcnow
 from models import (
     Consultation,
     ConsultationState,
@@ -16,7 +17,6 @@ from models import (
     PrescriptionItem,
     Staff,
 )
-from sampark.timeutil import utcnow
 from tests.builders import MiniDistrict
 
 _numbers = itertools.count(1)

@@ -7,10 +7,10 @@ from datetime import datetime, time
 import pytest
 from rq.registry import ScheduledJobRegistry
 
+from core.settings import SettingsError
+from core.timeutil import IST
 from ivr.callback import in_window, next_window_opening, schedule_callback
 from ivr.config import IvrConfig, parse_window
-from sampark.settings import SettingsError
-from sampark.timeutil import IST
 
 DEFAULT = IvrConfig()
 

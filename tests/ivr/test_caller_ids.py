@@ -10,12 +10,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from core.phones import Reach, is_withheld, reach
+from core.runtime import Runtime
 from ivr.catalog import catalog
 from models import IvrSession, Patient
 from sampark.cli.standin import configure_numbers
-from sampark.phones import Reach, is_withheld, reach
-from sampark.runtime import Runtime
-from telephony.standin import PhoneScript, StandIn, VirtualClock, WsgiTransport
+from standin import PhoneScript, StandIn, VirtualClock, WsgiTransport
 from tests.builders import MiniDistrict
 from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from tests.ivr.conftest import BASE, stored

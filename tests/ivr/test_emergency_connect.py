@@ -11,10 +11,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
+from core.runtime import Runtime
 from ivr.catalog import LANGUAGES, catalog
 from models import District, SmsMessage
-from sampark.runtime import Runtime
-from telephony.standin import PhoneScript, StandIn
+from standin import PhoneScript, StandIn
 from tests.builders import MiniDistrict
 from tests.ivr.conftest import stored
 from tests.ivr.phoned import call, said

@@ -1,7 +1,7 @@
 """The shared durable fallback: bounded tries, quarantine, outages, one replay at a time.
 
 Records are made the way production makes them (an IVR webhook failing while the
-database is down) and replayed by ``sampark.fallback_replay.replay``; faults are
+database is down) and replayed by ``ops.fallback_replay.replay``; faults are
 injected into the IVR's own code.
 """
 
@@ -15,9 +15,9 @@ from unittest.mock import patch
 
 import pytest
 
-from sampark import fallback
-from sampark.fallback_replay import replay
-from sampark.runtime import Runtime
+from core import fallback
+from core.runtime import Runtime
+from ops.fallback_replay import replay
 from tests.ivr.conftest import PATIENT, stored
 from tests.ivr.outages import database_down
 

@@ -9,9 +9,9 @@ from unittest.mock import patch
 
 from sqlalchemy import text
 
+from core.runtime import Runtime
 from ivr.rawpg import RawStatements, Unsupported
 from models import Consultation
-from sampark.runtime import Runtime
 from tests.ivr.caller import Caller
 from tests.ivr.conftest import stored
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
+from core.runtime import Runtime
+from core.timeutil import utcnow
 from ivr.missed_calls import call_back_forgotten
 from models import CallLeg, IvrSession, LegRole
-from sampark.runtime import Runtime
-from sampark.timeutil import utcnow
 from tests.builders import MiniDistrict
 from tests.ivr.caller import Caller
 from tests.ivr.conftest import PATIENT, full_day

@@ -10,8 +10,8 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+from core.runtime import Runtime
 from ivr.rawpg import RawStatements, Timestamp, Unsupported, positional
-from sampark.runtime import Runtime
 
 
 @pytest.fixture

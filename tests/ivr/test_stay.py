@@ -12,17 +12,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from core.clock import ManualClock, use_clock
+from core.timeutil import IST
 from ivr.catalog import catalog
 from ivr.config import IvrConfig
 from ivr.engine import CallState, Engine, Input
 from ivr.stay import someone_can_come
 from ivr.twiml import Urls
 from models import ConsultationState, IvrSession, Roster, Staff, StaffRole
-from sampark.timeutil import IST
 from tests.builders import MiniDistrict
 from tests.ivr.caller import Caller, answers
 from tests.ivr.conftest import PATIENT, full_day, stored
-from workflows.clock import ManualClock, use_clock
 from workflows.config import WorkflowConfig
 from workflows.engine import advance
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Consultation, ConsultationState, LegRole
-from telephony.standin import PhoneScript
+from standin import PhoneScript
 from tests.workflows.harness import HAPPY_PATH, Stack
 
 S = ConsultationState

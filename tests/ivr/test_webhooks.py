@@ -9,9 +9,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
+from core.timeutil import utcnow
 from ivr.catalog import catalog
 from models import District, IvrSession, Patient, SmsMessage
-from sampark.timeutil import utcnow
 from tests.builders import MiniDistrict
 from tests.ivr.caller import Caller, answers
 from tests.ivr.conftest import PATIENT, full_day, stored

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from rq import SimpleWorker
 
+from core.runtime import install_process_runtime
 from ivr.catalog import catalog
 from models import SmsMessage
-from sampark.runtime import install_process_runtime
-from telephony.standin import PhoneScript
+from standin import PhoneScript
 from tests.ivr.conftest import PATIENT, stored
 from tests.ivr.phoned import COMPLETE, call, said
 from tests.ivr.prescribed import MEDICINE, add_prescription

@@ -12,6 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from core.runtime import Runtime
+from core.timeutil import utcnow
 from models import (
     CallLeg,
     Consultation,
@@ -22,8 +24,6 @@ from models import (
     Staff,
 )
 from portal.security import hash_password
-from sampark.runtime import Runtime
-from sampark.timeutil import utcnow
 from tests.builders import build_mini_district
 
 PASSWORD = "Belwa-clinic-2026"

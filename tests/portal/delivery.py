@@ -14,10 +14,10 @@ from rq import SimpleWorker
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
+from core.runtime import Runtime, install_process_runtime
 from models import ServiceNumber, SmsMessage
-from sampark.runtime import Runtime, install_process_runtime
+from standin import StandIn, VirtualClock
 from telephony.messaging import SMS_QUEUE, status_callback_url
-from telephony.standin import StandIn, VirtualClock
 
 
 def post_signed_status(runtime: Runtime, sms: SmsMessage, sid: str, status: str) -> None:

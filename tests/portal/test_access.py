@@ -7,8 +7,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from core.runtime import Runtime
 from models import AuditEvent
-from sampark.runtime import Runtime
 from tests.portal.conftest import DOCTOR, OFFERED, PASSWORD, STRANGER, AuthActions, Seeded
 
 

@@ -11,11 +11,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from core.runtime import Runtime
+from core.timeutil import utcnow
 from models import AuditEvent, LoginThrottle, PortalSession, Staff
 from sampark.app import create_app
 from sampark.cli import main as cli
-from sampark.runtime import Runtime
-from sampark.timeutil import utcnow
 from tests.portal.conftest import DOCTOR, PASSWORD, AuthActions, Seeded
 
 

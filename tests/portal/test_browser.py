@@ -19,9 +19,9 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from core.runtime import Runtime
 from models import Prescription, SmsMessage
 from sampark.app import create_app
-from sampark.runtime import Runtime
 from tests.portal.conftest import PASSWORD, STRANGER, Seeded, seed_portal
 from tests.portal.delivery import deliver_through_standin
 

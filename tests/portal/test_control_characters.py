@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from sampark.runtime import Runtime
+from core.runtime import Runtime
 from tests.portal.conftest import AuthActions, Seeded
 from tests.portal.test_prescribing import post_rx, prescriptions
 

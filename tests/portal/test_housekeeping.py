@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from core.runtime import Runtime
 from models import LoginThrottle, PortalSession
-from sampark.runtime import Runtime
+from ops.sweeper import sweep
 from tests.portal.conftest import DOCTOR, Seeded
-from workflows.sweeper import sweep
 
 HOUR = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 

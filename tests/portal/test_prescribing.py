@@ -10,10 +10,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from core.runtime import Runtime
+from core.timeutil import to_ist, utcnow
 from models import Consultation, ConsultationState, Prescription
 from prescriptions.formulary import get_medicine
-from sampark.runtime import Runtime
-from sampark.timeutil import to_ist, utcnow
 from tests.portal.conftest import AuthActions, Seeded
 
 

@@ -12,15 +12,15 @@ from flask import Flask
 from rq import SimpleWorker
 from sqlalchemy import select
 
+from core import clock as wclock
+from core.runtime import Runtime, install_process_runtime
 from models import CallLeg, LegRole, SmsMessage
 from prescriptions.service import issue_prescription
 from prescriptions.voice import READOUT_QUEUE, place_readout_call
 from sampark.app import create_app
-from sampark.runtime import Runtime, install_process_runtime
 from telephony.messaging import SMS_QUEUE
 from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from tests.prescriptions.helpers import PATIENT_MOBILE, Setting, build_setting, fever_draft
-from workflows import clock as wclock
 
 PUBLIC = "http://sampark.test"
 #: 11:30 IST, inside the read-aloud call window.
@@ -38,7 +38,7 @@ class Line:
 @pytest.fixture
 def line(runtime: Runtime) -> Iterator[Line]:
     """The app wired to a stand-in on a virtual clock (webhooks delivered in-process)."""
-    from telephony.standin import StandIn, VirtualClock, WsgiTransport
+    from standin import StandIn, VirtualClock, WsgiTransport
 
     holder: dict[str, Flask] = {}
 
@@ -107,7 +107,7 @@ def _readout_legs(line: Line) -> list[CallLeg]:
 
 
 def test_patient_and_anm_receive_their_sms(line: Line) -> None:
-    from telephony.standin import PhoneScript
+    from standin import PhoneScript
 
     line.standin.script(PATIENT_MOBILE, PhoneScript(sms_outcome="delivered"))
     rx_id = issue(line)
@@ -124,7 +124,7 @@ def test_patient_and_anm_receive_their_sms(line: Line) -> None:
 
 
 def test_an_undelivered_sms_falls_back_to_the_read_aloud_call(line: Line) -> None:
-    from telephony.standin import PhoneScript
+    from standin import PhoneScript
 
     line.standin.script(
         PATIENT_MOBILE, PhoneScript(sms_outcome="undelivered", answer_after=2, digits=["1", None])

@@ -7,6 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from core import clock as wclock
+from core.runtime import Runtime
+from core.timeutil import IST, to_ist, utcnow
 from models import Consultation, ConsultationState, Patient, Prescription, SmsMessage
 from prescriptions.draft import DraftItem
 from prescriptions.followup import (
@@ -19,8 +22,6 @@ from prescriptions.formulary import DrugList, get_medicine
 from prescriptions.scripted import issue_scripted_prescription
 from prescriptions.service import PrescriptionRejected, issue_prescription
 from prescriptions.voice import next_window_opening
-from sampark.runtime import Runtime
-from sampark.timeutil import IST, to_ist, utcnow
 from telephony.messaging import SMS_QUEUE
 from tests.prescriptions.helpers import (
     PATIENT_MOBILE,
@@ -28,7 +29,6 @@ from tests.prescriptions.helpers import (
     build_setting,
     fever_draft,
 )
-from workflows import clock as wclock
 
 COMPLAINTS = [
     "fever",
@@ -258,7 +258,7 @@ def test_a_patient_on_a_landline_gets_the_read_aloud_call_instead_of_sms(
 def test_the_every_minute_sweeper_sends_the_follow_up_reminder_on_its_day(
     runtime: Runtime,
 ) -> None:
-    from workflows.sweeper import sweep
+    from ops.sweeper import sweep
 
     _, code, follow_up_on = _issue_with_follow_up(runtime, days=3)
     on_the_day = datetime.combine(follow_up_on, datetime.min.time(), tzinfo=IST) + timedelta(

@@ -7,6 +7,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select, update
 
+from core.runtime import Runtime
+from core.timeutil import to_ist, utcnow
 from models import (
     AuditEvent,
     Consultation,
@@ -20,8 +22,6 @@ from prescriptions.codes import ALPHABET
 from prescriptions.draft import DraftItem
 from prescriptions.guard import ImmutablePrescription
 from prescriptions.service import PrescriptionRejected, issue_prescription
-from sampark.runtime import Runtime
-from sampark.timeutil import to_ist, utcnow
 from tests.prescriptions.helpers import add_consultation, build_setting, fever_draft, staff_id
 
 

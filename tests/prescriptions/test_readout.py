@@ -8,9 +8,9 @@ from unittest.mock import patch
 import pytest
 from flask.testing import FlaskClient
 
+from core.runtime import Runtime
 from prescriptions.service import issue_prescription
 from prescriptions.voice import latest_prescription_twiml
-from sampark.runtime import Runtime
 from tests.prescriptions.helpers import PATIENT_MOBILE, build_setting, fever_draft, signed_post
 
 VOICES = {

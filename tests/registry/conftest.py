@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from core.runtime import Runtime
 from models import Base
-from sampark.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "kishanganj.yaml"

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from core.runtime import Runtime
 from models import District
 from sampark.registry import check, export_yaml, import_text
-from sampark.runtime import Runtime
 from tests.registry.test_validation import GOOD, problems
 
 STD_CODE = '  std_code: "06456"\n'

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from core.runtime import Runtime
+from core.settings import Settings
 from sampark.cli import main
-from sampark.runtime import Runtime
-from sampark.settings import Settings
 from tests.registry.conftest import SAMPLE, row_counts, sample_text
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from core.runtime import Runtime
 from models import Block, Hub, Roster, ServiceNumber, Spoke, Staff
 from sampark.registry import RegistryInvalid, export_yaml, import_text, registry_stats
-from sampark.runtime import Runtime
 from tests.registry.conftest import row_counts, sample_text
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sampark.phones import InvalidPhoneNumber, PhoneInfo, classify, is_mobile, normalize
+from core.phones import InvalidPhoneNumber, PhoneInfo, classify, is_mobile, normalize
 
 
 @pytest.mark.parametrize(

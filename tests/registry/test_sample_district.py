@@ -10,10 +10,10 @@ from datetime import time
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from core.phones import classify
+from core.runtime import Runtime
 from models import ServiceNumber, Spoke, Staff, StaffRole
-from sampark.phones import classify
 from sampark.registry import LANGUAGES, check, import_text
-from sampark.runtime import Runtime
 from tests.registry.conftest import ROOT, SAMPLE, sample_text
 
 CORE = ("general_medicine", "paediatrics", "obgyn", "dermatology")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from core.runtime import Runtime
 from models import ServiceNumber, Spoke, Staff
 from sampark.registry import RegistryInvalid, import_text, is_fictional_number
-from sampark.runtime import Runtime
 from tests.registry.conftest import row_counts
 from tests.registry.test_validation import GOOD
 

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 
+from core.runtime import Runtime, install_process_runtime
 from models import AuditEvent, Consultation, Prescription, SmsMessage, Staff, StaffRole
 from sampark.app import create_app
-from sampark.runtime import Runtime, install_process_runtime
 from telephony.messaging import SMS_QUEUE
 from tests.builders import MiniDistrict, build_mini_district
 from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
@@ -143,7 +143,7 @@ class Line:
 @pytest.fixture
 def line(runtime: Runtime, mini: MiniDistrict) -> Iterator[Line]:
     """A stand-in on a virtual clock whose webhooks reach the app in-process."""
-    from telephony.standin import StandIn, VirtualClock, WsgiTransport
+    from standin import StandIn, VirtualClock, WsgiTransport
 
     holder: dict[str, Flask] = {}
 

@@ -10,8 +10,9 @@ import pytest
 import requests
 from rq.job import Job
 
+from core.runtime import Runtime
 from models import SmsMessage
-from sampark.runtime import Runtime
+from standin import PhoneScript
 from telephony.messaging import (
     SMS_QUEUE,
     enqueue_delivery,
@@ -19,7 +20,6 @@ from telephony.messaging import (
     register_undeliverable_handler,
     unregister_undeliverable_handler,
 )
-from telephony.standin import PhoneScript
 from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from tests.sms.conftest import PATIENT, PHARMACIST, Line, audit, rows, run_worker
 from tests.sms.samples import RX

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from core import clock as wclock
 from models import CallLeg, LegRole, Patient, Staff
 from prescriptions.service import issue_prescription
-from telephony.standin import PhoneScript
+from standin import PhoneScript
 from tests.prescriptions.helpers import add_consultation, fever_draft
 from tests.sms.conftest import Line, rows, run_worker
-from workflows import clock as wclock
 
 PATIENT = "+919990300001"
 DAYTIME = datetime(2026, 11, 25, 5, 30, tzinfo=UTC)  # 11:00 IST, inside the call window

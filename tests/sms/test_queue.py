@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from core.runtime import Runtime
+from core.timeutil import utcnow
 from models import Consultation, Patient, SmsMessage
-from sampark.runtime import Runtime
-from sampark.timeutil import utcnow
 from telephony.messaging import (
     NotAMobileNumber,
     enqueue_delivery,

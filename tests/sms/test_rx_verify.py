@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from sampark.runtime import Runtime
+from core.runtime import Runtime
 from telephony.sms_views import parse_rx
 from tests.builders import MiniDistrict
 from tests.sms.conftest import PATIENT, PHARMACIST, audit, rows, signed_post

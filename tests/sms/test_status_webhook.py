@@ -10,8 +10,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
+from core.runtime import Runtime
 from models import SmsMessage
-from sampark.runtime import Runtime
 from telephony.messaging import (
     queue_sms,
     register_undeliverable_handler,
@@ -172,8 +172,8 @@ def test_undelivered_is_resent_once_then_the_fallback_runs(
 
 
 def test_webhooks_answer_twiml_when_the_database_is_down(runtime: Runtime) -> None:
+    from core.db import Database
     from sampark.app import create_app
-    from sampark.db import Database
 
     down = Runtime(runtime.settings, Database("postgresql+psycopg://nobody@127.0.0.1:1/none"))
     client = create_app(down.settings, runtime=down, TESTING=True).test_client()

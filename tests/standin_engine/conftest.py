@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from telephony.standin import StandIn, VirtualClock, WsgiTransport
+from standin import StandIn, VirtualClock, WsgiTransport
 from tests.standin_engine.twiml_app import BASE, make_app
 
 ACCOUNT = "AC" + "a" * 32

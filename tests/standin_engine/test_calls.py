@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from telephony.standin import PhoneScript, StandIn
-from telephony.standin.errors import TwilioApiError
+from standin import PhoneScript, StandIn
+from standin.errors import TwilioApiError
 from tests.standin_engine.conftest import CLINIC, PATIENT
 from tests.standin_engine.helpers import seen, statuses
 from tests.standin_engine.twiml_app import BASE
@@ -240,7 +240,7 @@ def test_fallback_url_after_a_failure(si: StandIn, twiml_app: Flask) -> None:
 def test_an_answer_slower_than_the_timeout_is_a_failure() -> None:
     import time
 
-    from telephony.standin import WsgiTransport
+    from standin import WsgiTransport
 
     app = Flask("slow")
 
@@ -259,7 +259,7 @@ def test_an_answer_slower_than_the_timeout_is_a_failure() -> None:
 
 
 def test_timeline_keeps_the_most_recent_entries(twiml_app: Flask) -> None:
-    from telephony.standin import WsgiTransport
+    from standin import WsgiTransport
 
     si = StandIn("AC" + "a" * 32, "token", transport=WsgiTransport(twiml_app),
                  strict_caller_id=False, max_timeline=10)  # fmt: skip
@@ -271,7 +271,7 @@ def test_timeline_keeps_the_most_recent_entries(twiml_app: Flask) -> None:
 
 
 def test_calls_beyond_the_cps_limit_wait_in_a_queue(twiml_app: Flask) -> None:
-    from telephony.standin import WsgiTransport
+    from standin import WsgiTransport
 
     si = StandIn("AC" + "a" * 32, "token", transport=WsgiTransport(twiml_app),
                  strict_caller_id=False, cps=1)  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from telephony.standin import RealClock, VirtualClock
+from standin import RealClock, VirtualClock
 
 
 def test_virtual_clock_runs_in_due_then_scheduling_order() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from telephony.standin import PhoneScript, StandIn
+from standin import PhoneScript, StandIn
 from tests.standin_engine.conftest import ANM, CLINIC, DOCTOR, PATIENT
 from tests.standin_engine.helpers import conference_events, seen
 from tests.standin_engine.twiml_app import BASE

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from telephony.standin import PhoneScript, StandIn
+from standin import PhoneScript, StandIn
 from tests.standin_engine.conftest import DOCTOR
 from tests.standin_engine.helpers import seen
 from tests.standin_engine.test_verbs import call_with

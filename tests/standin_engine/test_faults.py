@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from telephony.standin import Faults, PhoneScript, StandIn, VirtualClock, WsgiTransport
+from standin import Faults, PhoneScript, StandIn, VirtualClock, WsgiTransport
 from tests.standin_engine.conftest import ACCOUNT, CLINIC, PATIENT, TOKEN
 from tests.standin_engine.twiml_app import BASE, make_app
 

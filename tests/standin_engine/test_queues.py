@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from telephony.standin import PhoneScript, StandIn
+from standin import PhoneScript, StandIn
 from tests.standin_engine.conftest import ANM, CLINIC, PATIENT
 from tests.standin_engine.helpers import seen
 from tests.standin_engine.test_verbs import echo_url

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from twilio.rest import Client
 
-from telephony.standin import PhoneScript, RealClock, StandIn, WsgiTransport
+from standin import PhoneScript, RealClock, StandIn, WsgiTransport
 from tests.standin_engine.conftest import ACCOUNT, ANM, CLINIC, DOCTOR, PATIENT, TOKEN
 from tests.standin_engine.helpers import seen, statuses
 from tests.standin_engine.twiml_app import BASE

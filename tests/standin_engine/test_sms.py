@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from telephony.standin import PhoneScript, StandIn
-from telephony.standin.errors import TwilioApiError
+from standin import PhoneScript, StandIn
+from standin.errors import TwilioApiError
 from tests.standin_engine.conftest import CLINIC, PATIENT
 from tests.standin_engine.helpers import seen
 from tests.standin_engine.twiml_app import BASE

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from telephony.standin import PhoneScript, StandIn
+from standin import PhoneScript, StandIn
 from tests.standin_engine.conftest import CLINIC, DOCTOR, PATIENT
 from tests.standin_engine.helpers import seen, statuses
 from tests.standin_engine.twiml_app import BASE

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pytest
 from twilio.rest import Client
 
-from telephony.standin.faults_rest import RestFaults
-from telephony.standin.rest import RestApp, RestServer, make_rest_app
+from standin.faults_rest import RestFaults
+from standin.rest import RestApp, RestServer, make_rest_app
 from tests.standin_rest.fake_engine import ACCOUNT, FakeEngine
 
 TOKEN = "rest-unit-token"

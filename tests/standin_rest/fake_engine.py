@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from telephony.standin.errors import TwilioApiError, not_found
+from standin.errors import TwilioApiError, not_found
 
 ACCOUNT = "AC" + "1" * 32
 

@@ -17,7 +17,7 @@ import pytest
 import requests
 from werkzeug.test import Client
 
-from telephony.standin.rest import make_rest_app
+from standin.rest import make_rest_app
 from tests.standin_rest.fake_engine import ACCOUNT as FAKE_ACCOUNT
 from tests.standin_rest.fake_engine import FakeEngine
 

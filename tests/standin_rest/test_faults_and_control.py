@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from telephony.standin.faults_rest import RestFaults
+from standin.faults_rest import RestFaults
 from tests.standin_rest.conftest import TOKEN, FakeStandIn
 from tests.standin_rest.fake_engine import ACCOUNT
 

@@ -17,8 +17,8 @@ import pytest
 import requests
 from twilio.rest import Client
 
-from telephony.standin.faults_rest import RestFaults
-from telephony.standin.rest import RestServer, make_rest_app
+from standin.faults_rest import RestFaults
+from standin.rest import RestServer, make_rest_app
 from tests.standin_rest.conftest import TOKEN
 from tests.standin_rest.fake_engine import ACCOUNT, FakeEngine
 

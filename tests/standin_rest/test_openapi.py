@@ -10,8 +10,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from telephony.standin.errors import TwilioApiError
-from telephony.standin.openapi import (
+from standin.errors import TwilioApiError
+from standin.openapi import (
     VENDORED_SPEC,
     TwilioSpec,
     compiled,
@@ -109,7 +109,7 @@ def test_description_path_from_the_environment(monkeypatch, tmp_path):
     copy = tmp_path / "spec.json"
     copy.write_bytes(VENDORED_SPEC.read_bytes())
     monkeypatch.setenv("SAMPARK_TWILIO_OPENAPI", str(copy))
-    from telephony.standin.openapi import spec_path
+    from standin.openapi import spec_path
 
     assert spec_path() == copy
     assert len(compiled(str(copy)).operations) == len(compiled().operations)

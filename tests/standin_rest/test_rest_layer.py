@@ -178,7 +178,7 @@ def test_lists_page_like_twilio(fake_standin: FakeStandIn):
 
 
 def test_the_openapi_core_mode_gives_the_same_answers():
-    from telephony.standin.rest import RestServer, make_rest_app
+    from standin.rest import RestServer, make_rest_app
     from tests.standin_rest.fake_engine import FakeEngine
 
     engine = FakeEngine()

@@ -13,10 +13,10 @@ import requests
 from flask import Flask, request
 from twilio.rest import Client
 
-from sampark.settings import Settings
+from core.settings import Settings
+from standin import PhoneScript, StandIn, VirtualClock, WsgiTransport
 from telephony.errors import PermanentGatewayError
 from telephony.gateway import TelephonyGateway
-from telephony.standin import PhoneScript, StandIn, VirtualClock, WsgiTransport
 
 ACCOUNT = "AC" + "5" * 32
 TOKEN = "engine-rest-token"

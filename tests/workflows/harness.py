@@ -27,17 +27,17 @@ from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
+from core.runtime import Runtime, install_process_runtime
+from core.settings import Settings
+from core.timeutil import utcnow
 from models import CallLeg, Consultation, ConsultationState, Patient, Spoke
+from ops.sweeper import run_due_timers
 from sampark.app import create_app
-from sampark.runtime import Runtime, install_process_runtime
-from sampark.settings import Settings
-from sampark.timeutil import utcnow
-from telephony.standin import PhoneScript, StandIn, VirtualClock
+from standin import PhoneScript, StandIn, VirtualClock
 from tests.builders import MiniDistrict, build_mini_district
 from tests.workflows.sending import LegsBeingSent
 from workflows.handoff import hand_off
 from workflows.ownership import DEADLINE_STATES
-from workflows.sweeper import run_due_timers
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUES = ("workflow", "calls", "sms", "default")

@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 
 import pytest
 
+from core.runtime import Runtime
 from models import (
     CallLeg,
     Consultation,
@@ -28,8 +29,7 @@ from models import (
     Staff,
     StaffRole,
 )
-from sampark.runtime import Runtime
-from telephony.standin import StandIn
+from standin import StandIn
 from tests.builders import ALL_DAY, MiniDistrict
 from tests.workflows.harness import call_legs
 from tests.workflows.standin_world import on_standin

@@ -6,7 +6,7 @@ import time
 
 from sqlalchemy import text
 
-from sampark.runtime import Runtime
+from core.runtime import Runtime
 
 #: A claimed leg with no CallSid counts as being sent for this long (real seconds) after
 #: it is first seen: one a killed worker left ``dialing`` must not hold a driver forever.

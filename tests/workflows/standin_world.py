@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sampark.runtime import Runtime
-from telephony.standin import StandIn, VirtualClock
+from core.runtime import Runtime
+from standin import StandIn, VirtualClock
 from tests.builders import MiniDistrict, build_mini_district
 
 

@@ -7,14 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from core.timeutil import utcnow
 from ivr.after_commit import settle
 from ivr.catalog import catalog
 from models import Consultation, ConsultationState, IvrSession, LegRole, Spoke
-from sampark.timeutil import utcnow
-from telephony.standin import PhoneScript
+from ops.sweeper import run_due_timers
+from standin import PhoneScript
 from tests.workflows.harness import Stack
 from workflows.abandoned import FollowUp, policy
-from workflows.sweeper import run_due_timers
 
 S = ConsultationState
 PATIENT = "+919431055501"

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from models import Consultation, ConsultationState, LegRole, Staff
-from telephony.standin import PhoneScript
+from standin import PhoneScript
 from tests.workflows.harness import HAPPY_PATH, Stack
 
 S = ConsultationState

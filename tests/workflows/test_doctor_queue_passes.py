@@ -10,12 +10,12 @@ import pytest
 from rq import SimpleWorker
 from sqlalchemy import select, update
 
+from core.clock import ManualClock, use_clock
+from core.runtime import Runtime, install_process_runtime
 from models import CallLeg, Consultation, ConsultationState, LegRole, Staff, StaffRole
-from sampark.runtime import Runtime, install_process_runtime
 from tests.builders import intake_done
 from tests.workflows.standin_world import on_standin
 from workflows import dispatch, effects, jobs
-from workflows.clock import ManualClock, use_clock
 from workflows.store import details, set_details
 
 S = ConsultationState

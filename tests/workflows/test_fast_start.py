@@ -14,12 +14,12 @@ from unittest.mock import patch
 import pytest
 from sqlalchemy import select, update
 
+from core.clock import ManualClock, use_clock
+from core.runtime import Runtime, install_process_runtime
 from models import CallLeg, Consultation, ConsultationState, Spoke, Staff
-from sampark.runtime import Runtime, install_process_runtime
 from tests.builders import build_mini_district, intake_done
 from tests.workflows.standin_world import on_standin
 from workflows import engine, fast_start, jobs, people
-from workflows.clock import ManualClock, use_clock
 from workflows.store import Effects
 
 S = ConsultationState

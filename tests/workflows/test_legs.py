@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
+from core.runtime import Runtime
 from models import CallLeg, ConsultationState
-from sampark.runtime import Runtime
+from standin import StandIn
 from telephony.gateway import TelephonyGateway
-from telephony.standin import StandIn
 from tests.builders import intake_done
 from tests.workflows.standin_world import on_standin
 from workflows import effects, engine, legs

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, time
 
 from sqlalchemy import select
 
+from core.runtime import Runtime
+from core.timeutil import IST
 from models import Roster, Staff, StaffRole
-from sampark.runtime import Runtime
-from sampark.timeutil import IST
 from tests.builders import build_mini_district
 from workflows.people import doctor_pool, on_duty_ids
 

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from core.runtime import Runtime
+from core.timeutil import utcnow
 from models import CallLeg, Consultation, ConsultationState, LegRole, Staff
-from sampark.runtime import Runtime
-from sampark.timeutil import utcnow
+from standin import PhoneScript, StandIn
 from telephony.errors import RetryableGatewayError
-from telephony.standin import PhoneScript, StandIn
 from tests.builders import intake_done
 from tests.workflows.standin_world import on_standin
 from workflows import effects, engine, legs, lines

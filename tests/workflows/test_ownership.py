@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
+from core.runtime import Runtime
+from core.timeutil import utcnow
 from models import TRANSITIONS, Consultation, ConsultationState, IvrSession
-from sampark.runtime import Runtime
-from sampark.timeutil import utcnow
+from ops.sweeper import due_consultations, sweep
 from tests.builders import build_mini_district, intake_done
 from workflows.ownership import DEADLINE_STATES, OPEN_STATES
-from workflows.sweeper import due_consultations, sweep
 
 S = ConsultationState
 

@@ -17,15 +17,15 @@ from unittest.mock import patch
 import pytest
 from sqlalchemy import select, update
 
+from core.timeutil import utcnow
 from ivr.catalog import catalog
 from models import Consultation, ConsultationState, IvrSession, LegRole
-from sampark.timeutil import utcnow
-from telephony.standin import PhoneScript
+from ops.sweeper import run_due_timers
+from standin import PhoneScript
 from tests.workflows.harness import Stack
 from workflows import prompts as workflow_prompts
 from workflows.config import workflow_config
 from workflows.engine import patient_wait_ends
-from workflows.sweeper import run_due_timers
 
 S = ConsultationState
 PATIENT = "+919431066601"

@@ -11,17 +11,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from core.runtime import Runtime
+from core.timeutil import utcnow
 from models import CallLeg, Consultation, ConsultationState, LegRole
-from sampark.runtime import Runtime
-from sampark.timeutil import utcnow
-from telephony.standin import PhoneScript, StandIn
+from ops.sweeper import sweep
+from standin import PhoneScript, StandIn
 from tests.builders import intake_done
 from tests.workflows.harness import HAPPY_PATH, Stack
 from tests.workflows.standin_world import on_standin
 from workflows import effects, engine
 from workflows.reconcile import reconcile
 from workflows.store import present
-from workflows.sweeper import sweep
 
 S = ConsultationState
 

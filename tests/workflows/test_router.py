@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from workflows.clock import in_window, next_window_open
+from core.clock import in_window, next_window_open
 from workflows.config import DEFAULT_SPECIALTY_MAP
 from workflows.router import (
     Anm,

@@ -17,9 +17,9 @@ from rq import SimpleWorker
 from rq.job import Job
 from sqlalchemy import update
 
+from core.runtime import Runtime, install_process_runtime
+from core.settings import Settings, SettingsError
 from models import CallLeg, LegRole, Staff
-from sampark.runtime import Runtime, install_process_runtime
-from sampark.settings import Settings, SettingsError
 from tests.workflows.harness import Stack
 from tests.workflows.sender_world import (
     World,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from sampark.runtime import Runtime
+from core.runtime import Runtime
 from tests.workflows.sender_world import (
     World,
     check_backlog_blocks,

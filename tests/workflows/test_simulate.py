@@ -8,10 +8,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from core.runtime import Runtime
+from ops.simulate import run_simulation
+from ops.simulate_callers import SCENARIOS
 from sampark.cli import main
-from sampark.runtime import Runtime
-from workflows.simulate import run_simulation
-from workflows.simulate_callers import SCENARIOS
 
 pytestmark = pytest.mark.slow
 OUTCOMES = ("completed", "unreachable", "consent_refused", "ended_without_doctor", "lost")

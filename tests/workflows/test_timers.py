@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from rq.registry import ScheduledJobRegistry
 
+from core.clock import ManualClock, use_clock
+from core.runtime import Runtime, install_process_runtime
 from models import Consultation, ConsultationState
-from sampark.runtime import Runtime, install_process_runtime
 from tests.builders import intake_done
 from tests.workflows.standin_world import on_standin
 from workflows import effects, engine, jobs
-from workflows.clock import ManualClock, use_clock
 
 S = ConsultationState
 #: 11:30:00.7 IST: the ANMs are on duty; a deadline 90 s on ends in a fraction of a second.

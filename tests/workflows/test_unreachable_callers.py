@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from models import ConsultationState, LegRole
-from telephony.standin import PhoneScript
+from standin import PhoneScript
 from tests.workflows.harness import Stack
 
 S = ConsultationState

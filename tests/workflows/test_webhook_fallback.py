@@ -15,14 +15,15 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from core import fallback
+from core.runtime import Runtime
+from core.timeutil import utcnow
 from models import CallLeg, Consultation, ConsultationState, Staff
-from sampark import fallback
-from sampark.runtime import Runtime
-from sampark.timeutil import utcnow
+from ops import sweeper
 from tests.builders import build_mini_district, intake_done
 from tests.ivr.outages import database_down
 from tests.workflows.test_webhooks import post
-from workflows import engine, sweeper
+from workflows import engine
 
 S = ConsultationState
 SIDS = {"doctor": "CA" + "d" * 32, "anm": "CA" + "a" * 32, "patient": "CA" + "p" * 32}

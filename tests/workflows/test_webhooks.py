@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
+from core.runtime import Runtime
 from models import Consultation, ConsultationState, Patient
 from sampark.app import create_app
-from sampark.runtime import Runtime
 from tests.builders import build_mini_district
 from tests.conftest import TEST_AUTH_TOKEN
 

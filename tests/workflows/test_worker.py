@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from rq.job import Job
 
+from core.runtime import Runtime
 from sampark.cli.worker import worker_class
-from sampark.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,8 +80,8 @@ def test_the_sweeper_runs_as_often_as_the_worker_is_told(runtime: Runtime) -> No
 
     from sqlalchemy import update
 
+    from core.timeutil import utcnow
     from models import Consultation, ConsultationState, IvrSession
-    from sampark.timeutil import utcnow
 
     if runtime.settings.redis_url is None:
         pytest.skip("a worker process needs a real Redis server")

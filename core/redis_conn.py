@@ -11,7 +11,7 @@ import threading
 
 import redis
 
-from sampark.settings import Settings
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 _embedded_lock = threading.Lock()

@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from telephony.standin.base import EngineBase
-from telephony.standin.resources import Call, Recording
-from telephony.standin.util import API_VERSION, compact, country_of
+from standin.base import EngineBase
+from standin.resources import Call, Recording
+from standin.util import API_VERSION, compact, country_of
 
 # Seconds of call setup before the far end rings / reports busy or failure.
 SETUP_SECONDS = 1.0

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from telephony.standin.errors import TwilioApiError
+from standin.errors import TwilioApiError
 
 
 @dataclass(frozen=True)

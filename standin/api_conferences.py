@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from telephony.standin.conference import is_conference_sid
-from telephony.standin.errors import not_found
-from telephony.standin.messages import MessagesMixin
-from telephony.standin.resources import Conference, Participant
-from telephony.standin.util import as_list, first, truthy
+from standin.conference import is_conference_sid
+from standin.errors import not_found
+from standin.messages import MessagesMixin
+from standin.resources import Conference, Participant
+from standin.util import as_list, first, truthy
 
 Params = Mapping[str, Any]
 

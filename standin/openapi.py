@@ -17,7 +17,7 @@ way), check ``format: uri`` (the file's schemas only name the format), and add w
 file leaves to prose (see ``../shared/twilio/README.md``): the value lists that live only in
 descriptions, and the either/or rules (Url/Twiml/ApplicationSid; Body/MediaUrl/ContentSid;
 From/MessagingServiceSid). Failures become Twilio's own error codes (:mod:`.twilio_codes`).
-This module re-exports the names of the other two, so ``telephony.standin.openapi`` stays
+This module re-exports the names of the other two, so ``standin.openapi`` stays
 the one import path.
 """
 
@@ -32,9 +32,9 @@ from typing import Any
 from jsonschema import FormatChecker
 from openapi_schema_validator import OAS30Validator
 
-from telephony.standin.errors import TwilioApiError
-from telephony.standin.openapi_core_check import OpenApiCoreValidator, openapi_core_validator
-from telephony.standin.openapi_spec import (
+from standin.errors import TwilioApiError
+from standin.openapi_core_check import OpenApiCoreValidator, openapi_core_validator
+from standin.openapi_spec import (
     ACCOUNT_PATH,
     DESCRIPTION_ENUMS,
     FORMAT_FUNCTIONS,
@@ -47,7 +47,7 @@ from telephony.standin.openapi_spec import (
     load_spec,
     spec_path,
 )
-from telephony.standin.twilio_codes import Problem, check_either_or, error_for, not_found
+from standin.twilio_codes import Problem, check_either_or, error_for, not_found
 
 VALIDATOR_ENV = "SAMPARK_STANDIN_VALIDATOR"
 

@@ -15,10 +15,10 @@ import re
 
 import phonenumbers
 
-from telephony.standin.conference import ConferenceMixin
-from telephony.standin.resources import Call
-from telephony.standin.twiml import Verb, method_of, resolve
-from telephony.standin.util import E164, as_list, is_e164
+from standin.conference import ConferenceMixin
+from standin.resources import Call
+from standin.twiml import Verb, method_of, resolve
+from standin.util import E164, as_list, is_e164
 
 _US_PUNCTUATION = re.compile(r"[\s().-]")
 

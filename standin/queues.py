@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from telephony.standin.dial import DialMixin
-from telephony.standin.resources import Call
-from telephony.standin.twiml import TwimlError, Verb, method_of, parse, resolve
-from telephony.standin.twiml_runner import verb_seconds
+from standin.dial import DialMixin
+from standin.resources import Call
+from standin.twiml import TwimlError, Verb, method_of, parse, resolve
+from standin.twiml_runner import verb_seconds
 
 QUEUE_WAIT_VERBS = frozenset({"Say", "Play", "Pause", "Redirect", "Leave", "Hangup"})
 

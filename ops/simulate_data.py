@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from models import Block, District, Hub, NumberKind, Roster, ServiceNumber, Spoke, Staff, StaffRole
-from telephony.standin import PhoneScript
-from workflows.simulate_callers import caller_script, pick_scenario
+from ops.simulate_callers import caller_script, pick_scenario
+from standin import PhoneScript
 
 SPECIALTIES = ("general_medicine", "paediatrics", "obgyn", "dermatology")
 #: Share of doctors per specialty (general medicine carries most of the load).
@@ -141,7 +141,7 @@ def build_sim_district(session: Session, patients: int, rng: random.Random) -> S
 class Journey:
     """One scripted patient: who dials which spoke when, and what their phone does.
 
-    ``scenario`` is what they do in the IVR (``workflows.simulate_callers``); ``kind`` is
+    ``scenario`` is what they do in the IVR (``ops.simulate_callers``); ``kind`` is
     how their phone takes our call-backs: answers, flaky (misses the first, answers the
     next), unreachable (never answers) or machine (voicemail).
     """

@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from telephony.standin.resources import Call, Conference, Participant
-from telephony.standin.twiml import WAIT_VERBS, TwimlError, Verb, method_of, parse, resolve
-from telephony.standin.twiml_runner import RunnerMixin, verb_seconds
-from telephony.standin.util import as_list, compact, truthy
+from standin.resources import Call, Conference, Participant
+from standin.twiml import WAIT_VERBS, TwimlError, Verb, method_of, parse, resolve
+from standin.twiml_runner import RunnerMixin, verb_seconds
+from standin.util import as_list, compact, truthy
 
 EVENT_KEYS = {
     "conference-start": "start",

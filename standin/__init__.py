@@ -2,14 +2,14 @@
 
 Public API: ``StandIn`` (the facade), ``VirtualClock`` / ``RealClock``, ``PhoneScript``,
 ``WsgiTransport`` / ``HttpTransport``, ``Faults``. The REST layer uses
-``telephony.standin.engine.Engine`` and ``telephony.standin.errors.TwilioApiError``.
+``standin.engine.Engine`` and ``standin.errors.TwilioApiError``.
 """
 
-from telephony.standin.clock import RealClock, VirtualClock
-from telephony.standin.facade import StandIn
-from telephony.standin.faults import Faults
-from telephony.standin.phones import PhoneScript
-from telephony.standin.transport import HttpTransport, WsgiTransport
+from standin.clock import RealClock, VirtualClock
+from standin.facade import StandIn
+from standin.faults import Faults
+from standin.phones import PhoneScript
+from standin.transport import HttpTransport, WsgiTransport
 
 __all__ = [
     "Faults",

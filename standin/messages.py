@@ -10,11 +10,11 @@ https://www.twilio.com/docs/messaging/guides/webhook-request.
 
 from __future__ import annotations
 
-from telephony.standin.phones import SMS_ERRORS, InboxItem
-from telephony.standin.queues import QueueMixin
-from telephony.standin.resources import Message
-from telephony.standin.twiml import TwimlError, parse
-from telephony.standin.util import API_VERSION, compact, country_of, gsm_segments
+from standin.phones import SMS_ERRORS, InboxItem
+from standin.queues import QueueMixin
+from standin.resources import Message
+from standin.twiml import TwimlError, parse
+from standin.util import API_VERSION, compact, country_of, gsm_segments
 
 SENT_AFTER = 1.0
 DELIVERED_AFTER = 3.0

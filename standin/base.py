@@ -14,12 +14,12 @@ from urllib.parse import quote, urlencode
 
 from twilio.request_validator import RequestValidator
 
-from telephony.standin.clock import RealClock, VirtualClock
-from telephony.standin.faults import Decision, FaultDice, Faults
-from telephony.standin.phones import DEFAULT_SCRIPT, InboxItem, PhoneScript
-from telephony.standin.resources import Call, Conference, Message, PhoneNumber, Recording
-from telephony.standin.transport import HttpTransport, Response, Transport
-from telephony.standin.util import SidFactory, rfc2822
+from standin.clock import RealClock, VirtualClock
+from standin.faults import Decision, FaultDice, Faults
+from standin.phones import DEFAULT_SCRIPT, InboxItem, PhoneScript
+from standin.resources import Call, Conference, Message, PhoneNumber, Recording
+from standin.transport import HttpTransport, Response, Transport
+from standin.util import SidFactory, rfc2822
 
 MAX_LOGGED_BODY = 4000
 

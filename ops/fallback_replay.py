@@ -1,4 +1,4 @@
-"""Replaying the durable fallback (see ``sampark.fallback``), one pass at a time.
+"""Replaying the durable fallback (see ``core.fallback``), one pass at a time.
 
 ``replay(runtime)`` takes a per-instance lock (one replay at a time), claims every
 pending file by renaming it (and any file a killed replay had claimed), and replays
@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sampark.fallback import (
+from core.fallback import (
     MAX_TRIES,
     Record,
     fallback_dir,
@@ -32,7 +32,7 @@ from sampark.fallback import (
     read_lines,
     write_pending,
 )
-from sampark.runtime import Runtime
+from core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ flushed and fsync'd before the answer goes out: one file per area, day and proce
 ``form`` and ``args``, the route's ids (``route``) and how many replays have
 failed (``tries``).
 
-``sampark.fallback_replay.replay`` re-drives pending records in order of arrival.
+``ops.fallback_replay.replay`` re-drives pending records in order of arrival.
 A record that keeps failing is moved to ``quarantine/<id>.json`` after
 ``MAX_TRIES`` tries and is never retried automatically; the operator sees it
 with ``sampark fallback list`` and retries or drops it (``retry``, ``drop``).
@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sampark.settings import Settings
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

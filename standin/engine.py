@@ -12,11 +12,11 @@ import wave
 from collections.abc import Mapping
 from typing import Any
 
-from telephony.standin.api_conferences import ConferenceApiMixin
-from telephony.standin.errors import TwilioApiError, not_found
-from telephony.standin.phones import PhoneScript
-from telephony.standin.resources import Call, PhoneNumber
-from telephony.standin.util import ALPHA_SENDER, as_list, first, is_e164, is_landline, truthy
+from standin.api_conferences import ConferenceApiMixin
+from standin.errors import TwilioApiError, not_found
+from standin.phones import PhoneScript
+from standin.resources import Call, PhoneNumber
+from standin.util import ALPHA_SENDER, as_list, first, is_e164, is_landline, truthy
 
 Params = Mapping[str, Any]
 MAX_MEDIA_SECONDS = 30  # recording media is silence, at most this long

@@ -4,7 +4,7 @@ Every timer of a consultation is two things: a deadline stored on the row
 (``state_deadline_at``) and an RQ job scheduled for that moment. The job is only
 a prompt — the sweeper finds every row past its deadline whatever Redis kept —
 so tests and the simulator never wait: they call
-``workflows.sweeper.run_due_timers(runtime, now)`` with a virtual ``now``.
+``ops.sweeper.run_due_timers(runtime, now)`` with a virtual ``now``.
 
 Code reads the time through ``now()``, which tests and the simulator may point
 at a virtual clock (anything with a ``now() -> datetime`` method, such as the
@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 from typing import Protocol
 
-from sampark.timeutil import IST, as_utc, utcnow
+from core.timeutil import IST, as_utc, utcnow
 
 
 class Clock(Protocol):

@@ -13,8 +13,8 @@ import functools
 import re
 from typing import Any
 
-from telephony.standin.openapi_spec import FORMAT_FUNCTIONS, load_spec, spec_path
-from telephony.standin.twilio_codes import Problem, check_either_or
+from standin.openapi_spec import FORMAT_FUNCTIONS, load_spec, spec_path
+from standin.twilio_codes import Problem, check_either_or
 
 
 class OpenApiCoreValidator:

@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from core.runtime import Runtime
+from core.timeutil import as_utc
 from models import (
     CallLeg,
     Consultation,
@@ -18,9 +20,7 @@ from models import (
     Prescription,
     SmsMessage,
 )
-from sampark.runtime import Runtime
-from sampark.timeutil import as_utc
-from workflows.simulate_data import Journey
+from ops.simulate_data import Journey
 
 S = ConsultationState
 

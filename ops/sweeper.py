@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
 
+from core import clock
+from core.runtime import Runtime
 from models import Consultation, ConsultationState
-from sampark.runtime import Runtime
-from workflows import clock, effects, engine
+from workflows import effects, engine
 from workflows.config import workflow_config
 from workflows.dispatch import dispatch
 from workflows.ownership import DEADLINE_STATES
@@ -96,7 +97,7 @@ def run_due_timers(runtime: Runtime, now: datetime) -> dict[str, int]:
 
 def _replay_ivr_fallback(runtime: Runtime) -> int:
     """Replay the webhooks kept in the durable fallback (the IVR's and the workflow's)."""
-    from sampark.fallback_replay import replay
+    from ops.fallback_replay import replay
 
     try:
         report = replay(runtime)

@@ -1,7 +1,7 @@
 """What simulated callers press: one phone script per scenario, for ``sampark simulate``
 (in process, virtual clock) and ``sampark loadtest`` (separate processes, real clock).
 
-A script is a ``telephony.standin.PhoneScript``: the stand-in dials in from the patient's
+A script is a ``standin.PhoneScript``: the stand-in dials in from the patient's
 phone, runs the IVR's TwiML and presses the n-th keys at the n-th ``<Gather>``; the same
 script answers (or not) the workflow's call-backs to that phone.
 """
@@ -12,7 +12,7 @@ import random
 from typing import Any
 
 from ivr.flow import COMPLAINTS, DANGER_SIGNS, NATIVE_SCRIPT_LANGUAGES
-from telephony.standin import PhoneScript
+from standin import PhoneScript
 
 #: Scenario -> weight in the mix.
 SCENARIOS: dict[str, int] = {

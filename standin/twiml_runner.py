@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from telephony.standin.calls import CallsMixin
-from telephony.standin.resources import Call
-from telephony.standin.transport import Response
-from telephony.standin.twiml import TwimlError, Verb, method_of, parse, resolve
-from telephony.standin.util import as_list, truthy, words_seconds
+from standin.calls import CallsMixin
+from standin.resources import Call
+from standin.transport import Response
+from standin.twiml import TwimlError, Verb, method_of, parse, resolve
+from standin.util import as_list, truthy, words_seconds
 
 PLAY_SECONDS = 8.0  # a <Play> clip lasts this long in the simulation
 BEEP_SECONDS = 0.5

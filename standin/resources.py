@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from telephony.standin.util import API_VERSION, rfc2822
+from standin.util import API_VERSION, rfc2822
 
 ACC = "/2010-04-01/Accounts/{account}"
 FINAL_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})

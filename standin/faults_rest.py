@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from telephony.standin.errors import TwilioApiError
+from standin.errors import TwilioApiError
 
 ERROR_BODIES: dict[int, tuple[int, str]] = {
     429: (20429, "Too Many Requests"),

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from telephony.standin.errors import TwilioApiError
+from standin.errors import TwilioApiError
 
 if TYPE_CHECKING:
-    from telephony.standin.rest import RestApp
+    from standin.rest import RestApp
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def _need(target: Any, name: str) -> Callable[..., Any]:
 
 
 def _phone_script(target: Any, number: str, body: Mapping[str, Any]) -> Any:
-    from telephony.standin import PhoneScript  # the engine's public dataclass
+    from standin import PhoneScript  # the engine's public dataclass
 
     try:
         script = PhoneScript(**body)
@@ -115,7 +115,7 @@ def _faults_webhooks(target: Any, request: Request) -> Any:
             setattr(faults, name, value)
         engine = getattr(target, "engine", None)
         if seed is not None and engine is not None and hasattr(engine, "dice"):
-            from telephony.standin.faults import FaultDice
+            from standin.faults import FaultDice
 
             engine.dice = FaultDice(faults, int(seed))
     return jsonable(faults)

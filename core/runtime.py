@@ -14,9 +14,9 @@ import redis
 from flask import current_app
 from rq import Queue
 
-from sampark.db import Database
-from sampark.redis_conn import connect_redis
-from sampark.settings import Settings
+from core.db import Database
+from core.redis_conn import connect_redis
+from core.settings import Settings
 
 
 @dataclass

@@ -6,11 +6,11 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from telephony.standin.clock import RealClock, VirtualClock
-from telephony.standin.engine import Engine
-from telephony.standin.faults import Faults
-from telephony.standin.phones import PhoneScript
-from telephony.standin.transport import Transport
+from standin.clock import RealClock, VirtualClock
+from standin.engine import Engine
+from standin.faults import Faults
+from standin.phones import PhoneScript
+from standin.transport import Transport
 
 
 class _View(Mapping[str, dict[str, Any]]):
@@ -133,8 +133,8 @@ class StandIn:
         REST faults (5xx, 429, timeouts) are seeded from this stand-in's seed, so a
         run is reproducible; set them live through ``rest_faults`` or ``/_standin/faults/rest``.
         """
-        from telephony.standin.faults_rest import RestFaults
-        from telephony.standin.rest import RestServer, make_rest_app
+        from standin.faults_rest import RestFaults
+        from standin.rest import RestServer, make_rest_app
 
         if self._server is not None:
             return str(self.base_url)

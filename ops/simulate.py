@@ -4,7 +4,7 @@ Everything runs in this process on a database and queue prefix of its own: the
 app receives the stand-in's webhooks through WSGI, an RQ ``SimpleWorker`` drains
 the queues in bursts, and the sweeper fires the workflow's deadlines. Every patient
 dials a spoke's number through the stand-in and presses keys in the IVR
-(``workflows.simulate_callers``: stay on the line, call-back, emergency, hang-ups at
+(``ops.simulate_callers``: stay on the line, call-back, emergency, hang-ups at
 every step, silence, wrong keys, consent refused, never reachable). With the
 virtual clock (default) the run is a discrete-event simulation: the workflow
 reads the stand-in's time, the next stand-in event or workflow deadline comes
@@ -27,6 +27,10 @@ from typing import Any
 from rq import SimpleWorker
 from sqlalchemy import event, func, select
 
+from core import clock as wclock
+from core.runtime import Runtime, install_process_runtime
+from core.settings import Settings
+from core.timeutil import IST
 from ivr.after_commit import settle
 from models import (
     Base,
@@ -35,17 +39,13 @@ from models import (
     ConsultationState,
     LegRole,
 )
+from ops.simulate_data import Journey, build_sim_district, journeys
+from ops.simulate_summary import DONE, Summary, summarise
+from ops.sweeper import sweep
 from prescriptions.scripted import issue_scripted_prescription
 from prescriptions.service import PrescriptionRejected
 from sampark.app import create_app
-from sampark.runtime import Runtime, install_process_runtime
-from sampark.settings import Settings
-from sampark.timeutil import IST
-from telephony.standin import PhoneScript, RealClock, StandIn, VirtualClock, WsgiTransport
-from workflows import clock as wclock
-from workflows.simulate_data import Journey, build_sim_district, journeys
-from workflows.simulate_summary import DONE, Summary, summarise
-from workflows.sweeper import sweep
+from standin import PhoneScript, RealClock, StandIn, VirtualClock, WsgiTransport
 
 S = ConsultationState
 log = logging.getLogger(__name__)
