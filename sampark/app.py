@@ -13,6 +13,7 @@ from core import inputs
 from core.logs import configure_logging, request_id_var
 from core.runtime import Runtime
 from core.settings import Settings
+from sampark.wiring import wire
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ def create_app(
         **flask_config: extra Flask config (e.g. ``TESTING=True``).
     """
     configure_logging()
+    wire()
     settings = settings or (runtime.settings if runtime else Settings.from_env())
     if settings.uses_embedded_database:
         log.warning(

@@ -27,11 +27,14 @@ from core.runtime import Runtime
 from core.settings import Settings
 from models import Base
 from sampark.app import create_app
+from sampark.wiring import wire
 from tests.workflows.harness import Stack, running_stack
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_AUTH_TOKEN = "test-auth-token-0123456789"
 TEST_ACCOUNT_SID = "AC" + "a1" * 16
+
+wire()  # the handlers the lower layers call (as every entry point does)
 
 
 def _reachable_database(url: str) -> bool:

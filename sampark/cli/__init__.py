@@ -22,8 +22,10 @@ def load_settings() -> Settings:
 def main() -> None:
     """Sampark: telephony-driven telemedicine for rural India."""
     from core.logs import configure_logging
+    from sampark.wiring import wire
 
     configure_logging("WARNING")
+    wire()
 
 
 def _register() -> None:

@@ -192,11 +192,13 @@ def worker_cmd(
     """
     from core.logs import configure_logging
     from core.runtime import Runtime, install_process_runtime
+    from sampark.wiring import wire
 
     settings = load_settings()
     if settings.uses_embedded_redis:
         raise click.UsageError("REDIS_URL is not set: a worker needs a real Redis server")
     configure_logging("INFO")
+    wire()
     runtime = Runtime.from_settings(settings)
     install_process_runtime(runtime)
     names = [n.strip() for n in queues.split(",") if n.strip()]

@@ -1,0 +1,14 @@
+"""The one composition module: what the lower layers call back into, registered here.
+
+A lower layer never imports a higher one. Where one must reach up (an outbound call's
+end goes back to the workflow as an event, the way Twilio's callbacks do), the lower
+layer offers a registry and the owner registers its handler here. ``wire()`` is called
+by every entry point (the app factory, ``sampark worker``, the ops commands, the tests'
+conftest) and is idempotent: each registration replaces the one before.
+"""
+
+from __future__ import annotations
+
+
+def wire() -> None:
+    """Register every handler the lower layers call (safe to call more than once)."""
