@@ -21,12 +21,16 @@ import logging
 import os
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -263,3 +267,20 @@ def summary(settings: Settings) -> dict[str, Any]:
         "pending": describe(pending(settings)),
         "quarantined": describe(quarantined(settings)),
     }
+
+
+Handler = Callable[["Runtime", Record], None]
+
+
+@dataclass(frozen=True)
+class Area:
+    """How one area replays its records.
+
+    Attributes:
+        handlers: kind -> a function replaying one record (raising if it failed).
+        settle: run once after a pass with the records replayed without error
+            (the IVR closes the calls they belong to); returns ids to report.
+    """
+
+    handlers: Mapping[str, Handler]
+    settle: Callable[[Runtime, list[Record]], set[str]] | None = None

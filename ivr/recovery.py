@@ -6,31 +6,25 @@ Records of area ``ivr`` (see ``ivr.fallback``) are replayed by
 not be scheduled). After a pass, every replayed call that is still open is
 closed: the caller heard an apology and a promise of a call-back, so the
 consultation is kept as *abandoned* and handed to the workflow, which has the
-ANM call back. ``replay_fallback`` runs one pass (every area's records); the
-sweeper calls it every minute.
+ANM call back. ``ops.fallback_replay.replay`` runs one pass (every area's
+records); the sweeper calls it every minute.
 """
 
 from __future__ import annotations
 
 import logging
 
-from core.fallback import Record
+from core.fallback import Area, Handler, Record
 from core.runtime import Runtime
 from ivr import calls
 from ivr.callback import schedule_callback
-from ops.fallback_replay import Area, Handler, ReplayReport, replay
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FALLBACK", "ReplayReport", "replay_fallback"]
+__all__ = ["FALLBACK"]
 
 #: Kinds whose replay leaves the intake call open until it is closed here.
 OPENING_KINDS = ("incoming", "step", "recording")
-
-
-def replay_fallback(runtime: Runtime) -> ReplayReport:
-    """One replay pass over every pending fallback record (safe to run again)."""
-    return replay(runtime)
 
 
 def _strings(raw: object) -> dict[str, str]:

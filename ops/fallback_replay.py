@@ -8,24 +8,25 @@ record that fails is written back with ``tries + 1`` for a later pass; at
 outage (the database or Redis unreachable) the pass stops there: the records after
 it are written back untouched, in order, instead of each spending a try.
 
-Areas register in ``AREAS``: a module exposing ``FALLBACK`` (an ``Area``), imported
-by name when a pass first needs it, so this module imports neither ``ivr`` nor
-``workflows``.
+Each area declares its handlers as a ``core.fallback.Area`` (``ivr.recovery``,
+``workflows.webhook_events``); ``AREAS`` below names them: operations stand above
+the areas they replay.
 """
 
 from __future__ import annotations
 
 import fcntl
-import importlib
 import logging
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.fallback import (
     MAX_TRIES,
+    Area,
+    Handler,
     Record,
     fallback_dir,
     quarantine,
@@ -33,27 +34,13 @@ from core.fallback import (
     write_pending,
 )
 from core.runtime import Runtime
+from ivr.recovery import FALLBACK as IVR_FALLBACK
+from workflows.webhook_events import FALLBACK as WORKFLOW_FALLBACK
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Runtime, Record], None]
-
-#: Area name -> the module whose ``FALLBACK`` replays that area's records.
-AREAS: dict[str, str] = {"ivr": "ivr.recovery", "workflows": "workflows.webhook_events"}
-
-
-@dataclass(frozen=True)
-class Area:
-    """How one area replays its records.
-
-    Attributes:
-        handlers: kind -> a function replaying one record (raising if it failed).
-        settle: run once after a pass with the records replayed without error
-            (the IVR closes the calls they belong to); returns ids to report.
-    """
-
-    handlers: Mapping[str, Handler]
-    settle: Callable[[Runtime, list[Record]], set[str]] | None = None
+#: Area name -> how that area's records are replayed.
+AREAS: dict[str, Area] = {"ivr": IVR_FALLBACK, "workflows": WORKFLOW_FALLBACK}
 
 
 @dataclass
@@ -95,13 +82,10 @@ def is_outage(exc: BaseException) -> bool:
 
 
 def area(name: str) -> Area:
-    """The registered ``Area`` called ``name`` (its module imported on first use)."""
-    module = AREAS.get(name)
-    if module is None:
+    """The ``Area`` called ``name``."""
+    found = AREAS.get(name)
+    if found is None:
         raise UnknownRecord(f"no fallback area {name!r}")
-    found = getattr(importlib.import_module(module), "FALLBACK", None)
-    if not isinstance(found, Area):
-        raise UnknownRecord(f"{module} has no FALLBACK area")
     return found
 
 

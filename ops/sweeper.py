@@ -18,7 +18,13 @@ from sqlalchemy import and_, func, or_, select
 
 from core import clock
 from core.runtime import Runtime
+from ivr.missed_calls import call_back_forgotten
+from ivr.stale import end_silent_intakes
 from models import Consultation, ConsultationState
+from ops.fallback_replay import replay
+from portal.housekeeping import purge
+from prescriptions.followup import send_due_followup_reminders
+from telephony.messaging import redrive_pending
 from workflows import effects, engine
 from workflows.config import workflow_config
 from workflows.dispatch import dispatch
@@ -97,8 +103,6 @@ def run_due_timers(runtime: Runtime, now: datetime) -> dict[str, int]:
 
 def _replay_ivr_fallback(runtime: Runtime) -> int:
     """Replay the webhooks kept in the durable fallback (the IVR's and the workflow's)."""
-    from ops.fallback_replay import replay
-
     try:
         report = replay(runtime)
     except Exception:
@@ -109,9 +113,6 @@ def _replay_ivr_fallback(runtime: Runtime) -> int:
 
 def _keep_ivr_promises(runtime: Runtime) -> dict[str, int]:
     """Intake calls gone silent end as abandoned; missed calls never called back are."""
-    from ivr.missed_calls import call_back_forgotten
-    from ivr.stale import end_silent_intakes
-
     counts = {"silent_intakes": 0, "missed_calls": 0}
     try:
         silence = workflow_config(runtime.settings).intake_silence_s
@@ -128,8 +129,6 @@ def _keep_ivr_promises(runtime: Runtime) -> dict[str, int]:
 def _send_followup_reminders(runtime: Runtime) -> int:
     """Today's follow-up reminders (idempotent: one per prescription, in the call window)."""
     try:
-        from prescriptions.followup import send_due_followup_reminders
-
         return send_due_followup_reminders(runtime)
     except Exception:
         log.exception("follow-up reminders failed")
@@ -139,8 +138,6 @@ def _send_followup_reminders(runtime: Runtime) -> int:
 def _housekeep(runtime: Runtime, now: datetime) -> dict[str, int]:
     """Delete the portal's dead sign-in sessions and stale login throttles."""
     try:
-        from portal.housekeeping import purge
-
         with runtime.db.session() as session:
             return purge(session, now)
     except Exception:
@@ -150,8 +147,6 @@ def _housekeep(runtime: Runtime, now: datetime) -> dict[str, int]:
 
 def _redrive_sms(runtime: Runtime) -> None:
     try:
-        from telephony.messaging import redrive_pending
-
         redrive_pending(runtime)
     except Exception:
         log.exception("SMS re-drive failed")

@@ -15,10 +15,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.fallback import Record
+from core.fallback import Area, Record
 from core.runtime import Runtime
 from models import CallLeg
-from ops.fallback_replay import Area
 from workflows import effects, engine, twiml
 
 AREA = "workflows"

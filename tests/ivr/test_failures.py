@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from core.runtime import Runtime
 from ivr.after_commit import settle
 from ivr.catalog import catalog
-from ivr.recovery import replay_fallback
+from ops.fallback_replay import replay as replay_fallback
 from tests.builders import MiniDistrict
 from tests.ivr.caller import Caller, answers
 from tests.ivr.conftest import PATIENT, full_day, stored

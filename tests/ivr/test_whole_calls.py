@@ -9,8 +9,8 @@ from sqlalchemy import select
 from core.runtime import Runtime, install_process_runtime
 from ivr.after_commit import settle
 from ivr.catalog import catalog
-from ivr.recovery import replay_fallback
 from models import CallLeg, SmsMessage
+from ops.fallback_replay import replay as replay_fallback
 from standin import PhoneScript, StandIn, VirtualClock, WsgiTransport
 from tests.conftest import TEST_ACCOUNT_SID
 from tests.ivr.conftest import BASE, PATIENT, add_numbers, full_day, stored
