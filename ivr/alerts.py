@@ -53,7 +53,7 @@ def queue_emergency_alert(s: Session, consultation_id: int, emergency_number: st
     }
     key = f"c{consultation_id}:{PURPOSE}"
     try:
-        from telephony.messaging import queue_sms
+        from outbound.sms import queue_sms
     except ImportError:  # the SMS engine is not there yet: write the row ourselves
         sms = _write_alert_row(s, consultation, anm, context, key)
     else:
@@ -73,7 +73,7 @@ def queue_emergency_alert(s: Session, consultation_id: int, emergency_number: st
 def _write_alert_row(
     s: Session, consultation: Consultation, anm: Staff, context: dict[str, Any], key: str
 ) -> SmsMessage:
-    """STOP-GAP (used only while ``telephony.messaging.queue_sms`` does not exist).
+    """STOP-GAP (used only while ``outbound.sms.queue_sms`` does not exist).
 
     Writes the pending SmsMessage directly, with a plain English GSM-7 body, so the
     alert is recorded and can be sent by the SMS engine's sweeper once it exists.
@@ -108,7 +108,7 @@ def deliver_later(runtime: Runtime, sms_id: int) -> Callable[[], None]:
 
     def enqueue() -> None:
         try:
-            from telephony.messaging import enqueue_delivery
+            from outbound.sms import enqueue_delivery
         except ImportError:
             log.warning(
                 "SMS engine missing: emergency alert left pending", extra={"sms_id": sms_id}

@@ -46,7 +46,7 @@ def has_current_prescription(s: Session, caller: str) -> bool:
 def remember_sms_script(s: Session, call: LoadedCall, script: str) -> None:
     """Keep the caller's SMS script on their own record and on this call's patient.
 
-    SMS to the phone pick it up: ``telephony.messaging.queue_sms`` reads the
+    SMS to the phone pick it up: ``outbound.sms.queue_sms`` reads the
     consultation's patient, else the number's own patient; a child or relative
     added on a later call inherits it (``ivr.store.link_patient``).
     """

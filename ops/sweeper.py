@@ -22,9 +22,9 @@ from ivr.missed_calls import call_back_forgotten
 from ivr.stale import end_silent_intakes
 from models import Consultation, ConsultationState
 from ops.fallback_replay import replay
+from outbound.sms import redrive_pending
 from portal.housekeeping import purge
 from prescriptions.followup import send_due_followup_reminders
-from telephony.messaging import redrive_pending
 from workflows import effects, engine
 from workflows.config import workflow_config
 from workflows.dispatch import dispatch

@@ -64,7 +64,7 @@ def queue_followup_reminders(
     session: Session, today: date, *, runtime: Runtime | None = None
 ) -> int:
     """Queue today's reminders not yet queued (one per prescription); returns how many."""
-    from telephony.messaging import NotAMobileNumber, queue_sms
+    from outbound.sms import NotAMobileNumber, queue_sms
 
     ids: list[int] = []
     for rx in due_followups(session, today):

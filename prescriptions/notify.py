@@ -1,6 +1,6 @@
 """The prescription's SMS: the patient's copy and the ANM's, queued with the prescription.
 
-The rows are written in the issuing transaction (``telephony.messaging.queue_sms``), so
+The rows are written in the issuing transaction (``outbound.sms.queue_sms``), so
 a prescription never exists without its messages; delivery is enqueued only after that
 transaction commits.
 """
@@ -84,7 +84,7 @@ def _rx_context(rx: Prescription, **extra: Any) -> dict[str, Any]:
 
 def _queue(session: Session, **kwargs: Any) -> SmsMessage:
     """Call ``queue_sms`` with the arguments it accepts (``script`` is newer than the contract)."""
-    from telephony.messaging import queue_sms
+    from outbound.sms import queue_sms
 
     accepted = inspect.signature(queue_sms).parameters
     if "script" not in accepted:
@@ -103,9 +103,9 @@ def queue_prescription_sms(
     consultation = rx.consultation or session.get(Consultation, rx.consultation_id)
     assert consultation is not None
     try:
-        from telephony.messaging import NotAMobileNumber
+        from outbound.sms import NotAMobileNumber
     except ModuleNotFoundError:  # the SMS layer is not installed in this build
-        log.error("telephony.messaging missing: prescription SMS not queued")
+        log.error("outbound.sms missing: prescription SMS not queued")
         return []
     number = callback_number(session, consultation)
     queued: list[SmsMessage] = []
@@ -179,7 +179,7 @@ def deliver_after_commit(
         return
 
     def enqueue(_session: Session) -> None:
-        from telephony.messaging import enqueue_delivery
+        from outbound.sms import enqueue_delivery
 
         for sms_id in sms_ids:
             enqueue_delivery(target, sms_id)  # never raises: a pending row is re-driven

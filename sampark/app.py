@@ -68,7 +68,7 @@ BLUEPRINT_MODULES: list[str] = [
     "portal.views",
     "prescriptions.voice",
     "ivr.views",
-    "telephony.sms_views",
+    "prescriptions.verify",
     "workflows.views",
 ]
 

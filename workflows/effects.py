@@ -137,7 +137,7 @@ def apply(runtime: Runtime, fx: Effects, *, inline: bool = False, depth: int = 0
     for sid in fx.hangup:
         enqueue(runtime, "workflows.jobs.hangup_call", sid, retry=GATEWAY_RETRY)
     if fx.sms:
-        from telephony.messaging import enqueue_delivery
+        from outbound.sms import enqueue_delivery
 
         for sms_id in fx.sms:
             enqueue_delivery(runtime, sms_id)

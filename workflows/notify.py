@@ -1,7 +1,7 @@
 """SMS the workflow sends: could-not-reach, the doctor's prescription link and reminder,
 and the district admin's notice of a doctor set unavailable.
 
-Messages are written in the caller's transaction (``telephony.messaging.queue_sms``)
+Messages are written in the caller's transaction (``outbound.sms.queue_sms``)
 with an idempotency key, so a step that runs twice queues one message; they are
 delivered by an RQ job after the commit.
 """
@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from core.phones import reach
 from models import SmsMessage, Staff, StaffRole
-from telephony.messaging import queue_sms
+from outbound.sms import queue_sms
 from workflows.people import staff_language
 from workflows.store import caller_id
 

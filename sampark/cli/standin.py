@@ -14,7 +14,7 @@ from sampark.cli import load_settings
 
 log = logging.getLogger(__name__)
 
-#: Where the app answers Twilio for our numbers (ivr/README.md, telephony/sms_views.py).
+#: Where the app answers Twilio for our numbers (ivr/README.md, prescriptions/verify.py).
 VOICE_PATH = "/ivr/incoming"
 STATUS_PATH = "/ivr/status"
 SMS_PATH = "/sms/inbound"

@@ -31,7 +31,7 @@ JOB_MODULES = (
     "workflows.legs",
     "workflows.dispatch",
     "ops.sweeper",
-    "telephony.messaging",
+    "outbound.sms",
     "ivr.callback",
     "prescriptions.calls",
 )

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ivr.catalog import catalog
 from ivr.returning import has_current_prescription
 from models import AuditEvent, Patient
-from telephony.messaging import queue_sms
+from outbound.sms import queue_sms
 from tests.builders import MiniDistrict
 from tests.ivr.caller import answers
 from tests.ivr.conftest import PATIENT, stored

@@ -114,7 +114,7 @@ def test_a_danger_sign_makes_an_emergency_and_alerts_the_anm(
     sid = call(si, mini.spoke_numbers["HWC-003"], PhoneScript(digits=digits, record_seconds=[2]))
     install_process_runtime(runtime)
     try:  # the SMS engine's worker sends the queued alert at once
-        from telephony.messaging import SMS_QUEUE
+        from outbound.sms import SMS_QUEUE
 
         SimpleWorker([runtime.queue(SMS_QUEUE)], connection=runtime.redis).work(burst=True)
         si.run_until_idle()

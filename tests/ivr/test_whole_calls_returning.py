@@ -67,7 +67,7 @@ def test_a_caller_without_a_prescription_never_hears_the_option(si, runtime, min
 
 def test_the_sms_script_chosen_on_the_phone_is_used_for_later_sms(si, runtime, mini) -> None:
     from models import Patient
-    from telephony.messaging import SMS_QUEUE, enqueue_delivery, queue_sms
+    from outbound.sms import SMS_QUEUE, enqueue_delivery, queue_sms
 
     runtime.settings = runtime.settings.with_overrides(twilio_api_base_url=si.start())
     digits = [*COMPLETE["hi"], "2"]  # 2: "my phone cannot show Hindi letters"

@@ -16,8 +16,8 @@ from twilio.request_validator import RequestValidator
 
 from core.runtime import Runtime, install_process_runtime
 from models import ServiceNumber, SmsMessage
+from outbound.sms import SMS_QUEUE, status_callback_url
 from standin import StandIn, VirtualClock
-from telephony.messaging import SMS_QUEUE, status_callback_url
 
 
 def post_signed_status(runtime: Runtime, sms: SmsMessage, sid: str, status: str) -> None:

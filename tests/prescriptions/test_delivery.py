@@ -15,10 +15,10 @@ from sqlalchemy import select
 from core import clock as wclock
 from core.runtime import Runtime, install_process_runtime
 from models import CallLeg, LegRole, SmsMessage
+from outbound.sms import SMS_QUEUE
 from prescriptions.service import issue_prescription
 from prescriptions.voice import READOUT_QUEUE, place_readout_call
 from sampark.app import create_app
-from telephony.messaging import SMS_QUEUE
 from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from tests.prescriptions.helpers import PATIENT_MOBILE, Setting, build_setting, fever_draft
 

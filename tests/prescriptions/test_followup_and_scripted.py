@@ -11,6 +11,7 @@ from core import clock as wclock
 from core.runtime import Runtime
 from core.timeutil import IST, to_ist, utcnow
 from models import Consultation, ConsultationState, Patient, Prescription, SmsMessage
+from outbound.sms import SMS_QUEUE
 from prescriptions.draft import DraftItem
 from prescriptions.followup import (
     FollowUpRefused,
@@ -22,7 +23,6 @@ from prescriptions.formulary import DrugList, get_medicine
 from prescriptions.scripted import issue_scripted_prescription
 from prescriptions.service import PrescriptionRejected, issue_prescription
 from prescriptions.voice import next_window_opening
-from telephony.messaging import SMS_QUEUE
 from tests.prescriptions.helpers import (
     PATIENT_MOBILE,
     add_consultation,

@@ -18,8 +18,8 @@ from werkzeug.test import TestResponse
 
 from core.runtime import Runtime, install_process_runtime
 from models import AuditEvent, Consultation, Prescription, SmsMessage, Staff, StaffRole
+from outbound.sms import SMS_QUEUE
 from sampark.app import create_app
-from telephony.messaging import SMS_QUEUE
 from tests.builders import MiniDistrict, build_mini_district
 from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 

@@ -12,14 +12,14 @@ from rq.job import Job
 
 from core.runtime import Runtime
 from models import SmsMessage
-from standin import PhoneScript
-from telephony.messaging import (
+from outbound.sms import (
     SMS_QUEUE,
     enqueue_delivery,
     queue_sms,
     register_undeliverable_handler,
     unregister_undeliverable_handler,
 )
+from standin import PhoneScript
 from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from tests.sms.conftest import PATIENT, PHARMACIST, Line, audit, rows, run_worker
 from tests.sms.samples import RX

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from core.runtime import Runtime
 from core.timeutil import utcnow
 from models import Consultation, Patient, SmsMessage
-from telephony.messaging import (
+from outbound.sms import (
     NotAMobileNumber,
     enqueue_delivery,
     queue_sms,
@@ -95,9 +95,7 @@ def test_enqueue_puts_the_job_on_the_sms_queue(runtime: Runtime, mini: MiniDistr
     sms = _queue(runtime)
     assert enqueue_delivery(runtime, sms.id) is True
     jobs = runtime.queue("sms").get_jobs()
-    assert [(j.func_name, j.args) for j in jobs] == [
-        ("telephony.messaging.deliver_pending", (sms.id,))
-    ]
+    assert [(j.func_name, j.args) for j in jobs] == [("outbound.sms.deliver_pending", (sms.id,))]
     assert jobs[0].retries_left == 3
 
 

@@ -7,7 +7,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from core.runtime import Runtime
-from telephony.sms_views import parse_rx
+from prescriptions.verify import parse_rx
 from tests.builders import MiniDistrict
 from tests.sms.conftest import PATIENT, PHARMACIST, audit, rows, signed_post
 

@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from core.runtime import Runtime
 from models import SmsMessage
-from telephony.messaging import (
+from outbound.sms import (
     queue_sms,
     register_undeliverable_handler,
     unregister_undeliverable_handler,
@@ -149,9 +149,7 @@ def test_undelivered_is_resent_once_then_the_fallback_runs(
     assert (resend.attempt, resend.status, resend.body) == (2, "pending", first_row.body)
     assert resend.idempotency_key == "k1#r2"
     jobs = runtime.queue("sms").get_jobs()
-    assert [(j.func_name, j.args) for j in jobs] == [
-        ("telephony.messaging.deliver_pending", (resend.id,))
-    ]
+    assert [(j.func_name, j.args) for j in jobs] == [("outbound.sms.deliver_pending", (resend.id,))]
     assert fallback_calls == []
 
     # The re-send is accepted by Twilio, then fails as well.

@@ -70,8 +70,8 @@ class Followup:
     fallback_id: int | None = None
 
     def run(self, runtime: Runtime) -> None:
-        from telephony.messaging import enqueue_delivery
-        from telephony.sms_fallback import run_undeliverable
+        from outbound.sms import enqueue_delivery
+        from outbound.sms_fallback import run_undeliverable
 
         if self.resend_id is not None:
             enqueue_delivery(
@@ -80,7 +80,7 @@ class Followup:
         if self.fallback_id is not None:
             try:
                 runtime.queue(SMS_QUEUE).enqueue(
-                    "telephony.sms_fallback.run_undeliverable", self.fallback_id, job_timeout=120
+                    "outbound.sms_fallback.run_undeliverable", self.fallback_id, job_timeout=120
                 )
             except Exception as exc:
                 log.error(

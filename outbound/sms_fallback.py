@@ -1,13 +1,13 @@
 """What happens when an SMS cannot be delivered: handlers registered by purpose.
 
 After an SMS and its one re-send both end undelivered or failed (or Twilio refuses a
-send outright), ``telephony.messaging`` enqueues ``run_undeliverable(sms_id)``, which
+send outright), ``outbound.sms`` enqueues ``run_undeliverable(sms_id)``, which
 calls ``on_sms_undeliverable(runtime, sms)``: every handler registered for the
 message's purpose, then those for ``"*"``, then the one named in ``sms.yaml``.
 
 Registering (both ways are by purpose):
 
-    from telephony.sms_fallback import register_undeliverable_handler
+    from outbound.sms_fallback import register_undeliverable_handler
     register_undeliverable_handler("prescription_patient", read_prescription_aloud)
 
 or ``sms_templates/sms.yaml``::

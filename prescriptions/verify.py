@@ -35,8 +35,7 @@ from core.phones import InvalidPhoneNumber, normalize
 from core.runtime import Runtime, current_runtime
 from core.timeutil import to_ist, utcnow
 from models import AuditEvent, Prescription, SmsMessage, Staff, StaffRole
-from telephony.errors import mask_number
-from telephony.messaging import (
+from outbound.sms import (
     FAILED_STATUSES,
     NotAMobileNumber,
     advance,
@@ -44,6 +43,7 @@ from telephony.messaging import (
     enqueue_delivery,
     queue_sms,
 )
+from telephony.errors import mask_number
 from telephony.webhooks import twilio_webhook
 
 log = logging.getLogger(__name__)

@@ -1,12 +1,12 @@
-"""Sending outbound SMS: the worker's side of ``telephony.messaging``.
+"""Sending outbound SMS: the worker's side of ``outbound.sms``.
 
-``deliver_pending`` (the RQ job that ``telephony.messaging.enqueue_delivery`` puts on the
-``<prefix>-sms`` queue, under its old name ``telephony.messaging.deliver_pending``) claims a
+``deliver_pending`` (the RQ job that ``outbound.sms.enqueue_delivery`` puts on the
+``<prefix>-sms`` queue, under its old name ``outbound.sms.deliver_pending``) claims a
 ``pending`` row (``submitting``: one worker only), sends it through
 ``TelephonyGateway.send_sms`` with a status callback to ``/sms/status``, and stores the
 MessageSid (``queued``). A retryable gateway error leaves the row ``pending`` and re-raises
 so that RQ retries (``sms.send_retry_intervals``); a permanent one fails the row and runs the
-follow-up (``telephony.sms_status.after_failure``: one re-send, then the fallback).
+follow-up (``outbound.sms_status.after_failure``: one re-send, then the fallback).
 ``sender_for`` decides what goes in Twilio's ``From`` (``sms.yaml`` ``sender``).
 """
 
@@ -20,9 +20,9 @@ from rq import get_current_job
 from core.runtime import Runtime, process_runtime
 from core.timeutil import utcnow
 from models import SmsMessage
+from outbound.sms_status import Followup, advance, after_failure
 from sms_templates.config import load_config
 from telephony.errors import GatewayError
-from telephony.sms_status import Followup, advance, after_failure
 
 log = logging.getLogger(__name__)
 

@@ -11,19 +11,19 @@ callbacks arrive in):
    caller's transaction; the same ``idempotency_key`` returns the same row.
 2. After commit, ``enqueue_delivery(runtime, sms_id)`` puts ``deliver_pending`` on the
    ``<prefix>-sms`` RQ queue; it never raises (Redis down: the row stays ``pending``).
-3. ``deliver_pending`` (``telephony/sms_delivery.py``, re-exported here: the job keeps
-   the name ``telephony.messaging.deliver_pending``) claims the row, calls
+3. ``deliver_pending`` (``outbound/sms_delivery.py``, re-exported here: the job keeps
+   the name ``outbound.sms.deliver_pending``) claims the row, calls
    ``TelephonyGateway.send_sms`` and stores the MessageSid. A retryable error (timeout,
    429, 5xx) is retried by RQ (``sms.send_retry_intervals``); a permanent one (invalid
    number...) fails the row.
-4. ``POST /sms/status`` (``telephony/sms_views.py``) applies Twilio's statuses.
+4. ``POST /sms/status`` (``prescriptions/verify.py``) applies Twilio's statuses.
 5. An undelivered or failed first attempt is re-sent ONCE as a new row (``attempt`` 2,
    key ``<key>#r2``). When that one fails too (or a send is refused permanently), the
    fallback runs: ``on_sms_undeliverable(runtime, sms)`` calls the handlers registered
    for the purpose (e.g. a phone call that reads the prescription aloud).
 
-Statuses and the re-send decision live in ``telephony/sms_status.py``; the fallback
-registry in ``telephony/sms_fallback.py`` (both re-exported here):
+Statuses and the re-send decision live in ``outbound/sms_status.py``; the fallback
+registry in ``outbound/sms_fallback.py`` (both re-exported here):
 ``register_undeliverable_handler(purpose, fn)`` or ``sms.yaml``
 ``undeliverable_handlers``.
 """
@@ -43,18 +43,15 @@ from core.phones import InvalidPhoneNumber, is_mobile, normalize
 from core.runtime import Runtime
 from core.timeutil import utcnow
 from models import Consultation, NumberKind, Patient, ServiceNumber, SmsMessage
-from sms_templates import choose_script, render
-from sms_templates.config import load_config
-from telephony.errors import mask_number
-from telephony.sms_delivery import deliver, deliver_pending, sender_for, status_callback_url
-from telephony.sms_fallback import (
+from outbound.sms_delivery import deliver, deliver_pending, sender_for, status_callback_url
+from outbound.sms_fallback import (
     on_sms_undeliverable,
     register_undeliverable_handler,
     run_undeliverable,
     undeliverable_handlers,
     unregister_undeliverable_handler,
 )
-from telephony.sms_status import (
+from outbound.sms_status import (
     FAILED_STATUSES,
     FINAL_STATUSES,
     MAX_ATTEMPTS,
@@ -63,6 +60,9 @@ from telephony.sms_status import (
     advance,
     after_failure,
 )
+from sms_templates import choose_script, render
+from sms_templates.config import load_config
+from telephony.errors import mask_number
 
 log = logging.getLogger(__name__)
 
@@ -219,12 +219,12 @@ def enqueue_delivery(runtime: Runtime, sms_id: int, *, delay_seconds: int = 0) -
         if delay_seconds > 0:
             queue.enqueue_in(
                 timedelta(seconds=delay_seconds),
-                "telephony.messaging.deliver_pending",
+                "outbound.sms.deliver_pending",
                 sms_id,
                 **options,
             )
         else:
-            queue.enqueue("telephony.messaging.deliver_pending", sms_id, **options)
+            queue.enqueue("outbound.sms.deliver_pending", sms_id, **options)
         return True
     except Exception as exc:
         log.error(
