@@ -247,6 +247,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     # 4: the peak hour, through the simulator (its own database on the same server).
     if args.peak_patients:
         from ops.simulate import run_simulation
+        from sampark.app import create_app
 
         peak_db, _ = _database(server)
         try:
@@ -256,6 +257,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 seed=7,
                 over_seconds=3600.0,
                 database_url=peak_db,
+                app_factory=create_app,
             )
         finally:
             with admin.connect() as conn:

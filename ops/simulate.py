@@ -44,11 +44,12 @@ from ops.simulate_summary import DONE, Summary, summarise
 from ops.sweeper import sweep
 from prescriptions.scripted import issue_scripted_prescription
 from prescriptions.service import PrescriptionRejected
-from sampark.app import create_app
 from standin import PhoneScript, RealClock, StandIn, VirtualClock, WsgiTransport
 
 S = ConsultationState
 log = logging.getLogger(__name__)
+#: Builds the WSGI app for the settings and runtime (``sampark.app.create_app``).
+AppFactory = Callable[..., Any]
 QUEUES = ("workflow", "sms", "calls", "default")
 #: Patients whose phones take no SMS (switched off, full inbox): the prescription is read aloud.
 SMS_UNDELIVERABLE_SHARE = 0.05
@@ -91,6 +92,7 @@ class Simulation:
         seed: int,
         over_seconds: float | None = None,
         database_url: str | None = None,
+        app_factory: AppFactory,
     ) -> None:
         self.rng = random.Random(seed)
         self.real_time = real_time
@@ -121,7 +123,7 @@ class Simulation:
         if self.runtime.db.is_sqlite:  # a throw-away database: no fsync per commit
             event.listen(self.runtime.db.engine, "connect", _fast_sqlite)
         Base.metadata.create_all(self.runtime.db.engine)
-        holder["app"] = create_app(self.settings, runtime=self.runtime)
+        holder["app"] = app_factory(self.settings, runtime=self.runtime)
         with self.runtime.db.session() as s:
             self.district = build_sim_district(s, patients, self.rng)
         over = over_seconds if over_seconds is not None else (3600.0 if not real_time else 60.0)
@@ -288,8 +290,13 @@ def run_simulation(
     over_seconds: float | None = None,
     database_url: str | None = None,
     on_progress: Callable[[int], None] | None = None,
+    app_factory: AppFactory,
 ) -> Summary:
-    """Run ``patients`` journeys and summarise them (see the module docstring)."""
+    """Run ``patients`` journeys and summarise them (see the module docstring).
+
+    ``app_factory`` builds the web application the stand-in calls (the face's
+    ``sampark.app.create_app``): operations stand below the face, so it is passed in.
+    """
     sim = Simulation(
         settings,
         patients=patients,
@@ -297,5 +304,6 @@ def run_simulation(
         seed=seed,
         over_seconds=over_seconds,
         database_url=database_url,
+        app_factory=app_factory,
     )
     return sim.run(on_progress)

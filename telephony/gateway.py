@@ -26,8 +26,8 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
 from core.settings import Settings
-from sampark.registry.fictional import RegistryFictional
 from telephony.errors import FictionalNumberRefused, RetryableGatewayError, mask_number
+from telephony.fictional import RegistryFictional
 from telephony.gateway_conferences import CALL_EVENTS, ConferenceRequests, opt
 from telephony.gateway_http import (
     TRANSPORT_ERRORS,

@@ -76,8 +76,8 @@ class LoadRun:
 
     # -- set-up ---------------------------------------------------------------------------
     def _prepare_database(self) -> dict[str, Any]:
+        from models.migrate import upgrade
         from ops.simulate_data import build_sim_district
-        from sampark.migrate import upgrade
 
         url = self.db.create()
         upgrade(url)

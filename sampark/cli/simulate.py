@@ -18,6 +18,7 @@ from sampark.cli import load_settings
 def simulate_cmd(patients: int, real_time: bool, seed: int, as_json: bool) -> None:
     """Run N patient journeys (a mix of outcomes) and print what became of them."""
     from ops.simulate import run_simulation
+    from sampark.app import create_app
 
     settings = load_settings()
     progress = None if as_json else click.progressbar(length=patients, label="patients")
@@ -30,6 +31,7 @@ def simulate_cmd(patients: int, real_time: bool, seed: int, as_json: bool) -> No
             real_time=real_time,
             seed=seed,
             on_progress=(lambda done: progress.update(done - progress.pos)) if progress else None,
+            app_factory=create_app,
         )
     finally:
         if progress is not None:

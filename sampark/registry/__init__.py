@@ -11,11 +11,11 @@ from pathlib import Path
 from core.db import Database
 from sampark.registry.documents import LANGUAGES, SPECIALTIES, Problem, RegistryDoc, RegistryInvalid
 from sampark.registry.exporter import NoDistrict, export_document, export_yaml
-from sampark.registry.fictional import fictional_numbers, is_fictional_number
 from sampark.registry.importer import ImportReport, import_registry
 from sampark.registry.loader import load
 from sampark.registry.stats import registry_stats
 from sampark.registry.validator import validate
+from telephony.fictional import fictional_numbers, is_fictional_number
 
 
 def check(text: str) -> RegistryDoc:

@@ -8,9 +8,9 @@ from sqlalchemy.dialects import postgresql
 
 from core.timeutil import utcnow
 from models import CallLeg
-from sampark.migrate import downgrade, upgrade
+from models.migrate import downgrade, upgrade
+from outbound.lines import up_to
 from tests.foundation.test_migrations import empty_postgres  # noqa: F401  (a fixture)
-from workflows.lines import up_to
 
 INDEX = "ix_call_legs_not_ended"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import create_engine, inspect, text
 
-from sampark.migrate import downgrade, upgrade
+from models.migrate import downgrade, upgrade
 from tests.foundation.test_migrations import empty_postgres  # noqa: F401  (a fixture)
 
 INDEX = "ix_ivr_sessions_active_updated"

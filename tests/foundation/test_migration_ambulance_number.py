@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import create_engine, inspect, text
 
-from sampark.migrate import downgrade, upgrade
+from models.migrate import downgrade, upgrade
 from tests.foundation.test_migrations import empty_postgres  # noqa: F401  (fixture)
 
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from sampark.migrate import downgrade, upgrade
+from models.migrate import downgrade, upgrade
 from tests.foundation.test_migrations import empty_postgres  # noqa: F401  (fixture)
 
 SIP = "sip:alice.kumari@kishanganj-telemedicine-pilot.sip.twilio.com;transport=tls"

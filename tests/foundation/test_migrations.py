@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from models import Base
-from sampark.migrate import current_revision, downgrade, upgrade
+from models.migrate import current_revision, downgrade, upgrade
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from core.settings import Settings
-from sampark.registry.fictional import RegistryFictional
+from telephony.fictional import RegistryFictional
 from telephony.errors import (
     FictionalNumberRefused,
     PermanentGatewayError,

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from core.runtime import Runtime
 from ops.simulate import run_simulation
 from ops.simulate_callers import SCENARIOS
+from sampark.app import create_app
 from sampark.cli import main
 
 pytestmark = pytest.mark.slow
@@ -21,7 +22,11 @@ def test_every_caller_crosses_the_ivr_and_ends_somewhere_with_nothing_lost(
     runtime: Runtime,
 ) -> None:
     summary = run_simulation(
-        runtime.settings, patients=16, seed=5, database_url=runtime.settings.database_url
+        runtime.settings,
+        patients=16,
+        seed=5,
+        database_url=runtime.settings.database_url,
+        app_factory=create_app,
     )
     assert summary.patients == 16
     assert sum(getattr(summary, name) for name in OUTCOMES) == 16  # the outcomes add up

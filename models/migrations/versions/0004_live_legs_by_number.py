@@ -5,7 +5,7 @@ Revises: 0003
 Create Date: 2026-12-03 11:30:00
 
 Before a leg is placed, the workflow checks that no other call of ours to the same number
-is up (``workflows/lines.py``); the reconciliation with Twilio reads the same rows. Both
+is up (``outbound/lines.py``); the reconciliation with Twilio reads the same rows. Both
 look only at legs whose status is not final: a small partial index instead of a scan of
 every leg ever placed.
 """

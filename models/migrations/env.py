@@ -1,4 +1,4 @@
-"""Alembic environment: runs against the URL given by ``sampark.migrate``."""
+"""Alembic environment: runs against the URL given by ``models.migrate``."""
 
 from __future__ import annotations
 
