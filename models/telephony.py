@@ -24,6 +24,24 @@ class LegRole(enum.StrEnum):
     EMERGENCY = "emergency"  # connecting the caller to 108
 
 
+class LegStatus(enum.StrEnum):
+    """A call leg's status: ours before the request, then Twilio's (``CallStatus``)."""
+
+    CREATED = "created"  # row written, nothing asked of Twilio yet
+    DIALING = "dialing"  # claimed by one worker; the REST request is in flight
+    QUEUED = "queued"
+    INITIATED = "initiated"
+    RINGING = "ringing"
+    IN_PROGRESS = "in-progress"
+    ANSWERED = "answered"
+    COMPLETED = "completed"
+    BUSY = "busy"
+    NO_ANSWER = "no-answer"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    LOST = "lost"  # never confirmed by Twilio (ended by us)
+
+
 #: A leg whose call is not over: the guard of one call per number and the reconciliation
 #: with Twilio read these rows through ``ix_call_legs_not_ended`` (same text, so the
 #: planner proves the partial index applies).
@@ -65,7 +83,7 @@ class CallLeg(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     from_number: Mapped[caller_id]
     to_number: Mapped[caller_id]
-    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status: Mapped[str] = mapped_column(String(20), default=LegStatus.QUEUED)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     answered_by: Mapped[str | None] = mapped_column(String(20))
     outcome: Mapped[str | None] = mapped_column(String(20))  # workflow: accepted/passed/missed…
@@ -80,6 +98,23 @@ class CallLeg(Base):
 
     def __repr__(self) -> str:
         return f"CallLeg(sid={self.call_sid!r}, role={self.role.value!r}, status={self.status!r})"
+
+
+class SmsStatus(enum.StrEnum):
+    """Where an SMS is; Twilio's message statuses plus our own first two."""
+
+    PENDING = "pending"  # row written, waiting for a worker
+    SUBMITTING = "submitting"  # claimed by one worker; the REST request is in flight
+    ACCEPTED = "accepted"  # Twilio's (a Messaging Service took it)
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    READ = "read"
 
 
 class SmsMessage(Base):
@@ -102,7 +137,7 @@ class SmsMessage(Base):
     encoding: Mapped[str] = mapped_column(String(8))  # "GSM-7" or "UCS-2"
     segments: Mapped[int] = mapped_column(Integer)
     provider_sid: Mapped[str | None] = mapped_column(String(40), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=SmsStatus.PENDING)  # an SmsStatus
     error_code: Mapped[int | None] = mapped_column(Integer)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[created_time]

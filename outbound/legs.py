@@ -1,4 +1,4 @@
-"""Placing a call leg through the gateway, at most once per purpose.
+"""Placing a workflow's call leg, at most once per purpose.
 
 The rule (documented in the README of this package's tests and the report):
 
@@ -9,7 +9,7 @@ The rule (documented in the README of this package's tests and the report):
    as ``dialing`` in the step's transaction, on the row lock, and places them right
    after that commit: the same claim, one transaction fewer. In ``sampark worker
    --simple`` the requests go out on the process's leg sender threads
-   (``workflows/sender.py``), so the job does not wait on Twilio; the rules are the same.
+   (``outbound/sender.py``), so the job does not wait on Twilio; the rules are the same.
 3. A retryable gateway error (429, 5xx, a refused or timed-out connection) means
    Twilio did not create the call: the claim is released (``dialing`` -> ``created``)
    and RQ retries the job with backoff. A request that went out with no answer (a read
@@ -22,30 +22,38 @@ The rule (documented in the README of this package's tests and the report):
    placed again (at most once). If Twilio did create it, its webhooks carry the
    leg id in their URL and the CallSid is adopted; if not, the state's deadline
    passes and the workflow moves on with a new purpose (the leg ends as ``lost``).
-6. One call per number (``workflows/lines.py``): a leg whose number another of our
+6. One call per number (``outbound/lines.py``): a leg whose number another of our
    calls may still be on is not sent. A patient's leg is released (``created``) and the
    sweeper's reconciliation (``workflows/reconcile.py``) places it once the number is
    free, if the consultation still wants it; a staff member's ends as ``busy`` at once.
+
+What only the workflow knows (the request of a leg, whether it is still wanted) is asked
+of it through ``outbound/events.py``; a leg ended here (refused, a busy line) goes back to
+it as the status event its callback would have carried.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
+from rq import Retry
 from sqlalchemy import and_, bindparam, case, func, update
 
-from core.runtime import Runtime
-from models import CallLeg, Consultation, ConsultationState, LegRole
+from core.runtime import Runtime, process_runtime
+from models import CallLeg, LegRole
+from models.telephony import LegStatus
+from outbound import calls, events, lines
 from telephony.errors import PermanentGatewayError, RetryableGatewayError
-from telephony.gateway import TelephonyGateway
-from workflows import lines, urls
-from workflows.config import workflow_config
-from workflows.store import details
 
 log = logging.getLogger(__name__)
-S = ConsultationState
-CALL_EVENTS = ("answered", "completed")  # the workflow needs no more (fewer webhooks)
-_gateways: dict[int, tuple[Runtime, TelephonyGateway]] = {}
+#: The queue of a leg's retried placement (the workflow's: people are waiting).
+QUEUE = "workflow"
+#: Backoff for calls to Twilio that failed in a retryable way (seconds).
+GATEWAY_RETRY = Retry(max=6, interval=[1, 2, 5, 10, 30, 60])
+JOB_TIMEOUT = 60
 LINE_BUSY = "line busy: on another of our calls"
 #: The CallSid and ``queued``, in one statement (a webhook may have adopted the sid first).
 _PLACED = (
@@ -53,66 +61,9 @@ _PLACED = (
     .where(CallLeg.id == bindparam("leg_id"))
     .values(
         call_sid=func.coalesce(CallLeg.call_sid, bindparam("sid")),
-        status=case((CallLeg.status == "dialing", "queued"), else_=CallLeg.status),
+        status=case((CallLeg.status == LegStatus.DIALING, LegStatus.QUEUED), else_=CallLeg.status),
     )
 )
-
-
-def gateway(runtime: Runtime) -> TelephonyGateway:
-    """The runtime's gateway (one per runtime, reused between jobs)."""
-    key = id(runtime)
-    if key not in _gateways:
-        _gateways[key] = (runtime, TelephonyGateway.for_runtime(runtime))
-    return _gateways[key][1]
-
-
-def wanted(c: Consultation, leg: CallLeg) -> bool:
-    """Whether the consultation still needs this leg (it may have moved on)."""
-    d = details(c)
-    if leg.role is LegRole.DOCTOR_OFFER:
-        return c.state is S.FINDING_DOCTOR and d.get("offer_leg") == leg.id
-    if leg.role is LegRole.PATIENT_CALLBACK and d.get("restart_leg") == leg.id:
-        return c.state is S.ABANDONED  # the call-back offering to restart the intake
-    if leg.role is LegRole.PATIENT_CALLBACK:
-        return c.state is S.BRIDGING and d.get("patient_leg") == leg.id
-    if leg.role is LegRole.ANM and d.get("anm_join_leg") == leg.id:
-        return c.state in (S.BRIDGING, S.IN_CONFERENCE)
-    if leg.role is LegRole.ANM:
-        return c.state is S.CALLING_ANM and d.get("anm_leg") == leg.id
-    return True
-
-
-def describe(runtime: Runtime, c: Consultation, leg: CallLeg) -> dict[str, object]:
-    """The gateway request that places ``leg`` (with ``kind``: a call or a participant)."""
-    cfg = workflow_config(runtime.settings)
-    base = runtime.settings.public_base_url
-    request: dict[str, object] = {
-        "to": leg.to_number,
-        "from_": leg.from_number,
-        "status_callback": urls.leg_status(base, leg.id),
-        "status_events": CALL_EVENTS,
-    }
-    if leg.role is LegRole.ANM and details(c).get("anm_join_leg") == leg.id:
-        return request | {
-            "kind": "participant",
-            "conference": c.conference_name or f"sampark-{c.reference}",
-            "label": "anm",
-            "start_on_enter": True,
-            "end_on_exit": False,
-            "wait_url": urls.wait_music(base, c.language or "hi"),
-            "timeout": cfg.anm_ring_timeout_s,
-            "conference_status_callback": urls.conference_events(base, c.id),
-            "conference_events": ("end", "join", "leave"),
-        }
-    timeout = {
-        LegRole.ANM: cfg.anm_ring_timeout_s,
-        LegRole.DOCTOR_OFFER: cfg.offer_timeout_s,
-        LegRole.PATIENT_CALLBACK: cfg.patient_ring_timeout_s,
-    }.get(leg.role, 30)
-    request |= {"kind": "call", "url": urls.leg_answer(base, leg.id), "timeout": timeout}
-    if leg.role is LegRole.PATIENT_CALLBACK:
-        request["machine_detection"] = "Enable"
-    return request
 
 
 def _claim(runtime: Runtime, leg_id: int) -> dict[str, object] | None:
@@ -120,17 +71,20 @@ def _claim(runtime: Runtime, leg_id: int) -> dict[str, object] | None:
     with runtime.db.session() as session:
         claimed = session.execute(
             update(CallLeg)
-            .where(CallLeg.id == leg_id, CallLeg.status == "created", CallLeg.call_sid.is_(None))
-            .values(status="dialing")
+            .where(
+                CallLeg.id == leg_id,
+                CallLeg.status == LegStatus.CREATED,
+                CallLeg.call_sid.is_(None),
+            )
+            .values(status=LegStatus.DIALING)
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             return None
         leg = session.get_one(CallLeg, leg_id)
-        c = session.get_one(Consultation, leg.consultation_id)
-        if not wanted(c, leg):
-            leg.status, leg.outcome = "canceled", leg.outcome or "not-needed"
-            return None
-        return describe(runtime, c, leg)
+        request = events.describe(runtime, session, leg)
+        if request is None:  # the consultation has moved on
+            leg.status, leg.outcome = LegStatus.CANCELED, leg.outcome or "not-needed"
+        return request
 
 
 def place(runtime: Runtime, leg_id: int) -> str | None:
@@ -148,6 +102,11 @@ def place(runtime: Runtime, leg_id: int) -> str | None:
     return send(runtime, leg_id, request)
 
 
+def place_leg(leg_id: int) -> str | None:
+    """RQ job: place one call leg (retried with backoff on retryable gateway errors)."""
+    return place(process_runtime(), leg_id)
+
+
 def send(runtime: Runtime, leg_id: int, request: dict[str, object]) -> str | None:
     """Send the request of a leg this process has claimed; store the CallSid.
 
@@ -155,8 +114,6 @@ def send(runtime: Runtime, leg_id: int, request: dict[str, object]) -> str | Non
     so the caller retries; a permanent one ends the leg and moves the workflow on. A leg
     whose number is busy with another of our calls is not sent (rule 6).
     """
-    request = dict(request)
-    kind = request.pop("kind")
     line = lines.take(runtime, leg_id)  # another call of ours to this number is up? (rule 6)
     if line is lines.Line.WAIT:
         _release(runtime, leg_id)  # placed by the sweeper once the number is free
@@ -164,13 +121,8 @@ def send(runtime: Runtime, leg_id: int, request: dict[str, object]) -> str | Non
     if line is lines.Line.BUSY:
         _line_busy(runtime, leg_id)
         return None
-    gw = gateway(runtime)
     try:
-        if kind == "participant":
-            conference = str(request.pop("conference"))
-            sid = gw.add_participant(conference, **request)  # type: ignore[arg-type]
-        else:
-            sid = gw.place_call(**request)  # type: ignore[arg-type]
+        sid = calls.send(runtime, request)
     except RetryableGatewayError as exc:
         if exc.outcome_unknown:  # Twilio may have placed it: never again (rule 5)
             log.warning(
@@ -182,11 +134,48 @@ def send(runtime: Runtime, leg_id: int, request: dict[str, object]) -> str | Non
         raise
     except PermanentGatewayError as exc:
         log.warning("leg refused by Twilio", extra={"leg_id": leg_id, "error": exc.message})
-        _ended(runtime, leg_id, "failed", exc.code or 0, exc.message)
+        _ended(runtime, leg_id, LegStatus.FAILED, exc.code or 0, exc.message)
         return None
     with runtime.db.autocommit() as conn:  # one statement, committed by itself
         conn.execute(_PLACED, {"leg_id": leg_id, "sid": sid})
     return sid
+
+
+def enqueue_place(runtime: Runtime, leg_id: int) -> None:
+    """Queue ``place_leg`` with backoff (never raises: the state's deadline catches up)."""
+    try:
+        runtime.queue(QUEUE).enqueue(
+            place_leg, leg_id, retry=GATEWAY_RETRY, job_timeout=JOB_TIMEOUT
+        )
+    except Exception as exc:
+        log.error(
+            "workflow effect not scheduled; the sweeper will re-drive it",
+            extra={"effect": "place_leg", "error": repr(exc)},
+        )
+
+
+def _placing(runtime: Runtime, leg_id: int, attempt: Callable[[], Any]) -> None:
+    """Place a leg now; on failure its claim is released and a retried job takes over."""
+    try:
+        attempt()
+        return
+    except RetryableGatewayError as exc:
+        log.warning(
+            "placing a leg failed; retrying", extra={"leg_id": leg_id, "error": exc.message}
+        )
+    except Exception as exc:
+        log.error("placing a leg failed", extra={"leg_id": leg_id, "error": repr(exc)})
+    enqueue_place(runtime, leg_id)
+
+
+def send_claimed(runtime: Runtime, leg_id: int, request: dict[str, Any]) -> None:
+    """Send the request of a leg this process claimed (on a retryable failure, a job retries)."""
+    _placing(runtime, leg_id, partial(send, runtime, leg_id, request))
+
+
+def place_now(runtime: Runtime, leg_id: int) -> None:
+    """Claim and place a leg now (on a retryable failure, a job retries)."""
+    _placing(runtime, leg_id, partial(place, runtime, leg_id))
 
 
 def _release(runtime: Runtime, leg_id: int) -> None:
@@ -194,8 +183,12 @@ def _release(runtime: Runtime, leg_id: int) -> None:
     with runtime.db.session() as session:
         session.execute(
             update(CallLeg)
-            .where(CallLeg.id == leg_id, CallLeg.status == "dialing", CallLeg.call_sid.is_(None))
-            .values(status="created", started_at=None)
+            .where(
+                CallLeg.id == leg_id,
+                CallLeg.status == LegStatus.DIALING,
+                CallLeg.call_sid.is_(None),
+            )
+            .values(status=LegStatus.CREATED, started_at=None)
         )
 
 
@@ -216,25 +209,14 @@ def _line_busy(runtime: Runtime, leg_id: int) -> None:
                 error_message=LINE_BUSY,  # kept: a busy status carries no error code
             )
         )
-    _ended(runtime, leg_id, "busy", 0, LINE_BUSY)
+    _ended(runtime, leg_id, LegStatus.BUSY, 0, LINE_BUSY)
 
 
-def _ended(runtime: Runtime, leg_id: int, status: str, code: int, message: str) -> None:
-    """A leg that will not be placed (refused by Twilio, or a busy line): end it with
-    ``status`` and let the workflow move on as for a call that ended so."""
-    from workflows import effects, engine
-
+def _ended(runtime: Runtime, leg_id: int, status: LegStatus, code: int, message: str) -> None:
+    """A leg that will not be placed (refused by Twilio, or a busy line): its owner hears
+    it ended with ``status``, as from its status callback, and moves on."""
     with runtime.db.session() as session:
         cid = session.get_one(CallLeg, leg_id).consultation_id
     if cid is None:
         return
-    fx = engine.advance(
-        runtime,
-        cid,
-        "leg_status",
-        leg_id=leg_id,
-        status=status,
-        error_code=code,
-        error_message=message,
-    )
-    effects.apply(runtime, fx, inline=True)
+    events.report(runtime, events.LegEnded(leg_id, cid, status, code, message))

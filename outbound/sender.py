@@ -1,16 +1,16 @@
 """The leg sender: a worker process's small pool of threads that send claimed legs' requests.
 
-A worker's step commits the legs it creates as ``dialing`` (claimed, ``workflows/legs.py``
+A worker's step commits the legs it creates as ``dialing`` (claimed, ``outbound/legs.py``
 rule 2); the Twilio request of each is then sent here, off the RQ job's thread, so the job
 ends as soon as its step has committed and its timers are armed. Each send is exactly the
-inline one (``effects.send_claimed``): a retryable error releases the claim and queues a
+inline one (``legs.send_claimed``): a retryable error releases the claim and queues a
 retried ``place_leg`` job, a permanent one ends the leg and moves the workflow on.
 
 The backlog is bounded: ``submit`` blocks the job's thread while ``backlog`` legs are
 waiting or being sent, so a worker killed outright leaves at most that many claimed legs
 unsent; rule 5 covers them (never placed again, ``lost`` at the state's deadline).
 
-``sampark worker --simple`` runs one in a child process (``workflows/sender_process.py``,
+``sampark worker --simple`` runs one in a child process (``outbound/sender_process.py``,
 installed in the worker as a ``Sender``) and drains it before it exits; everywhere else
 (webhooks, the forking worker, the simulator's in-process worker) ``effects.apply`` sends
 inline.
@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from core.runtime import Runtime
+from outbound import legs
 
 log = logging.getLogger(__name__)
 #: Sender threads of a simple worker unless ``SAMPARK_SEND_THREADS`` says otherwise.
@@ -147,10 +148,8 @@ class LegSender:
 
     @staticmethod
     def _send(runtime: Runtime, leg_id: int, request: dict[str, Any]) -> None:
-        from workflows.effects import send_claimed
-
         try:
-            send_claimed(runtime, leg_id, request)
+            legs.send_claimed(runtime, leg_id, request)
         except Exception as exc:  # never kills the thread; the leg's deadline catches up
             log.error("sending a claimed leg failed", extra={"leg_id": leg_id, "error": repr(exc)})
 

@@ -1,6 +1,6 @@
 """The leg sender in a process of its own, beside a simple worker.
 
-A simple worker's jobs and its leg sender's threads (``workflows/sender.py``) share one
+A simple worker's jobs and its leg sender's threads (``outbound/sender.py``) share one
 interpreter lock: each Twilio request built on a sender thread holds up the next job,
 and each database or Redis round trip of a job hands the lock to a sender thread that
 the job must then wait for. ``SenderProcess`` moves the threads into a child forked
@@ -12,7 +12,7 @@ What a job may rely on is unchanged:
 * **Bounded**: at most ``backlog`` legs are handed over and not yet sent (a semaphore
   the child releases when a send has ended); ``submit`` blocks beyond that. A worker
   killed outright leaves at most that many claimed legs unsent; the child, seeing the
-  pipe close, still sends those it holds. Rule 5 of ``workflows/legs.py`` covers the
+  pipe close, still sends those it holds. Rule 5 of ``outbound/legs.py`` covers the
   rest: never placed again, ``lost`` at the state's deadline.
 * **Drained on exit**: ``close`` hands over an end marker and waits for the child to
   send everything and exit.
@@ -37,7 +37,8 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from core.runtime import Runtime
-from workflows.sender import DEFAULT_THREADS, LegSender, install
+from outbound import legs
+from outbound.sender import DEFAULT_THREADS, LegSender, install
 
 log = logging.getLogger(__name__)
 _FORK = multiprocessing.get_context("fork")
@@ -165,9 +166,7 @@ class SenderProcess:
 
     @staticmethod
     def _send_inline(runtime: Runtime, leg_id: int, request: dict[str, Any]) -> None:
-        from workflows.effects import send_claimed
-
-        send_claimed(runtime, leg_id, request)
+        legs.send_claimed(runtime, leg_id, request)
 
     def drain(self, timeout: float | None = None) -> bool:
         """Wait until every leg handed over so far has been sent (or ``timeout`` seconds)."""

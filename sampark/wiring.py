@@ -9,6 +9,12 @@ conftest) and is idempotent: each registration replaces the one before.
 
 from __future__ import annotations
 
+from outbound import events as outbound_events
+from workflows import leg_events
+from workflows import legs as workflow_legs
+
 
 def wire() -> None:
     """Register every handler the lower layers call (safe to call more than once)."""
+    # Calls: the workflow describes its legs at their claim and hears of those outbound ends.
+    outbound_events.register(describe=workflow_legs.request_for, ended=leg_events.leg_ended)

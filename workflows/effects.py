@@ -3,7 +3,7 @@
 Inside a worker (``inline=True``) calls are placed and the doctor queue is run at
 once, which keeps the number of jobs per consultation small; a retryable failure
 falls back to a job retried with backoff. The legs a worker's step claimed are sent
-by the process's leg sender (``workflows/sender.py``: threads of ``sampark worker
+by the process's leg sender (``outbound/sender.py``: threads of ``sampark worker
 --simple``) when one is installed, else inline. From a webhook everything is enqueued,
 so Twilio gets its TwiML without waiting on Twilio. Redis being unavailable is
 logged and survived: each state's deadline is in the database for the sweeper.
@@ -20,13 +20,16 @@ from typing import Any
 from rq import Retry
 
 from core.runtime import Runtime
-from telephony.errors import RetryableGatewayError
+from outbound import calls, legs
+from outbound.sender import installed
+from outbound.sms import enqueue_delivery
+from workflows import dispatch
 from workflows.store import Effects
 
 log = logging.getLogger(__name__)
 QUEUE = "workflow"
 #: Backoff for calls to Twilio that failed in a retryable way (seconds).
-GATEWAY_RETRY = Retry(max=6, interval=[1, 2, 5, 10, 30, 60])
+GATEWAY_RETRY = legs.GATEWAY_RETRY
 JOB_TIMEOUT = 60
 #: A queued doctor-queue pass's key lives this long at most (seconds).
 PASS_QUEUED_S = 60
@@ -42,10 +45,12 @@ def _safely(what: str, action: Callable[[], Any]) -> None:
         )
 
 
-def enqueue(runtime: Runtime, func: str, *args: Any, retry: Retry | None = None) -> None:
+def enqueue(
+    runtime: Runtime, func: str | Callable[..., Any], *args: Any, retry: Retry | None = None
+) -> None:
     """Enqueue a workflow job (never raises)."""
     _safely(
-        func,
+        func if isinstance(func, str) else func.__name__,
         lambda: runtime.queue(QUEUE).enqueue(func, *args, retry=retry, job_timeout=JOB_TIMEOUT),
     )
 
@@ -94,53 +99,26 @@ def pass_started(runtime: Runtime) -> None:
         log.warning("doctor-queue pass key unavailable", extra={"error": repr(exc)})
 
 
-def _place(runtime: Runtime, leg_id: int, place: Callable[[], Any]) -> None:
-    """Place a leg now; on failure its claim is released and a retried job takes over."""
-    try:
-        place()
-        return
-    except RetryableGatewayError as exc:
-        log.warning(
-            "placing a leg failed; retrying", extra={"leg_id": leg_id, "error": exc.message}
-        )
-    except Exception as exc:
-        log.error("placing a leg failed", extra={"leg_id": leg_id, "error": repr(exc)})
-    enqueue(runtime, "workflows.jobs.place_leg", leg_id, retry=GATEWAY_RETRY)
-
-
-def send_claimed(runtime: Runtime, leg_id: int, request: dict[str, Any]) -> None:
-    """Send the request of a leg this process claimed (on a retryable failure, a job retries)."""
-    from workflows import legs
-
-    _place(runtime, leg_id, partial(legs.send, runtime, leg_id, request))
-
-
 def apply(runtime: Runtime, fx: Effects, *, inline: bool = False, depth: int = 0) -> None:
     """Carry out ``fx`` (after the transaction that produced it has committed)."""
-    from workflows import dispatch, legs
-    from workflows.sender import installed
-
     # Legs this process claimed in the step's transaction are always sent by it.
     sender = installed() if fx.claimed else None
     for leg_id, request in fx.claimed:
         if sender is not None:
             sender.submit(runtime, leg_id, request)
         else:
-            send_claimed(runtime, leg_id, request)
+            legs.send_claimed(runtime, leg_id, request)
     for leg_id in fx.place:
         if not inline:
-            enqueue(runtime, "workflows.jobs.place_leg", leg_id, retry=GATEWAY_RETRY)
+            legs.enqueue_place(runtime, leg_id)
         else:
-            _place(runtime, leg_id, partial(legs.place, runtime, leg_id))
+            legs.place_now(runtime, leg_id)
     for sid, twiml in fx.redirect:
-        enqueue(runtime, "workflows.jobs.redirect_call", sid, twiml, retry=GATEWAY_RETRY)
+        enqueue(runtime, calls.redirect_call, sid, twiml, retry=GATEWAY_RETRY)
     for sid in fx.hangup:
-        enqueue(runtime, "workflows.jobs.hangup_call", sid, retry=GATEWAY_RETRY)
-    if fx.sms:
-        from outbound.sms import enqueue_delivery
-
-        for sms_id in fx.sms:
-            enqueue_delivery(runtime, sms_id)
+        enqueue(runtime, calls.hangup_call, sid, retry=GATEWAY_RETRY)
+    for sms_id in fx.sms:
+        enqueue_delivery(runtime, sms_id)
     for at, consultation_id in fx.timers:
         _safely("timer", partial(_timer, runtime, at, consultation_id))
     if fx.recheck and not fx.dispatch:

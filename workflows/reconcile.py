@@ -16,7 +16,7 @@ take, so the workflow cannot tell a reconciled event from a delivered one:
   present and no longer connected as a ``participant-leave``. A consultation whose people
   have all left moves on within minutes, not at the 2-hour deadline.
 * **Waiting legs**: legs left ``created`` (the number was busy with another of our calls,
-  ``workflows/lines.py``, or a retried job gave up) are placed again through
+  ``outbound/lines.py``, or a retried job gave up) are placed again through
   ``legs.place``, which cancels them if the consultation no longer wants them.
 
 Each pass is bounded (``BATCH`` rows of each kind, ``BUDGET_S`` seconds of requests); a
@@ -37,10 +37,11 @@ from sqlalchemy import Row, func, select, text, update
 from core.runtime import Runtime
 from models import CallLeg, Consultation, ConsultationState, ConsultationTransition, LegRole
 from models.telephony import NOT_ENDED
+from outbound import calls, legs
 from telephony.errors import PermanentGatewayError, RetryableGatewayError
-from telephony.gateway import TelephonyGateway
-from workflows import effects, engine, legs
+from workflows import effects, engine
 from workflows.config import workflow_config
+from workflows.context import ACTIVE_STATES, WAITING_STATES
 from workflows.store import STATUS_RANK, is_final
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ WAITING_AFTER = timedelta(seconds=30)
 #: Waiting legs older than this are not placed any more (their state's deadline has long
 #: moved the consultation on).
 WAITING_UNTIL = timedelta(hours=2)
-#: Roles whose legs ``legs.wanted`` decides for (others are not placed again).
+#: Roles whose legs ``workflows.legs.wanted`` decides for (others are not placed again).
 REPLACEABLE = (LegRole.ANM, LegRole.DOCTOR_OFFER, LegRole.PATIENT_CALLBACK)
 CONFERENCE_STATES = (S.BRIDGING, S.IN_CONFERENCE)
 LIVE_CALL = "connected"
@@ -75,7 +76,7 @@ def reconcile(runtime: Runtime, now: datetime) -> dict[str, int]:
         ``placed`` waiting legs sent, ``errors``.
     """
     counts = {"legs": 0, "conferences": 0, "reconciled": 0, "placed": 0, "errors": 0}
-    gw = legs.gateway(runtime)
+    gw = calls.gateway(runtime)
     until = time.monotonic() + BUDGET_S
     try:
         _legs(runtime, gw, now, counts, until)
@@ -141,13 +142,13 @@ def overdue_legs(runtime: Runtime, now: datetime) -> list[Row[Any]]:
 
 def present_in(state: S | None, d: dict[str, Any] | None) -> dict[str, str]:
     """Who an active consultation's bookkeeping says is in its conference."""
-    if state is None or state not in engine.ACTIVE_STATES:
+    if state is None or state not in ACTIVE_STATES:
         return {}
     return dict((d or {}).get("present") or {})
 
 
 def _legs(
-    runtime: Runtime, gw: TelephonyGateway, now: datetime, counts: dict[str, int], until: float
+    runtime: Runtime, gw: calls.Gateway, now: datetime, counts: dict[str, int], until: float
 ) -> None:
     for row in overdue_legs(runtime, now):
         if time.monotonic() > until:
@@ -225,7 +226,7 @@ def quiet_conferences(runtime: Runtime, now: datetime) -> list[Row[Any]]:
                 last_move.label("moved"),
             )
             .where(
-                Consultation.state.in_((*CONFERENCE_STATES, *engine.WAITING_STATES)),
+                Consultation.state.in_((*CONFERENCE_STATES, *WAITING_STATES)),
                 Consultation.conference_name.is_not(None),
             )
             .order_by(Consultation.id)
@@ -241,7 +242,7 @@ def quiet_conferences(runtime: Runtime, now: datetime) -> list[Row[Any]]:
 
 
 def _conferences(
-    runtime: Runtime, gw: TelephonyGateway, now: datetime, counts: dict[str, int], until: float
+    runtime: Runtime, gw: calls.Gateway, now: datetime, counts: dict[str, int], until: float
 ) -> None:
     for row in quiet_conferences(runtime, now):
         if time.monotonic() > until:

@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 JOB_MODULES = (
     "workflows.jobs",
     "workflows.steps",
-    "workflows.legs",
+    "outbound.legs",
+    "outbound.calls",
     "workflows.dispatch",
     "ops.sweeper",
     "outbound.sms",
@@ -46,7 +47,7 @@ def warm_up(runtime: Runtime) -> None:
     """
     from sqlalchemy.orm import configure_mappers
 
-    from workflows.legs import gateway
+    from outbound.calls import gateway
 
     for name in JOB_MODULES:
         importlib.import_module(name)
@@ -66,7 +67,7 @@ def _run_cron(redis_url: str | None, queue_name: str, interval_s: int = SWEEP_IN
     from rq.cron import CronScheduler
 
     from core.runtime import process_runtime
-    from workflows.jobs import sweep
+    from ops.jobs import sweep
 
     runtime = process_runtime()
     cron = CronScheduler(connection=runtime.redis)
@@ -94,7 +95,7 @@ def worker_class(fork: bool, max_memory_mb: int, send_threads: int = 0) -> type[
     has a timeout (RQ's SIGALRM death penalty), and past ``max_memory_mb`` of resident
     memory it finishes the job in hand and stops, for the supervisor to start it again.
     With ``send_threads``, the claimed legs' Twilio requests are sent by a leg sender of
-    that many threads in a process of its own (``workflows/sender_process.py``), drained
+    that many threads in a process of its own (``outbound/sender_process.py``), drained
     before ``work()`` returns or raises (warm shutdown, ``max_jobs``, burst end, memory
     recycle, an error).
     """
@@ -106,8 +107,8 @@ def worker_class(fork: bool, max_memory_mb: int, send_threads: int = 0) -> type[
     class RecyclingWorker(SimpleWorker):
         def work(self, *args: Any, **kwargs: Any) -> bool:
             from core.runtime import process_runtime
-            from workflows import sender as leg_sender
-            from workflows.sender_process import SenderProcess
+            from outbound import sender as leg_sender
+            from outbound.sender_process import SenderProcess
 
             pool = SenderProcess(process_runtime(), send_threads) if send_threads else None
             leg_sender.install(pool)

@@ -29,12 +29,13 @@ from models import (
     Staff,
     StaffRole,
 )
+from outbound import legs
+from outbound.sender import install
 from standin import StandIn
 from tests.builders import ALL_DAY, MiniDistrict
 from tests.workflows.harness import call_legs
 from tests.workflows.standin_world import on_standin
-from workflows import effects, engine, legs
-from workflows.sender import install
+from workflows import effects, engine
 
 ROOT = Path(__file__).resolve().parents[2]
 S = ConsultationState
@@ -54,7 +55,7 @@ class World:
 
         With ``own_spoke``, at a spoke of its own whose one ANM is called first: the legs
         these tests send go to distinct numbers (one call of ours per number,
-        ``workflows/lines.py``); else at HWC-001.
+        ``outbound/lines.py``); else at HWC-001.
         """
         self.n += 1
         if not own_spoke:

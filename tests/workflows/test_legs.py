@@ -11,11 +11,12 @@ from sqlalchemy import select
 
 from core.runtime import Runtime
 from models import CallLeg, ConsultationState
+from outbound import calls, legs
 from standin import StandIn
 from telephony.gateway import TelephonyGateway
 from tests.builders import intake_done
 from tests.workflows.standin_world import on_standin
-from workflows import effects, engine, legs
+from workflows import effects, engine
 
 S = ConsultationState
 
@@ -66,7 +67,7 @@ def test_a_request_with_no_answer_is_never_sent_again(
             }
         ]
     )
-    legs._gateways[id(rt)] = (rt, TelephonyGateway(rt.settings, read_timeout=0.2))
+    calls._gateways[id(rt)] = (rt, TelephonyGateway(rt.settings, read_timeout=0.2))
     effects.apply(rt, engine.advance(rt, cid, "intake_complete", claim=True), inline=True)
     leg = _leg(rt, cid)
     assert leg.status == "dialing" and leg.call_sid is None  # the claim is kept

@@ -16,11 +16,12 @@ from sqlalchemy import select
 from core.runtime import Runtime
 from core.timeutil import utcnow
 from models import CallLeg, Consultation, ConsultationState, LegRole, Staff
+from outbound import legs, lines
 from standin import PhoneScript, StandIn
 from telephony.errors import RetryableGatewayError
 from tests.builders import intake_done
 from tests.workflows.standin_world import on_standin
-from workflows import effects, engine, legs, lines
+from workflows import effects, engine
 from workflows.reconcile import reconcile
 from workflows.store import caller_id, set_details
 

@@ -20,6 +20,7 @@ from sqlalchemy import update
 from core.runtime import Runtime, install_process_runtime
 from core.settings import Settings, SettingsError
 from models import CallLeg, LegRole, Staff
+from outbound.sender import LegSender, installed
 from tests.workflows.harness import Stack
 from tests.workflows.sender_world import (
     World,
@@ -32,7 +33,6 @@ from tests.workflows.sender_world import (
     worker_process,
 )
 from workflows import effects, engine
-from workflows.sender import LegSender, installed
 
 
 @pytest.fixture(name="w")
@@ -69,7 +69,7 @@ def test_a_retryable_error_releases_the_claim_and_a_retried_job_places_it_once(
     assert leg.status == "created" and leg.call_sid is None and not w.standin.calls
     queue = w.rt.queue(effects.QUEUE)
     [job] = queue.jobs
-    assert job.func_name == "workflows.jobs.place_leg" and job.args == (leg.id,)
+    assert job.func_name == "outbound.legs.place_leg" and job.args == (leg.id,)
     assert job.retries_left == 6
     install_process_runtime(w.rt)
     try:

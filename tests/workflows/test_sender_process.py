@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from core.runtime import Runtime
+from outbound.sender_process import SenderProcess
 from tests.workflows.sender_world import (
     World,
     check_backlog_blocks,
@@ -30,7 +31,6 @@ from tests.workflows.sender_world import (
     worker_process,
 )
 from workflows import effects
-from workflows.sender_process import SenderProcess
 
 
 @pytest.fixture(name="w")
