@@ -33,10 +33,14 @@ from core.logs import configure_logging
 from core.runtime import Runtime, install_process_runtime
 from core.settings import PROJECT_ROOT, Settings
 from core.timeutil import IST, format_ist, utcnow
-from models import Consultation, ConsultationState, Patient, Spoke, Staff, StaffRole
+from models import Consultation, ConsultationState, Patient, ServiceNumber, Spoke, Staff, StaffRole
+from models.migrate import upgrade
+from ops import jobs as ops_jobs
+from portal.security import hash_password
+from prescriptions.scripted import issue_scripted_prescription
 from sampark.app import create_app
 from sampark.demo_phones import PhoneNarrator, watch_phones
-from sampark.migrate import upgrade
+from sampark.registry import import_file
 from standin import PhoneScript, RealClock, StandIn
 
 SAMPLE_DISTRICT = PROJECT_ROOT / "data" / "kishanganj.yaml"
@@ -111,8 +115,6 @@ class ScriptedPatient:
 
 def _prepare(runtime: Runtime) -> list[tuple[str, str]]:
     """Migrate, load the district, set the demo doctors' password; two spokes and numbers."""
-    from portal.security import hash_password
-    from sampark.registry import import_file
 
     upgrade(runtime.settings.database_url)
     report = import_file(runtime.db, SAMPLE_DISTRICT)
@@ -174,8 +176,6 @@ def _watch(
 ) -> None:
     """Print every consultation state change (with whose it is) from the states ``seen``;
     let the scripted doctor prescribe."""
-    from prescriptions.scripted import issue_scripted_prescription
-
     waiting_since: dict[int, float] = {}
     while not stop.wait(1.0):
         try:
@@ -225,7 +225,7 @@ def _sweeper(runtime: Runtime, stop: threading.Event) -> None:
     """Enqueue the sweeper every minute, as ``sampark worker`` does with RQ's cron."""
     while not stop.wait(60.0):
         try:
-            runtime.queue("workflow").enqueue("workflows.jobs.sweep")
+            runtime.queue("workflow").enqueue(ops_jobs.sweep)
         except Exception as exc:
             print(f"  (sweeper: {exc!r})")
 
@@ -279,8 +279,6 @@ def main(argv: list[str] | None = None) -> None:
         seed=secrets.randbits(32),
     )
     with runtime.db.session() as s:
-        from models import ServiceNumber
-
         for number in s.scalars(select(ServiceNumber.number)):
             standin.add_number(
                 number,

@@ -31,6 +31,7 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 
+from core.phones import display
 from sms_templates.compact import clip, medicine_line, short_date, short_datetime
 from sms_templates.config import (
     LANGUAGES,
@@ -137,8 +138,6 @@ def _environment(dlt: bool = False) -> Environment:
 
 def _phone(value: Any) -> str:
     """A number as people in India dial it (``06456 220001``); anything else as is."""
-    from core.phones import display
-
     return display(str(value)) if value else ""
 
 

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +30,8 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from core.runtime import Runtime
+from core.settings import Settings
 from models import (
     CallLeg,
     Consultation,
@@ -37,6 +40,7 @@ from models import (
     IvrSession,
     SmsMessage,
 )
+from models.migrate import upgrade
 from ops.loadtest import patients as pt
 from ops.loadtest.accounting import FINAL_STATES, StandinRecord, account
 from ops.loadtest.config import LoadtestConfig
@@ -45,6 +49,9 @@ from ops.loadtest.faults import Fault, FaultRunner, parse_schedule
 from ops.loadtest.processes import Processes, ScratchDatabase, free_port, via_proxy
 from ops.loadtest.report import verdict
 from ops.loadtest.responder import Responder
+from ops.simulate_data import build_sim_district
+from prescriptions.scripted import issue_scripted_prescription
+from workflows.config import WorkflowConfig
 
 log = logging.getLogger(__name__)
 S = ConsultationState
@@ -76,9 +83,6 @@ class LoadRun:
 
     # -- set-up ---------------------------------------------------------------------------
     def _prepare_database(self) -> dict[str, Any]:
-        from models.migrate import upgrade
-        from ops.simulate_data import build_sim_district
-
         url = self.db.create()
         upgrade(url)
         engine = create_engine(url)
@@ -117,17 +121,11 @@ class LoadRun:
 
     def workflow_overrides(self) -> dict[str, Any]:
         """The run's workflow timers that this product has (others are left out)."""
-        from dataclasses import fields
-
-        from workflows.config import WorkflowConfig
-
         known = {f.name for f in fields(WorkflowConfig)}
         return {k: v for k, v in self.cfg.workflow.items() if k in known}
 
     def intake_silence_s(self) -> float | None:
         """After how long without a webhook the product ends an intake (None: never)."""
-        from workflows.config import WorkflowConfig
-
         config = WorkflowConfig().with_overrides(self.workflow_overrides())
         value = getattr(config, "intake_silence_s", None)
         return None if value is None else float(value)
@@ -172,8 +170,6 @@ class LoadRun:
     # -- driving --------------------------------------------------------------------------
     def _prescribe(self, runtime: Any) -> None:
         """The doctors' part (their portal): a prescription for each consultation waiting."""
-        from prescriptions.scripted import issue_scripted_prescription
-
         try:
             with Session(self.engine) as s:
                 waiting = list(
@@ -271,9 +267,6 @@ class LoadRun:
         )
 
     def run(self) -> dict[str, Any]:
-        from core.runtime import Runtime
-        from core.settings import Settings
-
         cfg, t0 = self.cfg, time.monotonic()
         try:
             district = self._prepare_database()
