@@ -8,6 +8,7 @@ from datetime import datetime
 
 from flask import flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext, ngettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -22,7 +23,6 @@ from portal.blueprint import (
     get_db,
     request_ip,
     safe_next,
-    t,
 )
 from portal.security import new_token, token_hash, verify_password
 
@@ -51,7 +51,7 @@ def login() -> ResponseReturnValue:
         return redirect(safe_next(request.args.get("next")))
     if request.method == "GET":
         if request.args.get("expired"):
-            flash(t("session_expired"), "err")
+            flash(gettext("Your session ended. Please log in again."), "err")
         return render_template("portal/login.html", identifier="")
 
     identifier = request.form.get("identifier", "")[:80]
@@ -88,7 +88,7 @@ def login() -> ResponseReturnValue:
         if locked:
             untils = [r.locked_until for r in (account, address) if r.locked_until is not None]
             return _refused(identifier, max(untils), now)
-        flash(t("login_failed"), "err")
+        flash(gettext("Wrong mobile number, staff code or password."), "err")
         return render_template("portal/login.html", identifier=identifier), 401
 
     if new_hash:
@@ -121,9 +121,16 @@ def _refused(identifier: str, until: datetime, now: datetime) -> ResponseReturnV
     """429: slowed (wait a few seconds) or locked (until a time)."""
     seconds = int((until - now).total_seconds()) + 1
     if seconds <= 120:
-        flash(t("login_wait", seconds=seconds), "err")
+        wait = ngettext(
+            "Too many wrong tries. Wait %(num)d second and try again.",
+            "Too many wrong tries. Wait %(num)d seconds and try again.",
+            seconds,
+        )
+        flash(wait, "err")
     else:
-        flash(t("login_locked", until=format_ist(until, "%H:%M IST")), "err")
+        until_text = format_ist(until, "%H:%M IST")
+        locked = gettext("Too many wrong tries: login is locked until %(until)s.", until=until_text)
+        flash(locked, "err")
     response = render_template("portal/login.html", identifier=identifier)
     return response, 429, {"Retry-After": str(seconds)}
 
@@ -141,5 +148,5 @@ def logout() -> ResponseReturnValue:
     session.clear()
     if lang:
         session["lang"] = lang
-    flash(t("logged_out"), "ok")
+    flash(gettext("You are logged out."), "ok")
     return redirect(url_for("portal.login"))

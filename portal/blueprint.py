@@ -1,6 +1,7 @@
 """The portal blueprint and what runs around every portal request.
 
-Each request gets: its language, a database session (closed at the end), a CSRF
+Each request gets: its language (gettext catalogues through Flask-Babel, installed on the app
+when the blueprint is registered), a database session (closed at the end), a CSRF
 check on every POST (400 on mismatch), the signed-in doctor loaded from a
 server-side session row (idle and absolute expiry), and protective headers
 (no caching of patient data, a strict Content-Security-Policy).
@@ -29,17 +30,20 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.runtime import current_runtime
 from core.timeutil import format_ist, utcnow
 from models import AuditEvent, PortalSession, Staff, StaffRole
-from portal.i18n import LANGUAGES, pick_language, translate
+from portal import i18n
+from portal.i18n import LANGUAGES, SEXES, URGENCIES, label, pick_language
 from portal.security import CSRF_FIELD, client_ip, csrf_ok, masked_csrf_token, token_hash
 
 log = logging.getLogger(__name__)
 bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templates")
+bp.record_once(lambda state: i18n.init_app(state.app))
 F = TypeVar("F", bound=Callable[..., Any])
 
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -85,11 +89,6 @@ def _close_db(_exc: BaseException | None) -> None:
     db = g.pop("portal_db", None)
     if db is not None:
         db.close()
-
-
-def t(key: str, **values: object) -> str:
-    """Translate ``key`` into this request's language."""
-    return translate(key, g.get("lang", "en"), **values)
 
 
 def request_ip() -> str:
@@ -203,7 +202,6 @@ def _compress(response: Response) -> Response:
 @bp.context_processor
 def _template_globals() -> dict[str, Any]:
     return {
-        "t": t,
         "lang": g.get("lang", "en"),
         "languages": LANGUAGES,
         "csrf_field": CSRF_FIELD,
@@ -211,31 +209,33 @@ def _template_globals() -> dict[str, Any]:
         "staff": g.get("staff"),
         "css": CSS,
         "ist": format_ist,
+        "sex_label": lambda key: label(SEXES, key),
+        "urgency_label": lambda key: label(URGENCIES, key),
     }
 
 
-def _error_page(status: int, key: str) -> ResponseReturnValue:
-    return render_template("portal/error.html", message=t(key)), status
+def _error_page(status: int, message: str) -> ResponseReturnValue:
+    return render_template("portal/error.html", message=message), status
 
 
 @bp.errorhandler(400)
 def _bad_request(_e: Exception) -> ResponseReturnValue:
-    return _error_page(400, "bad_form")
+    return _error_page(400, gettext("The form expired. Please try again."))
 
 
 @bp.errorhandler(403)
 def _forbidden(_e: Exception) -> ResponseReturnValue:
-    return _error_page(403, "forbidden")
+    return _error_page(403, gettext("This consultation is not assigned to you."))
 
 
 @bp.errorhandler(404)
 def _not_found(_e: Exception) -> ResponseReturnValue:
-    return _error_page(404, "not_found")
+    return _error_page(404, gettext("Not found."))
 
 
 @bp.errorhandler(500)
 def _server_error(_e: Exception) -> ResponseReturnValue:
-    return _error_page(500, "error")
+    return _error_page(500, gettext("Something went wrong. Please try again."))
 
 
 @bp.get("/")

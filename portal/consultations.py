@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 from models import Consultation, IntakeAnswer
 from portal import access
 from portal.blueprint import audit, bp, get_db, login_required
-from portal.i18n import label
+from portal.i18n import COMPLAINTS, label
+from portal.rx_form import form_context
 
 
 def complaint_label(consultation: Consultation) -> str:
-    return label("c_", consultation.complaint, g.get("lang", "en"))
+    return label(COMPLAINTS, consultation.complaint)
 
 
 @bp.get("/consultations")
@@ -85,11 +86,9 @@ def recording_src(url: str | None) -> str | None:
 @login_required
 def consultation(consultation_id: int) -> ResponseReturnValue:
     """One consultation: intake, recording, past visits, prescriptions and the form."""
-    from portal.prescribing import form_context
-
     db = get_db()
     c = load_visible(db, consultation_id, "view_consultation")
     context = consultation_context(db, c)
     audit(db, "view_consultation", "consultation", c.id, reference=c.reference)
     db.commit()
-    return render_template("portal/consultation.html", **context, **form_context(db, c))
+    return render_template("portal/consultation.html", **context, **form_context(c))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from flask import abort, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -14,26 +13,11 @@ from models import Consultation, Prescription, SmsMessage
 from portal import access
 from portal.blueprint import audit, bp, get_db, login_required
 from portal.consultations import consultation_context, load_visible
-from portal.rx_form import URGENCIES, RxForm, consultation_mode, default_hint, medicine_options
+from portal.rx_form import RxForm, consultation_mode, form_context
 from prescriptions.service import PrescriptionRejected, find_by_code, issue_prescription
 
 log = logging.getLogger(__name__)
 FINAL_SMS_STATES = frozenset({"delivered", "undelivered", "failed", "read", "canceled"})
-
-
-def form_context(
-    db: Session, c: Consultation, form: RxForm | None = None, problems: list[str] | None = None
-) -> dict[str, Any]:
-    """What the prescription form needs (a blank form unless one is given)."""
-    mode = consultation_mode(c)
-    return {
-        "form": form or RxForm.blank(c.patient),
-        "problems": problems or [],
-        "mode": mode,
-        "option_groups": medicine_options(mode, g.get("lang", "en")),
-        "urgencies": URGENCIES,
-        "default_hint": default_hint,
-    }
 
 
 def _require_prescriber(db: Session, c: Consultation, action: str) -> None:
@@ -93,7 +77,7 @@ def issue(consultation_id: int) -> ResponseReturnValue:
     return render_template(
         "portal/consultation.html",
         **consultation_context(db, c),
-        **form_context(db, c, form, problems),
+        **form_context(c, form, problems),
     ), status
 
 
@@ -163,6 +147,5 @@ def correct(code: str) -> ResponseReturnValue:
     form.check_medicines(consultation_mode(c))
     audit(db, "view_prescription", "prescription", rx.id, code=rx.code, purpose="correct")
     db.commit()
-    return render_template(
-        "portal/correct.html", rx=rx, c=c, **form_context(db, c, form, problems)
-    ), (422 if problems else 200)
+    page = render_template("portal/correct.html", rx=rx, c=c, **form_context(c, form, problems))
+    return page, (422 if problems else 200)

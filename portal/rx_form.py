@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
+from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from models import Consultation, Patient, Prescription
 from prescriptions.draft import MAX_ITEMS, DraftItem, PrescriptionDraft
 from prescriptions.formulary import DrugList, Medicine, all_medicines, get_medicine
-from prescriptions.policy import Verdict, check_medicine
+from prescriptions.policy import Verdict, check_medicine, mode_for
 
 DEFAULT_ROWS = 2
 URGENCIES = ("routine", "urgent", "emergency")
@@ -157,7 +159,13 @@ class RxForm:
                 try:
                     days = int(row.days)
                 except ValueError:
-                    problems.append(f"Medicine {n}: days must be a number, not {row.days!r}.")
+                    problems.append(
+                        gettext(
+                            "Medicine %(n)d: days must be a number, not %(days)r.",
+                            n=n,
+                            days=row.days,
+                        )
+                    )
             items.append(
                 DraftItem(
                     medicine_code=row.code,
@@ -173,13 +181,13 @@ class RxForm:
             try:
                 follow_up = date.fromisoformat(self.follow_up_on)
             except ValueError:
-                problems.append("The follow-up date is not a date (use the calendar).")
+                problems.append(gettext("The follow-up date is not a date (use the calendar)."))
         age: int | None = None
         if self.patient_age:
             try:
                 age = int(self.patient_age)
             except ValueError:
-                problems.append("The patient's age must be a number of years.")
+                problems.append(gettext("The patient's age must be a number of years."))
         draft = PrescriptionDraft(
             diagnosis=self.diagnosis,
             items=items,
@@ -207,7 +215,7 @@ class OptionGroup:
     options: list[Option]
 
 
-def medicine_options(mode: str, lang: str) -> list[OptionGroup]:
+def medicine_options(mode: str) -> list[OptionGroup]:
     """The formulary for the form: allowed in this mode first, then the rest, then prohibited."""
     allowed: list[Option] = []
     refused: list[Option] = []
@@ -223,11 +231,10 @@ def medicine_options(mode: str, lang: str) -> list[OptionGroup]:
             allowed.extend(options)
         else:
             refused.extend(options)
-    hi = lang == "hi"
     return [
-        OptionGroup("इस परामर्श में अनुमत" if hi else "Allowed in this consultation", allowed),
-        OptionGroup("इस परामर्श में अनुमत नहीं" if hi else "Not allowed in this consultation", refused),
-        OptionGroup("टेलीमेडिसिन में प्रतिबंधित" if hi else "Prohibited by telemedicine", prohibited),
+        OptionGroup(gettext("Allowed in this consultation"), allowed),
+        OptionGroup(gettext("Not allowed in this consultation"), refused),
+        OptionGroup(gettext("Prohibited by telemedicine"), prohibited),
     ]
 
 
@@ -242,6 +249,19 @@ def default_hint(row: Row) -> Medicine | None:
 
 
 def consultation_mode(consultation: Consultation) -> str:
-    from prescriptions.policy import mode_for
-
     return mode_for(consultation)
+
+
+def form_context(
+    c: Consultation, form: RxForm | None = None, problems: list[str] | None = None
+) -> dict[str, Any]:
+    """What the prescription form's template needs (a blank form unless one is given)."""
+    mode = consultation_mode(c)
+    return {
+        "form": form or RxForm.blank(c.patient),
+        "problems": problems or [],
+        "mode": mode,
+        "option_groups": medicine_options(mode),
+        "urgencies": URGENCIES,
+        "default_hint": default_hint,
+    }
