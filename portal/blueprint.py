@@ -4,7 +4,8 @@ Each request gets: its language (gettext catalogues through Flask-Babel, install
 when the blueprint is registered), a database session (closed at the end), a CSRF
 check on every POST (400 on mismatch), the signed-in doctor loaded from a
 server-side session row (idle and absolute expiry), and protective headers
-(no caching of patient data, a strict Content-Security-Policy).
+(no caching of patient data, a strict Content-Security-Policy). Why sessions and CSRF are
+the portal's own code and not Flask extensions: see ``portal.security``.
 """
 
 from __future__ import annotations

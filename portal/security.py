@@ -1,4 +1,22 @@
-"""Passwords (argon2id), CSRF tokens, login-session tokens and the client's address."""
+"""Passwords (argon2id), CSRF tokens, login-session tokens and the client's address.
+
+Why not the Flask extensions (issue 15, item 9), kept on purpose:
+
+- Sessions stay server-side rows (``PortalSession``); Flask's signed cookie carries only a
+  random id (stored hashed), the CSRF token and the language. So a doctor who leaves or is
+  deactivated is signed out at once, logout ends the session on the server, idle and absolute
+  expiry are the server's decision, and each row keeps address and browser for the audit. A
+  signed cookie alone cannot be revoked; Flask-Login would still need these rows, and
+  Flask-Session would keep the same data in another store.
+- CSRF stays here rather than Flask-WTF's ``CSRFProtect``: that guards every POST of the app
+  (this app's other POSTs are Twilio's signed webhooks; it would have to exempt every other
+  area's blueprint, or switch its default check off for the whole app), brings WTForms that
+  the forms do not use, and its token expires after an hour by default (a prescription
+  written during a long call would be refused) and repeats within a second. Here the check is
+  the portal blueprint's own, bound to the server session, renewed at each login, and masked
+  afresh in every page (compressed pages that echo input repeat no secret).
+- Passwords use argon2-cffi, the reference binding, directly.
+"""
 
 from __future__ import annotations
 
