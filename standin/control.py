@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.wrappers import Request, Response
 
 from standin.errors import TwilioApiError
+from standin.faults import FaultDice
+from standin.phones import PhoneScript
 
 if TYPE_CHECKING:
     from standin.rest import RestApp
@@ -80,8 +82,6 @@ def _need(target: Any, name: str) -> Callable[..., Any]:
 
 
 def _phone_script(target: Any, number: str, body: Mapping[str, Any]) -> Any:
-    from standin import PhoneScript  # the engine's public dataclass
-
     try:
         script = PhoneScript(**body)
     except TypeError as exc:
@@ -115,8 +115,6 @@ def _faults_webhooks(target: Any, request: Request) -> Any:
             setattr(faults, name, value)
         engine = getattr(target, "engine", None)
         if seed is not None and engine is not None and hasattr(engine, "dice"):
-            from standin.faults import FaultDice
-
             engine.dice = FaultDice(faults, int(seed))
     return jsonable(faults)
 

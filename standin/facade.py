@@ -9,7 +9,9 @@ from typing import Any
 from standin.clock import RealClock, VirtualClock
 from standin.engine import Engine
 from standin.faults import Faults
+from standin.faults_rest import RestFaults
 from standin.phones import PhoneScript
+from standin.rest import RestServer, make_rest_app
 from standin.transport import Transport
 
 
@@ -133,9 +135,6 @@ class StandIn:
         REST faults (5xx, 429, timeouts) are seeded from this stand-in's seed, so a
         run is reproducible; set them live through ``rest_faults`` or ``/_standin/faults/rest``.
         """
-        from standin.faults_rest import RestFaults
-        from standin.rest import RestServer, make_rest_app
-
         if self._server is not None:
             return str(self.base_url)
         self.rest_faults = RestFaults(seed=self.seed)

@@ -26,10 +26,11 @@ from urllib.parse import urlencode
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
+from standin.control import handle_control, refuse_remote
 from standin.errors import TwilioApiError
 from standin.faults_rest import RestFaults, fault_error
 from standin.http_server import KeepAliveWSGIServer
-from standin.openapi import VALIDATOR_ENV, ValidatedRequest, compiled
+from standin.openapi import VALIDATOR_ENV, ValidatedRequest, compiled, openapi_core_validator
 from standin.twilio_codes import error_for, not_found
 
 log = logging.getLogger(__name__)
@@ -122,8 +123,6 @@ class RestApp:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
         if request.path.startswith("/_standin/") or request.path == "/_standin":
-            from standin.control import handle_control, refuse_remote
-
             refused = None if self.control_from_anywhere else refuse_remote(request)
             response = refused or handle_control(self, request)
         else:
@@ -206,8 +205,6 @@ class RestApp:
         raw_form = {k: form.getlist(k) for k in form}
         validated = self.spec.validate(op, path_params, query, raw_form, request.path)
         if self.validator == "openapi-core":
-            from standin.openapi import openapi_core_validator
-
             problems = openapi_core_validator().problems(request, op.operation_id)
             if problems:
                 raise error_for(op.operation_id, problems)

@@ -13,6 +13,8 @@ from typing import Any
 
 import phonenumbers
 
+from sms_templates.encoding import count_segments
+
 API_VERSION = "2010-04-01"
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 ALPHA_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
@@ -109,8 +111,6 @@ def gsm_segments(body: str) -> tuple[str, int]:
     (GSM-7 160/153 with extension characters counting two; UCS-2 70/67 in UTF-16
     units, never splitting a character). A body-less (media) message is one part.
     """
-    from sms_templates.encoding import count_segments
-
     count = count_segments(body)
     return count.encoding, max(1, count.segments)
 
