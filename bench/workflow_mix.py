@@ -13,11 +13,11 @@ three of its hooks are replaced, in the benchmark only:
   running an in-process burst worker; first it moves
   every scheduled RQ job due by the *virtual* time onto its queue (what RQ's
   scheduler does by real time), so the workflow's timers and retries run as jobs;
-  and every 60 virtual seconds it queues ``workflows.jobs.sweep`` (the cron job).
+  and every 60 virtual seconds it queues ``ops.jobs.sweep`` (the cron job).
 * at a consultation's deadline the simulation's in-process ``sweep`` becomes: time
   moves on to the next whole second (RQ keeps scheduled times in whole seconds; a
   timer is set to the second after its deadline), the timer jobs due run on the
-  worker; only if a row is still past its deadline a ``workflows.jobs.sweep`` job is
+  worker; only if a row is still past its deadline a ``ops.jobs.sweep`` job is
   queued (counted as ``backstop_sweeps``).
 * the virtual clock publishes its time to the worker at every change.
 
@@ -190,7 +190,7 @@ def _simulation_class() -> type:
             if (now - self.last_cron).total_seconds() >= CRON_S:
                 self.last_cron = now
                 self.cron_sweeps += 1
-                self.queues[0].enqueue("workflows.jobs.sweep", job_timeout=120)
+                self.queues[0].enqueue("ops.jobs.sweep", job_timeout=120)
             self._move_due()
             idle = 0
             while idle < 2:
@@ -220,7 +220,7 @@ def _simulation_class() -> type:
                         key = c.state.value
                         self.backstop_states[key] = self.backstop_states.get(key, 0) + 1
                 self.backstop_sweeps += 1
-                self.queues[0].enqueue("workflows.jobs.sweep", job_timeout=120)
+                self.queues[0].enqueue("ops.jobs.sweep", job_timeout=120)
                 self._drain()
             return {}
 

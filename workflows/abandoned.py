@@ -29,7 +29,7 @@ from core.phones import is_withheld, reach
 from models import CallLeg, Consultation, ConsultationState, IvrSession, LegRole
 from workflows import anm, bridge, notify, twiml
 from workflows.bridge import MACHINE_ANSWERS
-from workflows.engine import ACTIVE_STATES, Ctx
+from workflows.context import ACTIVE_STATES, Ctx
 from workflows.store import details, is_final, set_details
 
 S = ConsultationState

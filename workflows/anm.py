@@ -8,58 +8,62 @@ When nobody takes the case, it goes on to a doctor without an ANM.
 from __future__ import annotations
 
 from models import CallLeg, ConsultationState, LegRole, Staff
-from workflows import bridge, offers, people, twiml, urls
-from workflows.engine import Ctx
+from workflows import bridge, people, start_plan, twiml, urls
+from workflows.context import Ctx
 from workflows.store import details, is_final, present, set_details
+from workflows.waiting import find_doctor
 
 S = ConsultationState
 MAX_MENU_REPEATS = 2
 
 
 def start(ctx: Ctx) -> None:
-    """An intake is complete (or an emergency): set the routing, call the first ANM."""
-    from workflows import router
+    """An intake is complete (or an emergency): set the routing, call the first ANM.
 
+    The decision is ``start_plan.plan``'s, which the worker's fast path also follows.
+    """
     c = ctx.c
-    age = c.patient.age_years if c.patient else None
-    if not c.specialty:
-        c.specialty = router.specialty_for(
-            c.complaint, age, ctx.cfg.specialty_map, child_age_years=ctx.cfg.child_age_years
-        )
-    rank = router.priority_for(bool(c.emergency), age, c.complaint)
-    c.priority = min(c.priority if c.priority is not None else rank, int(rank))
-    if c.intake_completed_at is None:
-        c.intake_completed_at = ctx.now
-    call_next(ctx, "emergency" if c.state is S.EMERGENCY else "intake-complete")
+    facts = start_plan.Facts(
+        state=c.state,
+        specialty=c.specialty,
+        priority=c.priority,
+        emergency=bool(c.emergency),
+        complaint=c.complaint,
+        age_years=c.patient.age_years if c.patient else None,
+        intake_completed_at=c.intake_completed_at,
+        details=details(c),
+    )
+    plan = start_plan.plan(facts, people.anm_order(ctx.session, c, ctx.now), ctx.cfg, ctx.now)
+    c.specialty, c.priority = plan.specialty, plan.priority
+    c.intake_completed_at = plan.intake_completed_at
+    _ring(ctx, plan.call, plan.reason)
 
 
 def call_next(ctx: Ctx, reason: str, *, again: Staff | None = None) -> None:
     """Call the next ANM in order (or ``again`` the one who asked to be reminded)."""
     c = ctx.c
-    d = details(c)
-    tried = list(d.get("anm_tried") or [])
     if again is None:
-        order = people.anm_order(ctx.session, c, ctx.now)
-        remaining = [(i, mobile) for i, mobile in order if i not in tried]
-        if not remaining:
-            offers.find_doctor(ctx, "no-anm-took-it" if c.anm_id is None else reason)
-            return
-        staff_id, mobile = remaining[0]
-        tried.append(staff_id)
+        call = start_plan.next_anm(details(c), people.anm_order(ctx.session, c, ctx.now))
     else:
-        staff_id, mobile = again.id, again.mobile
-    n = int(d.get("anm_calls") or 0) + 1
+        call = start_plan.next_anm(details(c), (), again=(again.id, again.mobile))
+    _ring(ctx, call, reason)
+
+
+def _ring(ctx: Ctx, call: start_plan.AnmCall | None, reason: str) -> None:
+    """Ring ``call``'s ANM (the leg, the bookkeeping, the move); nobody left: the doctors."""
+    c = ctx.c
+    if call is None:
+        find_doctor(ctx, "no-anm-took-it" if c.anm_id is None else reason)
+        return
     leg = ctx.call(
-        purpose=f"c{c.id}:anm:{n}",
+        purpose=call.purpose(c.id),
         role=LegRole.ANM,
-        to=mobile,
-        staff_id=staff_id,
-        attempt=n,
+        to=call.mobile,
+        staff_id=call.staff_id,
+        attempt=call.attempt,
     )
-    set_details(c, anm_tried=tried, anm_calls=n, anm_leg=leg.id)
-    ctx.move(
-        S.CALLING_ANM, reason, ctx.after(ctx.cfg.anm_ring_timeout_s + ctx.cfg.anm_menu_grace_s)
-    )
+    set_details(c, **call.bookkeeping(leg.id))
+    ctx.move(S.CALLING_ANM, reason, start_plan.ring_deadline(ctx.now, ctx.cfg))
 
 
 def _current(ctx: Ctx, leg: CallLeg) -> bool:
@@ -108,7 +112,7 @@ def choose(ctx: Ctx, leg: CallLeg, digits: str) -> str:
         leg.outcome = "accepted"
         c.anm_id = leg.staff_id
         set_details(c, anm_later=False)
-        offers.find_doctor(ctx, "anm-accepted")
+        find_doctor(ctx, "anm-accepted")
         return replay(ctx, leg)
     if digits == "2":
         leg.outcome = "later"

@@ -18,8 +18,9 @@ from core.phones import reach
 from core.timeutil import utcnow
 from models import CallLeg, ConsultationState, IvrSession, LegRole, Staff
 from workflows import notify, people, twiml, urls
-from workflows.engine import Ctx
-from workflows.store import details, present, set_details
+from workflows.context import Ctx
+from workflows.store import details, leg_for_sid, present, set_details
+from workflows.waiting import find_doctor
 
 S = ConsultationState
 MACHINE_ANSWERS = (
@@ -201,8 +202,6 @@ def release_patient(ctx: Ctx, key: str) -> None:
 
 
 def _label_of(ctx: Ctx, call_sid: str) -> str | None:
-    from workflows.store import leg_for_sid
-
     leg = leg_for_sid(ctx.session, call_sid)
     if leg is None:
         return "patient"  # the patient's own inbound intake call
@@ -265,11 +264,9 @@ def gone(ctx: Ctx, call_sid: str) -> None:
     if c.state is S.IN_CONFERENCE and "doctor" not in here and "anm" not in here:
         finish(ctx, "doctor-and-anm-left")
     elif c.state is S.BRIDGING and label == "doctor":
-        from workflows import offers
-
         c.doctor_id = None
         release_patient(ctx, "callback_later")
-        offers.find_doctor(ctx, "doctor-left-before-patient")
+        find_doctor(ctx, "doctor-left-before-patient")
     elif c.state is S.BRIDGING and label == "patient":
         call_patient(ctx)  # hung up while the doctor was coming: call back now
 
@@ -296,14 +293,12 @@ def deadline(ctx: Ctx) -> None:
     d = details(c)
     leg = ctx.session.get(CallLeg, d["patient_leg"]) if d.get("patient_leg") else None
     if "doctor" not in here:
-        from workflows import offers
-
         if leg is not None and leg.call_sid and leg.outcome is None:
             ctx.fx.hangup.append(leg.call_sid)
             leg.outcome = "not-needed"
         c.doctor_id = None
         release_patient(ctx, "callback_later")
-        offers.find_doctor(ctx, "doctor-never-joined")
+        find_doctor(ctx, "doctor-never-joined")
     elif "patient" not in here:
         if leg is not None and leg.call_sid and leg.outcome is None:
             ctx.fx.hangup.append(leg.call_sid)

@@ -3,12 +3,14 @@
 The worker's hottest job is ``advance(id, "intake_complete")``: route the case, choose
 the ANM, write her call leg and the move to ``calling_anm``, then place the call. The
 full path (``engine.run_step`` → ``anm.start``) does this on a locked row through the
-ORM; here the same decisions are made from two reads (the consultation with its caller
-id, the block's ANMs with their roster slots) and written by one compare-and-set
-statement on the thread's own autocommit connection (``Database.autocommit``): the
-consultation's update (only if the row is still the one read), the leg (``dialing``:
-claimed by this worker) and the transition, committed together and durably before
-the call is placed.
+ORM; here the same decision (``start_plan.plan``, which ``anm.start`` follows too) is
+made from two reads (the consultation with its caller id, the block's ANMs with their
+roster slots), the move goes through ``Consultation.transition`` (on a row built from
+the read: it refuses an illegal move and gives the transition to store), and all of it
+is written by one compare-and-set statement on the thread's own autocommit connection
+(``Database.autocommit``): the consultation's update (only if the row is still the one
+read), the leg (``dialing``: claimed by this worker) and the transition, committed
+together and durably before the call is placed.
 
 Anything unusual — not PostgreSQL, a state other than ``intake_complete`` or
 ``emergency``, an ANM already called, nobody on duty, a lost race (the row was written
@@ -21,19 +23,20 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, func, literal_column, select, text
 
 from core import clock
 from core.runtime import Runtime
 from core.timeutil import utcnow
-from models import TRANSITIONS, CallLeg, Consultation, ConsultationState, LegRole, Patient
-from workflows import people, router
+from models import CallLeg, Consultation, ConsultationState, LegRole, Patient
+from outbound.caller_id import caller_id_column, pick
+from workflows import people, start_plan
 from workflows.config import workflow_config
-from workflows.engine import capped_deadline, iso
+from workflows.context import capped_deadline, iso
 from workflows.legs import describe
-from workflows.store import DISTRICT_LINE, Effects, own_number, pick_caller_id
+from workflows.store import Effects
 
 log = logging.getLogger(__name__)
 S = ConsultationState
@@ -56,8 +59,7 @@ _READ = (
         Patient.age_years,
         func.nextval(func.pg_get_serial_sequence("call_legs", "id")).label("leg_id"),
         literal_column("consultations.xmin::text").label("row_version"),
-        own_number(Consultation.spoke_id).label("own_number"),
-        DISTRICT_LINE.label("district_line"),
+        caller_id_column(Consultation.spoke_id, Consultation.id).label("caller_id"),
     )
     .outerjoin(Patient, Consultation.patient_id == Patient.id)
     .where(Consultation.id == bindparam("id"))
@@ -69,7 +71,7 @@ _WRITE = text(
     """
     WITH moved AS (
         UPDATE consultations SET
-            state = CAST(:to_state AS consultation_state), version = version + 1,
+            state = CAST(:to_state AS consultation_state), version = :version,
             state_deadline_at = :deadline, specialty = :specialty, priority = :priority,
             intake_completed_at = :completed, details = CAST(:details AS json)
         WHERE id = :id AND xmin = CAST(:row_version AS xid)
@@ -78,7 +80,7 @@ _WRITE = text(
         INSERT INTO call_legs (id, consultation_id, purpose, role, direction, staff_id,
                                from_number, to_number, status, attempt, created_at)
         SELECT :leg_id, id, :purpose, CAST(:role AS leg_role), 'outbound-api', :staff_id,
-               :from_number, :to_number, 'dialing', :attempt, :at
+               :from_number, :to_number, :status, :attempt, :at
         FROM moved
     ), moves AS (
         INSERT INTO consultation_transitions (consultation_id, from_state, to_state, reason, at)
@@ -110,7 +112,6 @@ def try_start(
             extra={"consultation_id": consultation_id, "error": repr(exc)},
         )
         return None
-        return None
 
 
 def _start(runtime: Runtime, conn: Connection, cid: int, now: datetime) -> Effects | None:
@@ -120,70 +121,73 @@ def _start(runtime: Runtime, conn: Connection, cid: int, now: datetime) -> Effec
     d = dict(row.details or {})
     if d.get("anm_calls") or d.get("anm_tried"):
         return None  # an ANM was called before: the full path knows the rest
-    order = people.order_anms(
-        conn.execute(people.ANMS, people.anm_params(row.spoke_id, now)).all(), row.spoke_id, now
-    )
-    if not order:
-        return None  # nobody on duty: the full path goes on to a doctor
     cfg = workflow_config(runtime.settings)
-    # As anm.start, call_next, Ctx.call and Ctx.move do on the full path.
-    specialty = row.specialty or router.specialty_for(
-        row.complaint, row.age_years, cfg.specialty_map, child_age_years=cfg.child_age_years
+    facts = start_plan.Facts(
+        state=row.state,
+        specialty=row.specialty,
+        priority=row.priority,
+        emergency=bool(row.emergency),
+        complaint=row.complaint,
+        age_years=row.age_years,
+        intake_completed_at=row.intake_completed_at,
+        details=d,
     )
-    rank = router.priority_for(bool(row.emergency), row.age_years, row.complaint)
-    priority = min(row.priority if row.priority is not None else rank, int(rank))
-    staff_id, mobile = order[0]
+    rows = conn.execute(people.ANMS, people.anm_params(row.spoke_id, now)).all()
+    plan = start_plan.plan(facts, people.order_anms(rows, row.spoke_id, now), cfg, now)
+    if plan.call is None or plan.target is None:
+        return None  # nobody on duty: the full path goes on to a doctor
     leg_id = int(row.leg_id)
-    d.update(anm_tried=[staff_id], anm_calls=1, anm_leg=leg_id)
-    target = S.CALLING_ANM
-    ring = timedelta(seconds=cfg.anm_ring_timeout_s + cfg.anm_menu_grace_s)
-    deadline = capped_deadline(d, cfg, target, now + ring)
+    d.update(plan.call.bookkeeping(leg_id))
+    # As Ctx.move: the deadline capped by a waiting patient's wait, kept in the bookkeeping.
+    deadline = capped_deadline(d, cfg, plan.target, plan.deadline)
     d["due"] = iso(deadline)
-    if target not in TRANSITIONS[row.state]:
-        return None
+    c = Consultation(
+        id=cid,
+        state=row.state,
+        version=row.version,
+        details=d,
+        reference=row.reference,
+        language=row.language,
+        conference_name=row.conference_name,
+    )
+    move = c.transition(plan.target, plan.reason, deadline=deadline)  # refuses an illegal one
     leg = CallLeg(
         id=leg_id,
         consultation_id=cid,
-        purpose=f"c{cid}:anm:1",
+        purpose=plan.call.purpose(cid),
         role=LegRole.ANM,
-        staff_id=staff_id,
-        from_number=pick_caller_id(row.own_number, row.district_line),
-        to_number=mobile,
-        attempt=1,
+        staff_id=plan.call.staff_id,
+        from_number=pick(row.caller_id),
+        to_number=plan.call.mobile,
+        attempt=plan.call.attempt,
     )
     written = conn.execute(
         _WRITE,
         {
             "id": cid,
             "row_version": row.row_version,
-            "from_state": row.state.value,
-            "to_state": target.value,
-            "deadline": deadline,
-            "specialty": specialty,
-            "priority": priority,
-            "completed": row.intake_completed_at or now,
+            "from_state": move.from_state.value,
+            "to_state": move.to_state.value,
+            "version": c.version,
+            "deadline": c.state_deadline_at,
+            "specialty": plan.specialty,
+            "priority": plan.priority,
+            "completed": plan.intake_completed_at,
             "details": json.dumps(d),
             "leg_id": leg_id,
             "purpose": leg.purpose,
-            "role": LegRole.ANM.value,
-            "staff_id": staff_id,
+            "role": leg.role.value,
+            "staff_id": leg.staff_id,
             "from_number": leg.from_number,
-            "to_number": mobile,
-            "attempt": 1,
+            "to_number": leg.to_number,
+            "status": "dialing",
+            "attempt": leg.attempt,
             "at": utcnow(),
-            "reason": "emergency" if row.state is S.EMERGENCY else "intake-complete",
+            "reason": move.reason,
         },
     ).scalar_one()
     if written != 1:
         return None  # another process moved it first: the full path looks again
-    c = Consultation(
-        id=cid,
-        state=target,
-        details=d,
-        reference=row.reference,
-        language=row.language,
-        conference_name=row.conference_name,
-    )
     fx = Effects()
     fx.claimed.append((leg_id, describe(runtime, c, leg)))
     if deadline is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from core.runtime import Runtime
+from workflows.jobs import advance
 
 log = logging.getLogger(__name__)
 
@@ -16,9 +17,7 @@ def hand_off(runtime: Runtime, consultation_id: int, event: str) -> bool:
     holds the consultation, and the sweeper re-drives it from there.
     """
     try:
-        runtime.queue("workflow").enqueue(
-            "workflows.jobs.advance", consultation_id, event, job_timeout=60
-        )
+        runtime.queue("workflow").enqueue(advance, consultation_id, event, job_timeout=60)
         return True
     except Exception as exc:
         log.error(

@@ -9,18 +9,16 @@ delivered by an RQ job after the commit.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
 from core.phones import reach
 from models import SmsMessage, Staff, StaffRole
 from outbound.sms import queue_sms
+from workflows.context import Ctx
 from workflows.people import staff_language
 from workflows.store import caller_id
-
-if TYPE_CHECKING:
-    from workflows.engine import Ctx
 
 log = logging.getLogger(__name__)
 

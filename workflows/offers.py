@@ -7,30 +7,13 @@ misses ``max_missed_offers`` in a row is set unavailable and the admin is told.
 
 from __future__ import annotations
 
-from core.clock import in_window, next_window_open
 from models import CallLeg, ConsultationState, LegRole, Staff
 from workflows import bridge, notify, people, twiml, urls
-from workflows.engine import Ctx
-from workflows.store import details, is_final, present, set_details
+from workflows.context import Ctx
+from workflows.store import details, is_final, set_details
 
 S = ConsultationState
 MAX_MENU_REPEATS = 2
-
-
-def find_doctor(ctx: Ctx, reason: str) -> None:
-    """Queue the consultation for a doctor (or wait for the call window first).
-
-    A patient who is not on the line is only called inside the call window (urgent
-    cases at any hour), so the doctor is not looked for before it opens.
-    """
-    c = ctx.c
-    window = ctx.cfg.window
-    if "patient" not in present(c) and not ctx.urgent and not in_window(ctx.now, window):
-        ctx.move(S.CALLBACK_SCHEDULED, "outside-call-window", next_window_open(ctx.now, window))
-        return
-    set_details(c, offer_leg=None)
-    ctx.move(S.FINDING_DOCTOR, reason, ctx.after(ctx.cfg.doctor_recheck_s))
-    ctx.fx.dispatch = True
 
 
 def make_offer(ctx: Ctx, doctor: Staff) -> None:

@@ -18,11 +18,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from models import CallLeg, ConsultationState, LegRole
-from workflows import abandoned, anm, bridge, offers, twiml
+from models import CallLeg, ConsultationState, LegRole, Staff
+from workflows import abandoned, anm, bridge, notify, offers, twiml
 from workflows.config import WorkflowConfig
-from workflows.engine import START_EVENTS, WAITING_STATES, Ctx
+from workflows.context import START_EVENTS, WAITING_STATES, Ctx
 from workflows.store import STATUS_RANK, details, is_final, present, set_details
+from workflows.waiting import find_doctor
 
 log = logging.getLogger(__name__)
 S = ConsultationState
@@ -177,8 +178,6 @@ _CLOSES_AFTER: dict[S, Callable[[WorkflowConfig], int]] = {
 
 def _prescription_due(ctx: Ctx) -> None:
     """Remind the doctor once; if the prescription is still not written later, close."""
-    from workflows import notify
-
     c = ctx.c
     if details(c).get("rx_reminded"):
         ctx.move(S.CLOSED, "no-prescription-written")
@@ -191,9 +190,7 @@ def _prescription_due(ctx: Ctx) -> None:
 def _callback_due(ctx: Ctx) -> None:
     c = ctx.c
     if details(c).get("anm_later") and c.anm_id:
-        from models import Staff
-
         set_details(c, anm_later=False)
         anm.call_next(ctx, "anm-reminder", again=ctx.session.get_one(Staff, c.anm_id))
         return
-    offers.find_doctor(ctx, "callback-due")
+    find_doctor(ctx, "callback-due")

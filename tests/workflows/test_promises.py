@@ -25,7 +25,7 @@ from standin import PhoneScript
 from tests.workflows.harness import Stack
 from workflows import prompts as workflow_prompts
 from workflows.config import workflow_config
-from workflows.engine import patient_wait_ends
+from workflows.context import patient_wait_ends
 
 S = ConsultationState
 PATIENT = "+919431066601"
