@@ -26,7 +26,7 @@ from models.ivr import IvrSession
 from models.patient import Patient
 from models.portal import LoginThrottle, PortalSession
 from models.prescription import Prescription, PrescriptionItem
-from models.telephony import CallLeg, LegRole, SmsMessage
+from models.telephony import CallLeg, LegRole, SmsMessage, SmsStatus
 
 __all__ = [
     "TERMINAL_STATES",
@@ -53,6 +53,7 @@ __all__ = [
     "Roster",
     "ServiceNumber",
     "SmsMessage",
+    "SmsStatus",
     "Spoke",
     "Staff",
     "StaffRole",

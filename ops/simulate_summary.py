@@ -19,6 +19,7 @@ from models import (
     LegRole,
     Prescription,
     SmsMessage,
+    SmsStatus,
 )
 from ops.simulate_data import Journey
 
@@ -128,7 +129,9 @@ def summarise(
         rows = list(s.scalars(select(Consultation).order_by(Consultation.id)))
         legs = list(s.scalars(select(CallLeg)))
         sms = int(s.scalar(select(func.count()).select_from(SmsMessage)) or 0)
-        delivered = int(s.scalar(select(func.count()).where(SmsMessage.status == "delivered")) or 0)
+        delivered = int(
+            s.scalar(select(func.count()).where(SmsMessage.status == SmsStatus.DELIVERED)) or 0
+        )
         prescribed = int(
             s.scalar(select(func.count(func.distinct(Prescription.consultation_id)))) or 0
         )

@@ -1,31 +1,30 @@
 """Outbound SMS: write the message with the caller's transaction, send it from a worker,
 track it from Twilio's status callbacks, re-send once, then hand over to a fallback.
 
-Life of an ``SmsMessage`` (``status`` only ever moves forward, whatever order Twilio's
-callbacks arrive in):
+Life of an ``SmsMessage`` (``status``, an ``SmsStatus``, only ever moves forward, whatever
+order Twilio's callbacks arrive in):
 
     pending -> submitting -> queued -> sending -> sent -> delivered
                                                       \\-> undelivered | failed
 
 1. ``queue_sms(session, ...)`` renders the template and adds the row (``pending``) in the
-   caller's transaction; the same ``idempotency_key`` returns the same row.
+   caller's transaction; the same ``idempotency_key`` returns the same row. The sender is
+   the consultation's caller ID (``outbound.caller_id``), else the DLT sender header.
 2. After commit, ``enqueue_delivery(runtime, sms_id)`` puts ``deliver_pending`` on the
    ``<prefix>-sms`` RQ queue; it never raises (Redis down: the row stays ``pending``).
-3. ``deliver_pending`` (``outbound/sms_delivery.py``, re-exported here: the job keeps
-   the name ``outbound.sms.deliver_pending``) claims the row, calls
+3. ``deliver_pending`` (``outbound/sms_delivery.py``) claims the row, calls
    ``TelephonyGateway.send_sms`` and stores the MessageSid. A retryable error (timeout,
    429, 5xx) is retried by RQ (``sms.send_retry_intervals``); a permanent one (invalid
    number...) fails the row.
-4. ``POST /sms/status`` (``prescriptions/verify.py``) applies Twilio's statuses.
+4. ``POST /sms/status`` (``outbound/sms_webhook.py``) applies Twilio's statuses.
 5. An undelivered or failed first attempt is re-sent ONCE as a new row (``attempt`` 2,
    key ``<key>#r2``). When that one fails too (or a send is refused permanently), the
    fallback runs: ``on_sms_undeliverable(runtime, sms)`` calls the handlers registered
    for the purpose (e.g. a phone call that reads the prescription aloud).
 
 Statuses and the re-send decision live in ``outbound/sms_status.py``; the fallback
-registry in ``outbound/sms_fallback.py`` (both re-exported here):
-``register_undeliverable_handler(purpose, fn)`` or ``sms.yaml``
-``undeliverable_handlers``.
+registry in ``outbound/sms_fallback.py`` (both re-exported here): the owner of a purpose
+calls ``register_undeliverable_handler(purpose, fn)`` in ``sampark/wiring.py``.
 """
 
 from __future__ import annotations
@@ -34,7 +33,6 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from rq import Retry
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -42,8 +40,16 @@ from sqlalchemy.orm import Session
 from core.phones import InvalidPhoneNumber, is_mobile, normalize
 from core.runtime import Runtime
 from core.timeutil import utcnow
-from models import Consultation, NumberKind, Patient, ServiceNumber, SmsMessage
-from outbound.sms_delivery import deliver, deliver_pending, sender_for, status_callback_url
+from models import Consultation, Patient, SmsMessage, SmsStatus
+from outbound.caller_id import caller_id
+from outbound.sms_delivery import (
+    deliver,
+    deliver_pending,
+    enqueue_delivery,
+    run_followup,
+    sender_for,
+    status_callback_url,
+)
 from outbound.sms_fallback import (
     on_sms_undeliverable,
     register_undeliverable_handler,
@@ -82,26 +88,6 @@ def _resolve_number(raw: str) -> str:
             f"{raw!r} is not a mobile number (a landline or service number cannot get SMS)"
         )
     return e164
-
-
-def _sender(session: Session, consultation: Consultation | None) -> str:
-    """The spoke's own number (the patient can ring it back), else the district's line,
-    else the DLT sender header."""
-    if consultation is not None:
-        number = session.scalar(
-            select(ServiceNumber.number).where(
-                ServiceNumber.spoke_id == consultation.spoke_id,
-                ServiceNumber.kind == NumberKind.SPOKE,
-            )
-        )
-        if number:
-            return number
-    number = session.scalar(
-        select(ServiceNumber.number)
-        .where(ServiceNumber.kind == NumberKind.DISTRICT)
-        .order_by(ServiceNumber.id)
-    )
-    return number or load_config().dlt_header
 
 
 def _recipient_script(
@@ -167,7 +153,7 @@ def queue_sms(
         consultation_id=consultation_id,
         prescription_id=prescription_id,
         to_number=to_e164,
-        from_number=from_ or _sender(session, consultation),
+        from_number=from_ or caller_id(session, consultation, load_config().dlt_header),
         template=rendered.template,
         dlt_template_id=rendered.dlt_template_id,
         language=rendered.language,
@@ -175,7 +161,7 @@ def queue_sms(
         body=rendered.body,
         encoding=rendered.encoding,
         segments=rendered.segments,
-        status="pending",
+        status=SmsStatus.PENDING,
         attempt=1,
     )
     try:
@@ -202,38 +188,6 @@ def queue_sms(
     return row
 
 
-def enqueue_delivery(runtime: Runtime, sms_id: int, *, delay_seconds: int = 0) -> bool:
-    """Put the send of ``sms_id`` on the SMS queue (after the commit). Never raises.
-
-    Returns False when Redis could not take the job: the row stays ``pending`` and
-    ``redrive_pending`` (or the next enqueue) sends it.
-    """
-    intervals = load_config().send_retry_intervals
-    try:
-        queue = runtime.queue(SMS_QUEUE)
-        options: dict[str, Any] = {
-            "retry": Retry(max=len(intervals), interval=intervals) if intervals else None,
-            "job_timeout": 60,
-            "description": f"sms {sms_id}",
-        }
-        if delay_seconds > 0:
-            queue.enqueue_in(
-                timedelta(seconds=delay_seconds),
-                "outbound.sms.deliver_pending",
-                sms_id,
-                **options,
-            )
-        else:
-            queue.enqueue("outbound.sms.deliver_pending", sms_id, **options)
-        return True
-    except Exception as exc:
-        log.error(
-            "could not enqueue an SMS; it stays pending",
-            extra={"sms_id": sms_id, "error": repr(exc)},
-        )
-        return False
-
-
 def redrive_pending(
     runtime: Runtime, *, older_than_seconds: int = 120, stuck_after_seconds: int = 600
 ) -> int:
@@ -250,7 +204,7 @@ def redrive_pending(
         stuck = list(
             session.scalars(
                 select(SmsMessage).where(
-                    SmsMessage.status == "submitting",
+                    SmsMessage.status == SmsStatus.SUBMITTING,
                     SmsMessage.provider_sid.is_(None),
                     SmsMessage.created_at < now - timedelta(seconds=stuck_after_seconds),
                 )
@@ -258,11 +212,11 @@ def redrive_pending(
         )
         for sms in stuck:
             log.warning("SMS stuck while submitting: sending it again", extra={"sms_id": sms.id})
-            sms.status = "pending"
+            sms.status = SmsStatus.PENDING
         ids = list(
             session.scalars(
                 select(SmsMessage.id).where(
-                    SmsMessage.status == "pending",
+                    SmsMessage.status == SmsStatus.PENDING,
                     ((SmsMessage.attempt == 1) & (SmsMessage.created_at < cutoff))
                     | ((SmsMessage.attempt > 1) & (SmsMessage.created_at < resend_cutoff)),
                 )
@@ -287,6 +241,7 @@ __all__ = [
     "queue_sms",
     "redrive_pending",
     "register_undeliverable_handler",
+    "run_followup",
     "run_undeliverable",
     "sender_for",
     "status_callback_url",

@@ -1,28 +1,32 @@
 """Sending outbound SMS: the worker's side of ``outbound.sms``.
 
-``deliver_pending`` (the RQ job that ``outbound.sms.enqueue_delivery`` puts on the
-``<prefix>-sms`` queue, under its old name ``outbound.sms.deliver_pending``) claims a
-``pending`` row (``submitting``: one worker only), sends it through
-``TelephonyGateway.send_sms`` with a status callback to ``/sms/status``, and stores the
-MessageSid (``queued``). A retryable gateway error leaves the row ``pending`` and re-raises
-so that RQ retries (``sms.send_retry_intervals``); a permanent one fails the row and runs the
-follow-up (``outbound.sms_status.after_failure``: one re-send, then the fallback).
-``sender_for`` decides what goes in Twilio's ``From`` (``sms.yaml`` ``sender``).
+``enqueue_delivery`` (after the commit that wrote the row) puts ``deliver_pending`` on the
+``<prefix>-sms`` RQ queue. The job claims a ``pending`` row (``submitting``: one worker
+only), sends it through ``TelephonyGateway.send_sms`` with a status callback to
+``/sms/status``, and stores the MessageSid (``queued``). A retryable gateway error leaves the
+row ``pending`` and re-raises so that RQ retries (``sms.send_retry_intervals``); a permanent
+one fails the row and runs the follow-up (``outbound.sms_status.after_failure``, then
+``run_followup``: one re-send, then the fallback). ``sender_for`` decides what goes in
+Twilio's ``From`` (``sms.yaml`` ``sender``).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
-from rq import get_current_job
+from rq import Retry, get_current_job
 
 from core.runtime import Runtime, process_runtime
 from core.timeutil import utcnow
-from models import SmsMessage
-from outbound.sms_status import Followup, advance, after_failure
+from models import SmsMessage, SmsStatus
+from outbound.sms_fallback import run_undeliverable
+from outbound.sms_status import SMS_QUEUE, Followup, advance, after_failure
 from sms_templates.config import load_config
 from telephony.errors import GatewayError
+from telephony.gateway import TelephonyGateway
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +62,9 @@ def _claim(runtime: Runtime, sms_id: int) -> _Claimed | str:
         sms = session.get(SmsMessage, sms_id, with_for_update=True)
         if sms is None:
             return "missing"
-        if sms.status != "pending":
+        if sms.status != SmsStatus.PENDING:
             return sms.status
-        sms.status = "submitting"
+        sms.status = SmsStatus.SUBMITTING
         sender = sender_for(runtime, sms.from_number)
         if not sender.startswith("MG"):  # a Messaging Service SID does not fit the column
             sms.from_number = sender
@@ -86,8 +90,6 @@ def sender_for(runtime: Runtime, number: str | None) -> str:
 
 def deliver(runtime: Runtime, sms_id: int) -> str:
     """Send SMS ``sms_id`` through the gateway if it is still pending; see ``deliver_pending``."""
-    from telephony.gateway import TelephonyGateway
-
     claimed = _claim(runtime, sms_id)
     if isinstance(claimed, str):
         log.info("sms not sent: not pending", extra={"sms_id": sms_id, "status": claimed})
@@ -107,7 +109,7 @@ def deliver(runtime: Runtime, sms_id: int) -> str:
         if sms.provider_sid is None:
             sms.provider_sid = sid
         sms.sent_at = sms.sent_at or utcnow()
-        advance(sms, "queued")
+        advance(sms, SmsStatus.QUEUED)
         return sms.status
 
 
@@ -120,9 +122,9 @@ def _send_failed(runtime: Runtime, sms_id: int, exc: GatewayError) -> str:
         assert sms is not None
         sms.error_code = exc.code
         if exc.retryable and (will_retry or job is None):
-            sms.status = "pending"  # RQ (or the caller) tries again
+            sms.status = SmsStatus.PENDING  # RQ (or the caller) tries again
         else:
-            sms.status = "failed"
+            sms.status = SmsStatus.FAILED
             followup = after_failure(session, sms, resend=exc.retryable)
         status = sms.status
     log.warning(
@@ -130,15 +132,63 @@ def _send_failed(runtime: Runtime, sms_id: int, exc: GatewayError) -> str:
         extra={"sms_id": sms_id, "code": exc.code, "retryable": exc.retryable, "status": status},
     )
     if followup is not None:
-        followup.run(runtime)
-    if status == "pending":
+        run_followup(runtime, followup)
+    if status == SmsStatus.PENDING:
         raise exc  # RQ re-runs the job after its retry interval
     return status
+
+
+def enqueue_delivery(runtime: Runtime, sms_id: int, *, delay_seconds: int = 0) -> bool:
+    """Put the send of ``sms_id`` on the SMS queue (after the commit). Never raises.
+
+    Returns False when Redis could not take the job: the row stays ``pending`` and
+    ``redrive_pending`` (or the next enqueue) sends it.
+    """
+    intervals = load_config().send_retry_intervals
+    try:
+        queue = runtime.queue(SMS_QUEUE)
+        options: dict[str, Any] = {
+            "retry": Retry(max=len(intervals), interval=intervals) if intervals else None,
+            "job_timeout": 60,
+            "description": f"sms {sms_id}",
+        }
+        if delay_seconds > 0:
+            queue.enqueue_in(timedelta(seconds=delay_seconds), deliver_pending, sms_id, **options)
+        else:
+            queue.enqueue(deliver_pending, sms_id, **options)
+        return True
+    except Exception as exc:
+        log.error(
+            "could not enqueue an SMS; it stays pending",
+            extra={"sms_id": sms_id, "error": repr(exc)},
+        )
+        return False
+
+
+def run_followup(runtime: Runtime, followup: Followup) -> None:
+    """After the commit: enqueue the re-send, or the fallback job (run here if Redis fails)."""
+    if followup.resend_id is not None:
+        enqueue_delivery(
+            runtime, followup.resend_id, delay_seconds=load_config().retry_delay_seconds
+        )
+    if followup.fallback_id is not None:
+        try:
+            runtime.queue(SMS_QUEUE).enqueue(
+                run_undeliverable, followup.fallback_id, job_timeout=120
+            )
+        except Exception as exc:
+            log.error(
+                "could not enqueue the SMS fallback; running it here",
+                extra={"sms_id": followup.fallback_id, "error": repr(exc)},
+            )
+            run_undeliverable(followup.fallback_id, runtime=runtime)
 
 
 __all__ = [
     "deliver",
     "deliver_pending",
+    "enqueue_delivery",
+    "run_followup",
     "sender_for",
     "status_callback_url",
 ]

@@ -1,35 +1,28 @@
-"""What happens when an SMS cannot be delivered: handlers registered by purpose.
+"""What happens when an SMS cannot be delivered: handlers registered by purpose, in code.
 
 After an SMS and its one re-send both end undelivered or failed (or Twilio refuses a
-send outright), ``outbound.sms`` enqueues ``run_undeliverable(sms_id)``, which
-calls ``on_sms_undeliverable(runtime, sms)``: every handler registered for the
-message's purpose, then those for ``"*"``, then the one named in ``sms.yaml``.
+send outright), ``outbound.sms_delivery.run_followup`` enqueues ``run_undeliverable(sms_id)``,
+which calls ``on_sms_undeliverable(runtime, sms)``: every handler registered for the
+message's purpose, then those for ``"*"``.
 
-Registering (both ways are by purpose):
+The owner of a purpose registers its handler in the composition module
+(``sampark/wiring.py``), so this layer never names a higher one::
 
-    from outbound.sms_fallback import register_undeliverable_handler
-    register_undeliverable_handler("prescription_patient", read_prescription_aloud)
+    register_undeliverable_handler("prescription_patient", on_prescription_sms_undeliverable)
 
-or ``sms_templates/sms.yaml``::
-
-    undeliverable_handlers:
-      prescription_patient: "prescriptions.voice:on_prescription_sms_undeliverable"
-
-(imported when first needed, so a worker need not import the module beforehand).
-A handler is ``fn(runtime, sms)``, runs in an RQ worker, must be idempotent (the
-read-aloud call uses a unique CallLeg purpose), and its exceptions are logged.
+A handler is ``fn(runtime, sms)``, runs in an RQ worker (or in the web process when Redis
+cannot take the job), must be idempotent (the read-aloud call uses a unique CallLeg
+purpose), and its exceptions are logged.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from core.runtime import Runtime, process_runtime
 from models import SmsMessage
-from sms_templates.config import load_config
 from telephony.errors import mask_number
 
 log = logging.getLogger(__name__)
@@ -51,22 +44,9 @@ def unregister_undeliverable_handler(purpose: str, handler: UndeliverableHandler
         _HANDLERS[purpose].remove(handler)
 
 
-def _configured_handlers(purpose: str) -> list[UndeliverableHandler]:
-    path = load_config().undeliverable_handlers.get(purpose)
-    if not path:
-        return []
-    module_name, _, attr = path.partition(":")
-    try:
-        return [getattr(importlib.import_module(module_name), attr)]
-    except (ImportError, AttributeError) as exc:
-        log.error("undeliverable handler not found", extra={"path": path, "error": repr(exc)})
-        return []
-
-
 def undeliverable_handlers(purpose: str) -> list[UndeliverableHandler]:
     """The handlers that run for an undeliverable SMS of ``purpose``."""
-    found = [*_HANDLERS.get(purpose, []), *_HANDLERS.get("*", [])]
-    return found + [h for h in _configured_handlers(purpose) if h not in found]
+    return [*_HANDLERS.get(purpose, []), *_HANDLERS.get("*", [])]
 
 
 def on_sms_undeliverable(runtime: Runtime, sms: SmsMessage) -> int:

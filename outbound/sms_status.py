@@ -3,42 +3,46 @@
 Twilio's status callbacks can arrive twice or out of order; ``advance`` applies a status
 only when it moves the message forward, so replays are harmless. ``after_failure``
 writes the one re-send (a new row, ``attempt`` 2) or, after it, records that the
-fallback is due; ``Followup.run`` acts on that after the commit.
+fallback is due; ``outbound.sms_delivery.run_followup`` acts on that after the commit.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.runtime import Runtime
 from core.timeutil import utcnow
-from models import AuditEvent, SmsMessage
-from sms_templates.config import load_config
+from models import AuditEvent, SmsMessage, SmsStatus
 
-log = logging.getLogger(__name__)
 SMS_QUEUE = "sms"
 
 #: Order of statuses; a callback never moves a message backwards.
 STATUS_RANK: dict[str, int] = {
-    "pending": 0,
-    "submitting": 1,
-    "accepted": 2,
-    "scheduled": 2,
-    "queued": 3,
-    "sending": 4,
-    "sent": 5,
-    "delivered": 6,
-    "undelivered": 6,
-    "failed": 6,
-    "canceled": 6,
-    "read": 7,
+    SmsStatus.PENDING: 0,
+    SmsStatus.SUBMITTING: 1,
+    SmsStatus.ACCEPTED: 2,
+    SmsStatus.SCHEDULED: 2,
+    SmsStatus.QUEUED: 3,
+    SmsStatus.SENDING: 4,
+    SmsStatus.SENT: 5,
+    SmsStatus.DELIVERED: 6,
+    SmsStatus.UNDELIVERED: 6,
+    SmsStatus.FAILED: 6,
+    SmsStatus.CANCELED: 6,
+    SmsStatus.READ: 7,
 }
-FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "canceled", "read"})
-FAILED_STATUSES = frozenset({"undelivered", "failed"})
+FINAL_STATUSES = frozenset(
+    {
+        SmsStatus.DELIVERED,
+        SmsStatus.UNDELIVERED,
+        SmsStatus.FAILED,
+        SmsStatus.CANCELED,
+        SmsStatus.READ,
+    }
+)
+FAILED_STATUSES = frozenset({SmsStatus.UNDELIVERED, SmsStatus.FAILED})
 MAX_ATTEMPTS = 2  # the first send and one re-send
 
 
@@ -51,13 +55,13 @@ def advance(sms: SmsMessage, status: str, *, error_code: int | None = None) -> b
     rank = STATUS_RANK.get(status)
     if rank is None or sms.status in FINAL_STATUSES or rank <= STATUS_RANK.get(sms.status, 0):
         return False
-    sms.status = status
+    sms.status = SmsStatus(status)
     if error_code is not None:
         sms.error_code = error_code
     now = utcnow()
-    if status in ("sent", "delivered") and sms.sent_at is None:
+    if status in (SmsStatus.SENT, SmsStatus.DELIVERED) and sms.sent_at is None:
         sms.sent_at = now
-    if status in ("delivered", "read"):
+    if status in (SmsStatus.DELIVERED, SmsStatus.READ):
         sms.delivered_at = sms.delivered_at or now
     return True
 
@@ -68,26 +72,6 @@ class Followup:
 
     resend_id: int | None = None
     fallback_id: int | None = None
-
-    def run(self, runtime: Runtime) -> None:
-        from outbound.sms import enqueue_delivery
-        from outbound.sms_fallback import run_undeliverable
-
-        if self.resend_id is not None:
-            enqueue_delivery(
-                runtime, self.resend_id, delay_seconds=load_config().retry_delay_seconds
-            )
-        if self.fallback_id is not None:
-            try:
-                runtime.queue(SMS_QUEUE).enqueue(
-                    "outbound.sms_fallback.run_undeliverable", self.fallback_id, job_timeout=120
-                )
-            except Exception as exc:
-                log.error(
-                    "could not enqueue the SMS fallback; running it here",
-                    extra={"sms_id": self.fallback_id, "error": repr(exc)},
-                )
-                run_undeliverable(self.fallback_id, runtime=runtime)
 
 
 def after_failure(session: Session, sms: SmsMessage, *, resend: bool = True) -> Followup:
@@ -114,7 +98,7 @@ def after_failure(session: Session, sms: SmsMessage, *, resend: bool = True) -> 
                 body=sms.body,
                 encoding=sms.encoding,
                 segments=sms.segments,
-                status="pending",
+                status=SmsStatus.PENDING,
                 attempt=sms.attempt + 1,
             )
             session.add(again)

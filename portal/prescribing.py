@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Consultation, Prescription, SmsMessage
+from outbound.sms_status import FINAL_STATUSES
 from portal import access
 from portal.blueprint import audit, bp, get_db, login_required
 from portal.consultations import consultation_context, load_visible
@@ -17,7 +18,6 @@ from portal.rx_form import RxForm, consultation_mode, form_context
 from prescriptions.service import PrescriptionRejected, find_by_code, issue_prescription
 
 log = logging.getLogger(__name__)
-FINAL_SMS_STATES = frozenset({"delivered", "undelivered", "failed", "read", "canceled"})
 
 
 def _require_prescriber(db: Session, c: Consultation, action: str) -> None:
@@ -108,7 +108,7 @@ def prescription(code: str) -> ResponseReturnValue:
     ).all()
     replaces = db.get(Prescription, rx.replaces_id) if rx.replaces_id else None
     replaced_by = db.scalars(select(Prescription).where(Prescription.replaces_id == rx.id)).first()
-    pending = any(m.status not in FINAL_SMS_STATES for m in messages)
+    pending = any(m.status not in FINAL_STATUSES for m in messages)
     audit(db, "view_prescription", "prescription", rx.id, code=rx.code)
     db.commit()
     return render_template(

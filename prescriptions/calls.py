@@ -2,8 +2,8 @@
 
 * ``place_readout_call(runtime, prescription_id)`` - an RQ job that calls the patient
   (idempotent: one ``CallLeg`` per purpose key, written before the REST request).
-* ``on_prescription_sms_undeliverable(runtime, sms)`` - the SMS fallback (configured in
-  ``sms_templates/sms.yaml``): the patient's SMS failed twice, so it is read aloud instead.
+* ``on_prescription_sms_undeliverable(runtime, sms)`` - the SMS fallback (registered in
+  ``sampark/wiring.py``): the patient's SMS failed twice, so it is read aloud instead.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from core import clock as wclock
 from core.runtime import Runtime, process_runtime
 from core.timeutil import utcnow
 from models import AuditEvent, CallLeg, LegRole, Prescription, SmsMessage
-from prescriptions.notify import callback_number, patient_language
+from prescriptions.recipients import callback_number, patient_language
 from prescriptions.speech import readout_config
 
 log = logging.getLogger(__name__)

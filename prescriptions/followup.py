@@ -28,7 +28,10 @@ from models import (
     ServiceNumber,
     SmsMessage,
 )
-from prescriptions.notify import callback_number, deliver_after_commit, patient_language
+from outbound.sms import NotAMobileNumber, queue_sms
+from prescriptions.notify import deliver_after_commit
+from prescriptions.recipients import callback_number, patient_language
+from prescriptions.voice import next_window_opening
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +67,6 @@ def queue_followup_reminders(
     session: Session, today: date, *, runtime: Runtime | None = None
 ) -> int:
     """Queue today's reminders not yet queued (one per prescription); returns how many."""
-    from outbound.sms import NotAMobileNumber, queue_sms
-
     ids: list[int] = []
     for rx in due_followups(session, today):
         key = f"rx:{rx.code}:followup"
@@ -177,8 +178,6 @@ def send_due_followup_reminders(runtime: Runtime | None = None) -> int:
 
     Idempotent (one reminder per prescription), so it may run every few minutes.
     """
-    from prescriptions.voice import next_window_opening
-
     if next_window_opening(wclock.now()) is not None:
         return 0
     return send_followup_reminders(runtime=runtime)

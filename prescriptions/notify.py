@@ -2,94 +2,34 @@
 
 The rows are written in the issuing transaction (``outbound.sms.queue_sms``), so
 a prescription never exists without its messages; delivery is enqueued only after that
-transaction commits.
+transaction commits. The number the patient is told to ring is the consultation's caller
+ID (``outbound.caller_id``): the number our calls and SMS come from.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
-from typing import Any
 
 from flask import has_app_context
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from core.runtime import Runtime
-from models import (
-    Consultation,
-    NumberKind,
-    Prescription,
-    ServiceNumber,
-    SmsMessage,
-    Staff,
-    StaffRole,
+from core.runtime import Runtime, current_runtime
+from models import Consultation, Prescription, SmsMessage
+from outbound.sms import NotAMobileNumber, enqueue_delivery, queue_sms
+from prescriptions.calls import schedule_readout
+from prescriptions.recipients import (
+    SMS_LANGUAGES,
+    callback_number,
+    dispensing_anm,
+    patient_language,
 )
+from sms_templates.contexts import prescription_context
 
 log = logging.getLogger(__name__)
 
-SMS_LANGUAGES = ("hi", "ur", "bn", "en")
 PATIENT_PURPOSE = "prescription_patient"
 ANM_PURPOSE = "prescription_anm"
-
-
-def callback_number(session: Session, consultation: Consultation) -> str | None:
-    """The number the patient rings to hear the prescription: the spoke's, else the district's."""
-    if consultation.spoke_id is not None:
-        number = session.scalar(
-            select(ServiceNumber.number).where(
-                ServiceNumber.spoke_id == consultation.spoke_id,
-                ServiceNumber.kind == NumberKind.SPOKE,
-            )
-        )
-        if number:
-            return number
-    for kind in (NumberKind.DISTRICT, NumberKind.MISSED_CALL):
-        number = session.scalar(select(ServiceNumber.number).where(ServiceNumber.kind == kind))
-        if number:
-            return number
-    return None
-
-
-def dispensing_anm(session: Session, consultation: Consultation) -> Staff | None:
-    """The ANM who dispenses: the consultation's, else the spoke's first-ranked active ANM."""
-    if consultation.anm is not None:
-        return consultation.anm
-    if consultation.spoke_id is None:
-        return None
-    return session.scalar(
-        select(Staff)
-        .where(
-            Staff.spoke_id == consultation.spoke_id,
-            Staff.role == StaffRole.ANM,
-            Staff.active.is_(True),
-        )
-        .order_by(Staff.rank)
-    )
-
-
-def patient_language(consultation: Consultation) -> str:
-    patient = consultation.patient
-    for lang in (consultation.language, patient.preferred_language if patient else None):
-        if lang in SMS_LANGUAGES:
-            return lang
-    return "hi"
-
-
-def _rx_context(rx: Prescription, **extra: Any) -> dict[str, Any]:
-    from sms_templates.contexts import prescription_context
-
-    return prescription_context(rx, **extra)
-
-
-def _queue(session: Session, **kwargs: Any) -> SmsMessage:
-    """Call ``queue_sms`` with the arguments it accepts (``script`` is newer than the contract)."""
-    from outbound.sms import queue_sms
-
-    accepted = inspect.signature(queue_sms).parameters
-    if "script" not in accepted:
-        kwargs.pop("script", None)
-    return queue_sms(session, **kwargs)
 
 
 def queue_prescription_sms(
@@ -102,11 +42,6 @@ def queue_prescription_sms(
     """
     consultation = rx.consultation or session.get(Consultation, rx.consultation_id)
     assert consultation is not None
-    try:
-        from outbound.sms import NotAMobileNumber
-    except ModuleNotFoundError:  # the SMS layer is not installed in this build
-        log.error("outbound.sms missing: prescription SMS not queued")
-        return []
     number = callback_number(session, consultation)
     queued: list[SmsMessage] = []
     read_aloud = False
@@ -114,13 +49,13 @@ def queue_prescription_sms(
     to_patient = (patient.mobile if patient else None) or consultation.caller_mobile
     try:
         queued.append(
-            _queue(
+            queue_sms(
                 session,
                 to=to_patient,
                 purpose=PATIENT_PURPOSE,
                 language=patient_language(consultation),
                 script=None,  # the patient's remembered script (messaging looks it up)
-                context=_rx_context(rx, callback_number=number or ""),
+                context=prescription_context(rx, callback_number=number or ""),
                 consultation_id=consultation.id,
                 prescription_id=rx.id,
                 idempotency_key=f"rx:{rx.code}:patient",
@@ -135,13 +70,13 @@ def queue_prescription_sms(
             raise NotAMobileNumber("no ANM for this spoke")
         language = next((lang for lang in anm.languages or [] if lang in SMS_LANGUAGES), "hi")
         queued.append(
-            _queue(
+            queue_sms(
                 session,
                 to=anm.mobile,
                 purpose=ANM_PURPOSE,
                 language=language,
                 script="native",
-                context=_rx_context(rx, reference=consultation.reference),
+                context=prescription_context(rx, reference=consultation.reference),
                 consultation_id=consultation.id,
                 prescription_id=rx.id,
                 idempotency_key=f"rx:{rx.code}:anm",
@@ -157,8 +92,6 @@ def queue_prescription_sms(
 
 def _resolve_runtime(runtime: Runtime | None) -> Runtime | None:
     if runtime is None and has_app_context():
-        from core.runtime import current_runtime
-
         return current_runtime()
     return runtime
 
@@ -179,13 +112,9 @@ def deliver_after_commit(
         return
 
     def enqueue(_session: Session) -> None:
-        from outbound.sms import enqueue_delivery
-
         for sms_id in sms_ids:
             enqueue_delivery(target, sms_id)  # never raises: a pending row is re-driven
         if read_aloud_id is not None:
-            from prescriptions.calls import schedule_readout
-
             try:
                 schedule_readout(target, read_aloud_id)
             except Exception as exc:

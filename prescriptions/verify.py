@@ -1,21 +1,17 @@
-"""SMS webhooks: Twilio's delivery reports and inbound texts (``RX <code>`` verification).
+"""RX verification by SMS: ``POST /sms/inbound`` answers ``RX <code>``.
 
-``POST /sms/status`` applies a message's status (forward only: duplicate and
-out-of-order callbacks change nothing) and starts the re-send or the fallback when
-a message ends undelivered or failed.
+A registered, active ANM or pharmacist who texts ``RX <code>`` to a service number gets
+who issued the prescription, when, and whether it is current. Any other number gets one
+neutral reply a day that says nothing about any patient, and the attempt is written to
+the audit log. Other texts get no reply (no loops with auto-responders).
 
-``POST /sms/inbound`` answers ``RX <code>`` from a registered, active ANM or
-pharmacist with who issued the prescription, when, and whether it is current. Any
-other number gets one neutral reply a day that says nothing about any patient, and
-the attempt is written to the audit log. Other texts get no reply (no loops with
-auto-responders).
-
-The reply is an SMS queued with ``queue_sms``, not a TwiML ``<Message>``: it is the
-same DLT-registered template as every other SMS, its delivery is tracked and
+The reply is an SMS queued with ``outbound.sms.queue_sms``, not a TwiML ``<Message>``: it
+is the same DLT-registered template as every other SMS, its delivery is tracked and
 re-sent like theirs, it is idempotent on the inbound MessageSid (Twilio may post a
 webhook twice), and the webhook answers at once even if the database is slow.
 
-Both webhooks verify Twilio's signature and always answer valid, empty TwiML.
+The webhook verifies Twilio's signature and always answers valid, empty TwiML.
+(Delivery reports for every SMS are ``outbound/sms_webhook.py``'s.)
 """
 
 from __future__ import annotations
@@ -30,19 +26,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from twilio.twiml.messaging_response import MessagingResponse
 
-from core.inputs import parse_dbid
 from core.phones import InvalidPhoneNumber, normalize
 from core.runtime import Runtime, current_runtime
 from core.timeutil import to_ist, utcnow
-from models import AuditEvent, Prescription, SmsMessage, Staff, StaffRole
-from outbound.sms import (
-    FAILED_STATUSES,
-    NotAMobileNumber,
-    advance,
-    after_failure,
-    enqueue_delivery,
-    queue_sms,
-)
+from models import AuditEvent, Prescription, Staff, StaffRole
+from outbound.sms import NotAMobileNumber, enqueue_delivery, queue_sms
+from prescriptions.recipients import SMS_LANGUAGES
 from telephony.errors import mask_number
 from telephony.webhooks import twilio_webhook
 
@@ -51,82 +40,12 @@ bp = Blueprint("sms", __name__)
 
 RX_COMMAND = re.compile(r"^\s*RX\b[\s:#.-]*([A-Za-z0-9][A-Za-z0-9 -]{1,20})\s*$", re.IGNORECASE)
 VERIFIER_ROLES = (StaffRole.ANM, StaffRole.PHARMACIST)
-SMS_LANGUAGES = ("hi", "ur", "bn", "en")
 
 
 def _twiml() -> Response:
     return Response(str(MessagingResponse()), mimetype="text/xml")
 
 
-# --------------------------------------------------------------------------- status
-def _error_code(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.strip().isdigit() else None
-
-
-def record_status(
-    runtime: Runtime,
-    *,
-    message_sid: str,
-    status: str,
-    error_code: int | None = None,
-    sms_id: int | None = None,
-) -> bool:
-    """Apply one status callback; start the re-send or fallback after the commit.
-
-    ``sms_id`` (from the callback URL) finds a message whose callback overtook the
-    API response carrying its MessageSid. Returns whether the status moved forward.
-    """
-    followup = None
-    with runtime.db.session() as session:
-        sms = session.scalar(
-            select(SmsMessage).where(SmsMessage.provider_sid == message_sid).with_for_update()
-        )
-        if sms is None and sms_id is not None:
-            sms = session.get(SmsMessage, sms_id, with_for_update=True)
-            if sms is not None and sms.provider_sid not in (None, message_sid):
-                sms = None
-            elif sms is not None:
-                sms.provider_sid = message_sid
-        if sms is None:
-            log.warning(
-                "status callback for an unknown message",
-                extra={"message_sid": message_sid, "status": status},
-            )
-            return False
-        moved = advance(sms, status, error_code=error_code)
-        log.info(
-            "sms status",
-            extra={"sms_id": sms.id, "status": status, "applied": moved, "code": error_code},
-        )
-        if moved and status in FAILED_STATUSES:
-            followup = after_failure(session, sms)
-    if followup is not None:
-        followup.run(runtime)
-    return moved
-
-
-@bp.post("/sms/status")
-@twilio_webhook
-def sms_status() -> Response:
-    """Twilio's message status callback."""
-    form = request.form
-    sid = form.get("MessageSid") or form.get("SmsSid") or ""
-    status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
-    try:
-        if sid and status:
-            record_status(
-                current_runtime(),
-                message_sid=sid,
-                status=status,
-                error_code=_error_code(form.get("ErrorCode")),
-                sms_id=parse_dbid(request.args.get("sms")),
-            )
-    except Exception:
-        log.exception("could not record an SMS status", extra={"message_sid": sid})
-    return _twiml()
-
-
-# --------------------------------------------------------------------------- inbound
 @dataclass(frozen=True)
 class RxQuery:
     """An inbound ``RX <code>`` and what it was answered with."""

@@ -69,6 +69,7 @@ BLUEPRINT_MODULES: list[str] = [
     "prescriptions.voice",
     "ivr.views",
     "prescriptions.verify",
+    "outbound.sms_webhook",
     "workflows.views",
 ]
 

@@ -10,6 +10,9 @@ conftest) and is idempotent: each registration replaces the one before.
 from __future__ import annotations
 
 from outbound import events as outbound_events
+from outbound.sms_fallback import register_undeliverable_handler
+from prescriptions.calls import on_prescription_sms_undeliverable
+from prescriptions.notify import PATIENT_PURPOSE
 from workflows import leg_events
 from workflows import legs as workflow_legs
 
@@ -18,3 +21,5 @@ def wire() -> None:
     """Register every handler the lower layers call (safe to call more than once)."""
     # Calls: the workflow describes its legs at their claim and hears of those outbound ends.
     outbound_events.register(describe=workflow_legs.request_for, ended=leg_events.leg_ended)
+    # SMS: a prescription the patient's phone never received is read aloud to them.
+    register_undeliverable_handler(PATIENT_PURPOSE, on_prescription_sms_undeliverable)

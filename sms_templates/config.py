@@ -46,7 +46,6 @@ class SmsConfig:
     default_script: dict[str, str]
     retry_delay_seconds: int
     send_retry_intervals: list[int]
-    undeliverable_handlers: dict[str, str]
     sender: str
     dlt_entity_id: str
     dlt_header: str
@@ -116,9 +115,6 @@ def load_config() -> SmsConfig:
         default_script=default_script,
         retry_delay_seconds=int(sms.get("retry_delay_seconds", 0)),
         send_retry_intervals=[int(x) for x in sms.get("send_retry_intervals") or [10, 30, 120]],
-        undeliverable_handlers={
-            str(k): str(v) for k, v in (sms.get("undeliverable_handlers") or {}).items()
-        },
         sender=str(sms.get("sender", "auto")),
         dlt_entity_id=str(dlt.get("entity_id", "")),
         dlt_header=str((dlt.get("sender") or {}).get("header", "")),

@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, bindparam, select
-from sqlalchemy.orm import QueryableAttribute, Session, joinedload, noload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload, noload
 
 from core.runtime import Runtime
-from models import CallLeg, Consultation, LegRole, NumberKind, ServiceNumber
+from models import CallLeg, Consultation, LegRole
+from outbound.caller_id import NO_CALLER_ID, caller_id_column, pick
+from outbound.caller_id import caller_id as outbound_caller_id
 
 #: Call statuses in the order a call goes through them; a callback never moves a leg back.
 STATUS_RANK: dict[str, int] = {
@@ -39,8 +41,6 @@ STATUS_RANK: dict[str, int] = {
     "canceled": 9,
     "lost": 9,  # never confirmed by Twilio (see workflows.legs)
 }
-#: What a call comes from when the registry has no spoke or district number for it.
-NO_CALLER_ID = "+910000000000"
 FINAL_STATUSES = frozenset(s for s, rank in STATUS_RANK.items() if rank == 9)
 
 
@@ -98,28 +98,9 @@ _LOCK = (
 )
 
 
-def own_number(spoke_id: ColumnElement[Any] | QueryableAttribute[Any]) -> ScalarSelect[str]:
-    """The spoke's own number (a scalar subquery on ``spoke_id``: a parameter or a column)."""
-    return (
-        select(ServiceNumber.number)
-        .where(ServiceNumber.spoke_id == spoke_id, ServiceNumber.kind == NumberKind.SPOKE)
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
-_OWN_NUMBER = own_number(bindparam("spoke_id"))
-DISTRICT_LINE = (
-    select(ServiceNumber.number)
-    .where(ServiceNumber.kind == NumberKind.DISTRICT)
-    .limit(1)
-    .scalar_subquery()
-)
-_CALLER_ID = select(_OWN_NUMBER, DISTRICT_LINE)
 _LEG_AND_CALLER_ID = select(
     select(CallLeg.id).where(CallLeg.purpose == bindparam("purpose")).scalar_subquery(),
-    _OWN_NUMBER,
-    DISTRICT_LINE,
+    caller_id_column(bindparam("spoke_id"), bindparam("consultation_id")),
 )
 
 
@@ -147,14 +128,8 @@ def present(c: Consultation) -> dict[str, str]:
 
 
 def caller_id(session: Session, c: Consultation) -> str:
-    """The number our calls for ``c`` come from: the spoke's own, else a district line."""
-    own, line = session.execute(_CALLER_ID, {"spoke_id": c.spoke_id}).one()
-    return pick_caller_id(own, line)
-
-
-def pick_caller_id(own: str | None, line: str | None) -> str:
-    """The spoke's own number, else the district line, else the placeholder."""
-    return str(own or line or NO_CALLER_ID)
+    """The number our calls for ``c`` come from (``outbound.caller_id``; else a placeholder)."""
+    return outbound_caller_id(session, c, NO_CALLER_ID)
 
 
 def leg_for(
@@ -175,9 +150,9 @@ def leg_for(
     for it and reads the caller id; the insert flushes only the leg (the consultation's
     own changes are written once, at commit).
     """
-    params = {"purpose": purpose, "spoke_id": c.spoke_id}
+    params = {"purpose": purpose, "spoke_id": c.spoke_id, "consultation_id": c.id}
     with session.no_autoflush:  # every leg is flushed when made: nothing pending to see
-        found, own, line = session.execute(_LEG_AND_CALLER_ID, params).one()
+        found, number = session.execute(_LEG_AND_CALLER_ID, params).one()
     if found is not None:
         return session.get_one(CallLeg, found), False
     leg = CallLeg(
@@ -186,7 +161,7 @@ def leg_for(
         role=role,
         direction="outbound-api",
         staff_id=staff_id,
-        from_number=pick_caller_id(own, line),
+        from_number=pick(number),
         to_number=to,
         status=status,
         attempt=attempt,

@@ -95,7 +95,9 @@ def test_enqueue_puts_the_job_on_the_sms_queue(runtime: Runtime, mini: MiniDistr
     sms = _queue(runtime)
     assert enqueue_delivery(runtime, sms.id) is True
     jobs = runtime.queue("sms").get_jobs()
-    assert [(j.func_name, j.args) for j in jobs] == [("outbound.sms.deliver_pending", (sms.id,))]
+    assert [(j.func_name, j.args) for j in jobs] == [
+        ("outbound.sms_delivery.deliver_pending", (sms.id,))
+    ]
     assert jobs[0].retries_left == 3
 
 

@@ -149,7 +149,9 @@ def test_undelivered_is_resent_once_then_the_fallback_runs(
     assert (resend.attempt, resend.status, resend.body) == (2, "pending", first_row.body)
     assert resend.idempotency_key == "k1#r2"
     jobs = runtime.queue("sms").get_jobs()
-    assert [(j.func_name, j.args) for j in jobs] == [("outbound.sms.deliver_pending", (resend.id,))]
+    assert [(j.func_name, j.args) for j in jobs] == [
+        ("outbound.sms_delivery.deliver_pending", (resend.id,))
+    ]
     assert fallback_calls == []
 
     # The re-send is accepted by Twilio, then fails as well.
