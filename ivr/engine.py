@@ -11,6 +11,7 @@ caller's job (``ivr.store``); database look-ups come through ``Lookups`` (and
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -32,8 +33,16 @@ from ivr.state import SpokeInfo as SpokeInfo
 from ivr.twiml import Line, Urls, spell_digits
 from workflows.urls import patient_join
 
-#: The node where the caller's latest prescription is read (by ``prescriptions.voice``).
+#: The node where the caller's latest prescription is read: the call is redirected to
+#: ``prescriptions.voice``'s ``POST /rx/latest``, which comes back here when the listener
+#: is done (the IVR imports nothing of prescriptions: the URL is the contract).
 READ_PRESCRIPTION = "rx_read"
+
+
+def latest_prescription_url(urls: Urls, language: str) -> str:
+    """Where the caller hears their latest prescription, then comes back to the IVR."""
+    after = urls.step(READ_PRESCRIPTION, language)
+    return f"{urls.base}/rx/latest?{urlencode({'lang': language, 'after': after})}"
 
 
 class Engine:
@@ -223,13 +232,15 @@ class Engine:
 
     @staticmethod
     def needs_full_path(state: CallState, effects: Effects) -> bool:
-        """Whether this step needs more than the call's own rows (patients, outcomes, reads)."""
+        """Whether this step needs more than the call's own rows (patients, outcomes, reads).
+
+        Derived from the effect kinds themselves (``Effects.full_path_kinds``): a kind
+        added later that does not declare the fast path can carry it takes the full path.
+        """
         node = NODES.get(state.node)
         if node is not None and (node.outcome or node.id == READ_PRESCRIPTION):
             return True
-        return bool(
-            effects.link_patient or effects.outcome or effects.danger_sign or effects.sms_script
-        )
+        return bool(effects.full_path_kinds())
 
     def render_text(
         self, state: CallState, before: list[Line], consultation_id: int | None = None
@@ -273,9 +284,9 @@ class Engine:
             lines = [*twiml.reference_lines(cat, reference), Line(cat, "emergency_end")]
             return twiml.say_and_hang_up(lines, self.urls.audio_base)
         node = NODES[node_id]
-        if node_id == READ_PRESCRIPTION:  # read by ``ivr.calls``; here only come back
+        if node_id == READ_PRESCRIPTION:  # read by ``prescriptions.voice``, then back here
             response = VoiceResponse()
-            response.redirect(self.urls.step(node_id, state.language), method="POST")
+            response.redirect(latest_prescription_url(self.urls, state.language), method="POST")
             return response
         if node_id == "language":
             return twiml.language_menu(self.urls, before, timeout=timeout)

@@ -1,8 +1,9 @@
 """The fast path for an ordinary answer (most webhooks of a call) on PostgreSQL.
 
 Two statements on the thread's own connection, no transaction block, no ORM: the
-session ``SELECT``, then one compare-and-set write (``ivr.hotpath.build_write``
-with a guard) that commits by itself. Anything unusual - a step that links a
+session ``SELECT``, then one compare-and-set write that commits by itself: the rows
+``ivr.writes.plan_step`` decides (the full path's decision too), as the statement of
+``ivr.hotpath.statement`` with a guard. Anything unusual - a step that links a
 patient, looks up a spoke, reaches an outcome, a stale or ended call, a lost race,
 a replay - returns None and the full transactional path (``ivr.calls``) handles it.
 """
@@ -20,8 +21,10 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from core.runtime import Runtime
 from ivr.engine import CallState, Engine, Input, SpokeInfo
-from ivr.hotpath import SELECT_CALL, build_write
+from ivr.hotpath import SELECT_CALL, statement
 from ivr.rawpg import RawStatements, Timestamp, Unsupported
+from ivr.writes import plan_step
+from models.ivr import SessionStatus
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,7 @@ class _NoLookups:
 
 
 _held = threading.local()
+_ACTIVE = SessionStatus.ACTIVE.encode()
 
 
 def _connection(runtime: Runtime, asynchronous_commit: bool) -> RawStatements:
@@ -112,7 +116,7 @@ def _step(
     if not rows:
         return None
     row = rows[0]
-    if row[3] != b"active":
+    if row[3] != _ACTIVE:
         return None
     session_id, consultation_id = int(row[0] or 0), _int(row[1])
     node, language = _text(row[4]), _text(row[5])
@@ -136,25 +140,11 @@ def _step(
         return None  # a final node: the full path records the outcome
     if engine.needs_full_path(state, effects):
         return None
-    sql, params = build_write(
-        session_id=session_id,
-        consultation_id=consultation_id,
-        answers=effects.answers,
-        consultation=effects.consultation,
-        patient_id=state.vars.get("patient_id"),
-        patient=effects.patient,
-        caller_id=state.vars.get("caller_patient_id"),
-        caller=effects.caller,
-        session={
-            "node": state.node,
-            "language": state.language,
-            "retries": state.retries,
-            "errors": state.errors,
-            "vars": state.vars,
-            "status": "active",
-        },
-        guard={"node": node, "updated_at": updated_at},
-    )
+    try:
+        plan = plan_step(session_id, consultation_id, state, effects, SessionStatus.ACTIVE)
+    except ValueError:  # a column the IVR may not write: the full path says so
+        return None
+    sql, params = statement(plan, guard={"node": node, "updated_at": updated_at})
     try:
         applied = raw.run(sql, params)[0][0] == b"1"
     except Unsupported:  # nothing was written: the full path stores any value

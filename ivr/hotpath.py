@@ -1,10 +1,15 @@
-"""The per-answer database work on PostgreSQL, in two statements.
+"""The one reader and the executors of an IVR step (``ivr.writes.StepWrite``).
 
-Each answer webhook does one ``SELECT`` (the call's session) and one write: a
-single statement whose data-modifying CTEs upsert the answers, update the
-consultation and the patient, and move the session on. It is sent as plain SQL
-(``exec_driver_sql``) so that no statement is built or compiled per request.
-Column names come only from the whitelists below, never from the request.
+Each answer webhook does one ``SELECT`` (the call's session: ``SELECT_CALL``, the same
+text on every path) and one write, as ``ivr.writes.plan_step`` decided it. On
+PostgreSQL the write is a single statement whose data-modifying CTEs upsert the
+answers, update the consultation and the patients, and move the session on
+(``statement``): the fast path sends it through libpq with a compare-and-set guard,
+the full path through the ORM session's connection. It is sent as plain SQL
+(``exec_driver_sql``) so that no statement is built or compiled per request. SQLite
+has no data-modifying CTEs: ``write_portable`` executes the same plan in a few Core
+statements (``make demo``). Column names come only from the plan, which allows only
+``ivr.writes``' whitelists, never from the request.
 """
 
 from __future__ import annotations
@@ -12,42 +17,37 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqlalchemy import Table, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-CONSULTATION_COLUMNS = frozenset(
-    {
-        "language",
-        "consent",
-        "spoke_id",
-        "complaint",
-        "days",
-        "recording_url",
-        "recording_sid",
-        "danger_signs",
-        "emergency",
-        "priority",
-    }
-)
-PATIENT_COLUMNS = frozenset({"name_recording_url", "age_years", "sex", "preferred_language"})
-JSON_COLUMNS = frozenset({"danger_signs"})
+from core.timeutil import utcnow
+from ivr.writes import CONSULTATION_COLUMNS, JSON_COLUMNS, PATIENT_COLUMNS, StepWrite
+from models import Consultation, IntakeAnswer, IvrSession, Patient
 
-SELECT_CALL = (
-    "SELECT id, consultation_id, caller, status, node, language, retries, errors, vars, "
-    "updated_at FROM ivr_sessions WHERE call_sid = %(sid)s"
-)
+_WRITABLE = CONSULTATION_COLUMNS | PATIENT_COLUMNS
+_SESSIONS: Table = IvrSession.__table__  # type: ignore[assignment]
+_COLUMNS = "id, consultation_id, caller, status, node, language, retries, errors, vars, updated_at"
+#: The session read of every path (psycopg's ``%(name)s`` placeholder).
+SELECT_CALL = f"SELECT {_COLUMNS} FROM ivr_sessions WHERE call_sid = %(sid)s"
+_SELECT_CALL_NAMED = f"SELECT {_COLUMNS} FROM ivr_sessions WHERE call_sid = :sid"
 
 
 def select_call(s: Session, call_sid: str) -> Any:
-    """The session row of ``call_sid`` (or None)."""
-    return s.connection().exec_driver_sql(SELECT_CALL, {"sid": call_sid}).first()
+    """The session row of ``call_sid`` (or None); ``vars`` decoded on every dialect."""
+    connection = s.connection()
+    named = connection.dialect.paramstyle == "named"  # sqlite3
+    sql = _SELECT_CALL_NAMED if named else SELECT_CALL
+    row = connection.exec_driver_sql(sql, {"sid": call_sid}).first()
+    if row is not None and isinstance(row.vars, str):  # SQLite: JSON as text
+        return row._replace(vars=json.loads(row.vars))
+    return row
 
 
-def _set_clause(
-    prefix: str, values: dict[str, Any], allowed: frozenset[str], params: dict[str, Any]
-) -> str:
+def _set_clause(prefix: str, values: dict[str, Any], params: dict[str, Any]) -> str:
     parts = []
     for column, value in values.items():
-        if column not in allowed:
+        if column not in _WRITABLE:  # the plan checked; a column name is never a parameter
             raise ValueError(f"column {column!r} may not be written by the IVR")
         key = f"{prefix}_{column}"
         if column in JSON_COLUMNS:
@@ -59,27 +59,16 @@ def _set_clause(
     return ", ".join(parts)
 
 
-def build_write(
-    *,
-    session_id: int,
-    consultation_id: int | None,
-    answers: dict[str, str],
-    consultation: dict[str, Any],
-    patient_id: int | None,
-    patient: dict[str, Any],
-    caller_id: int | None,
-    caller: dict[str, Any],
-    session: dict[str, Any],
-    guard: dict[str, Any] | None = None,
-) -> tuple[str, dict[str, Any]]:
-    """The one statement storing an answer and moving the call on.
+def statement(plan: StepWrite, guard: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+    """The one PostgreSQL statement executing ``plan``.
 
     With ``guard`` (the node and ``updated_at`` the answer was read at) the
     statement is a compare-and-set that needs no transaction around it: the
     session row moves only if nobody moved it meanwhile, every other write
     happens only if it did, and the statement returns 1 (applied) or 0.
     """
-    params: dict[str, Any] = {"sid_row": session_id, "cid": consultation_id}
+    session, consultation_id = plan.session, plan.consultation_id
+    params: dict[str, Any] = {"sid_row": plan.session_id, "cid": consultation_id}
     applied = "EXISTS (SELECT 1 FROM s)" if guard else "TRUE"
     ctes: list[str] = []
     params.update(
@@ -100,9 +89,9 @@ def build_write(
         ctes.append(
             f"s AS ({move} AND node = %(seen_node)s AND updated_at = %(seen_at)s RETURNING id)"
         )
-    if answers and consultation_id is not None:
+    if plan.answers:
         rows = []
-        for n, (question, value) in enumerate(answers.items()):
+        for n, (question, value) in enumerate(plan.answers.items()):
             params[f"q{n}"], params[f"v{n}"] = question, value
             rows.append(f"(%(q{n})s, %(v{n})s)")
         ctes.append(
@@ -111,27 +100,50 @@ def build_write(
             f"WHERE {applied} ON CONFLICT (consultation_id, question) DO UPDATE "
             "SET value = EXCLUDED.value, answered_at = EXCLUDED.answered_at)"
         )
-    if consultation and consultation_id is not None:
-        sets = _set_clause("c", consultation, CONSULTATION_COLUMNS, params)
+    if plan.consultation:
+        sets = _set_clause("c", plan.consultation, params)
         ctes.append(f"c AS (UPDATE consultations SET {sets} WHERE id = %(cid)s AND {applied})")
-    if caller and caller_id is not None and caller_id == patient_id:
-        patient, caller = {**caller, **patient}, {}
-    if patient and patient_id is not None:
-        params["pid"] = patient_id
-        sets = _set_clause("p", patient, PATIENT_COLUMNS, params)
+    for n, patient in enumerate(plan.patients):
+        params[f"pid{n}"] = patient.id
+        sets = _set_clause(f"p{n}", patient.columns, params)
+        touch = ", updated_at = now()" if patient.touch else ""
         ctes.append(
-            f"p AS (UPDATE patients SET {sets}, updated_at = now() "
-            f"WHERE id = %(pid)s AND {applied})"
+            f"p{n} AS (UPDATE patients SET {sets}{touch} WHERE id = %(pid{n})s AND {applied})"
         )
-    if caller and caller_id is not None:
-        params["kid"] = caller_id
-        sets = _set_clause("k", caller, PATIENT_COLUMNS, params)
-        ctes.append(f"k AS (UPDATE patients SET {sets} WHERE id = %(kid)s AND {applied})")
     final = "SELECT count(*) FROM s" if guard else move
     return (f"WITH {', '.join(ctes)} " if ctes else "") + final, params
 
 
-def write_step(s: Session, **parts: Any) -> None:
-    """Store one answer and move the call on, inside the caller's transaction."""
-    sql, params = build_write(**parts)
-    s.connection().exec_driver_sql(sql, params)
+def write(s: Session, plan: StepWrite) -> None:
+    """Execute ``plan`` inside the session's transaction (the full path)."""
+    if s.get_bind().dialect.name == "postgresql":
+        sql, params = statement(plan)
+        s.connection().exec_driver_sql(sql, params)
+    else:
+        write_portable(s, plan)
+
+
+def write_portable(s: Session, plan: StepWrite) -> None:
+    """Execute ``plan`` with Core statements (SQLite: no data-modifying CTEs)."""
+    now = utcnow()
+    if plan.answers:
+        rows = [
+            {"consultation_id": plan.consultation_id, "question": q, "value": v, "answered_at": now}
+            for q, v in plan.answers.items()
+        ]
+        dialect = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(IntakeAnswer.__table__).values(rows)
+        s.execute(
+            insert.on_conflict_do_update(
+                index_elements=["consultation_id", "question"],
+                set_={"value": insert.excluded.value, "answered_at": insert.excluded.answered_at},
+            )
+        )
+    if plan.consultation:
+        consultation = update(Consultation).where(Consultation.id == plan.consultation_id)
+        s.execute(consultation.values(**plan.consultation))
+    for patient in plan.patients:
+        values = {**patient.columns, **({"updated_at": now} if patient.touch else {})}
+        s.execute(update(Patient).where(Patient.id == patient.id).values(**values))
+    values = {**plan.session, "updated_at": now}
+    s.execute(update(_SESSIONS).where(_SESSIONS.c.id == plan.session_id).values(**values))

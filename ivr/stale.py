@@ -20,6 +20,7 @@ from core.runtime import Runtime
 from core.timeutil import utcnow
 from ivr import calls, store
 from models import Consultation, ConsultationState, IvrSession
+from models.ivr import SessionStatus
 from workflows.handoff import hand_off
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def end_silent_intakes(runtime: Runtime, *, silence_s: int, now: datetime | None
                 .join(Consultation, IvrSession.consultation_id == Consultation.id)
                 .where(
                     Consultation.state == S.INTAKE,
-                    IvrSession.status == "active",
+                    IvrSession.status == SessionStatus.ACTIVE,
                     IvrSession.updated_at < cutoff,
                 )
                 .order_by(IvrSession.updated_at)
@@ -66,7 +67,7 @@ def _abandon_orphans(runtime: Runtime, cutoff: datetime) -> int:
     """Consultations in ``intake`` with no live call and nothing new since ``cutoff``."""
     live_call = exists().where(
         IvrSession.consultation_id == Consultation.id,
-        IvrSession.status == "active",
+        IvrSession.status == SessionStatus.ACTIVE,
     )
     recent_call = exists().where(
         IvrSession.consultation_id == Consultation.id,

@@ -5,7 +5,7 @@ an answer changes, and what the engine may ask of the database (``Lookups``,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 from ivr.flow import signs_for
@@ -65,19 +65,44 @@ class Staffing(Protocol):
     def someone_can_come(self, variables: dict[str, Any]) -> bool: ...
 
 
+#: ``Effects`` field metadata: whether the fast path (``ivr.fastpath``) can carry an
+#: effect of this kind. A kind that does not say so is taken by the full path.
+FAST_PATH = "fast_path"
+
+
+_FAST = {FAST_PATH: True}  # the fast path can carry it
+_FULL = {FAST_PATH: False}  # the full path only
+
+
 @dataclass
 class Effects:
-    """What an answer changes; applied by the store in the webhook's transaction."""
+    """What an answer changes; applied by the store in the webhook's transaction.
 
-    answers: dict[str, str] = field(default_factory=dict)  # question -> value
-    consultation: dict[str, Any] = field(default_factory=dict)  # column -> value
-    patient: dict[str, Any] = field(default_factory=dict)  # the patient of the call
-    caller: dict[str, Any] = field(default_factory=dict)  # the caller's own patient row
-    link_patient: str | None = None  # "self" / "child" / "relative"
-    danger_sign: str | None = None
-    outcome: str | None = None  # intake_complete / emergency / abandoned / consent_refused
-    reason: str = ""
-    sms_script: str | None = None  # the caller's choice: "native" or "roman"
+    Each field is an effect kind and declares (``FAST_PATH``) whether the fast path can
+    carry it: only the call's own rows (answers, the consultation's and patients'
+    columns) can; anything that creates rows, reads the database or changes a state
+    cannot. ``full_path_kinds`` names the kinds present that need the full path.
+    """
+
+    # the call's own rows: the fast path carries these
+    answers: dict[str, str] = field(default_factory=dict, metadata=_FAST)  # question -> value
+    consultation: dict[str, Any] = field(default_factory=dict, metadata=_FAST)  # column -> value
+    patient: dict[str, Any] = field(default_factory=dict, metadata=_FAST)  # the call's patient
+    caller: dict[str, Any] = field(default_factory=dict, metadata=_FAST)  # the caller's own row
+    # rows created, states changed, other tables: the full path only
+    link_patient: str | None = field(default=None, metadata=_FULL)  # self / child / relative
+    danger_sign: str | None = field(default=None, metadata=_FULL)
+    outcome: str | None = field(default=None, metadata=_FULL)  # intake_complete, emergency…
+    reason: str = field(default="", metadata=_FULL)  # why the outcome (only with one)
+    sms_script: str | None = field(default=None, metadata=_FULL)  # "native" or "roman"
+
+    def full_path_kinds(self) -> list[str]:
+        """The effect kinds present (non-empty) that the fast path cannot carry."""
+        return [
+            f.name
+            for f in fields(self)
+            if getattr(self, f.name) and not f.metadata.get(FAST_PATH, False)
+        ]
 
 
 @dataclass

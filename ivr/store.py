@@ -15,7 +15,6 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Table, and_, func, not_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,17 +22,18 @@ from core.phones import is_withheld
 from core.timeutil import utcnow
 from ivr import hotpath
 from ivr.engine import CallState, Effects, SpokeInfo
+from ivr.writes import plan_step
 from models import (
     Block,
     Consultation,
     ConsultationState,
     District,
-    IntakeAnswer,
     IvrSession,
     Patient,
     ServiceNumber,
     Spoke,
 )
+from models.ivr import SessionStatus
 
 log = logging.getLogger(__name__)
 S = ConsultationState
@@ -51,20 +51,9 @@ class LoadedCall:
     state: CallState
 
 
-def is_postgres(s: Session) -> bool:
-    return s.get_bind().dialect.name == "postgresql"
-
-
 def load_call(s: Session, call_sid: str) -> LoadedCall | None:
-    """The call's session (one query), or None for a call we have not seen."""
-    if is_postgres(s):
-        row = hotpath.select_call(s, call_sid)
-    else:
-        c = _SESSIONS.c
-        columns = (c.id, c.consultation_id, c.caller, c.status, c.node, c.language)
-        row = s.execute(
-            select(*columns, c.retries, c.errors, c.vars).where(c.call_sid == call_sid)
-        ).first()
+    """The call's session (one query, ``ivr.hotpath.SELECT_CALL``), or None if unseen."""
+    row = hotpath.select_call(s, call_sid)
     if row is None:
         return None
     state = CallState(
@@ -108,67 +97,16 @@ class DbLookups:
         return SpokeInfo(row.id, row.short_code, row.ambulance_number) if row else None
 
 
-# -- answers ---------------------------------------------------------------------------
-def _upsert_answers(s: Session, consultation_id: int, answers: dict[str, str]) -> None:
-    if not answers:
-        return
-    rows = [
-        {"consultation_id": consultation_id, "question": q, "value": v, "answered_at": utcnow()}
-        for q, v in answers.items()
-    ]
-    dialect = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(IntakeAnswer.__table__).values(rows)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["consultation_id", "question"],
-        set_={"value": stmt.excluded.value, "answered_at": stmt.excluded.answered_at},
-    )
-    s.execute(stmt)
-
-
+# -- a step --------------------------------------------------------------------------
 def write_step(s: Session, call: LoadedCall, effects: Effects, status: str) -> None:
     """Store what the caller just said and where the call now stands (as soon as it is said).
 
-    On PostgreSQL this is one statement (``ivr.hotpath``); elsewhere a few.
+    What is written is decided by ``ivr.writes.plan_step`` (the fast path's decision
+    too); ``ivr.hotpath.write`` executes it (one statement on PostgreSQL).
     """
-    st = call.state
-    columns = dict(effects.consultation)
-    if effects.danger_sign:
-        signs = [*st.vars.get("danger_signs", []), effects.danger_sign]
-        st.vars["danger_signs"] = signs
-        columns.update(danger_signs=signs, emergency=True, priority=0)
-    patient_id, caller_id = st.vars.get("patient_id"), st.vars.get("caller_patient_id")
-    if is_postgres(s):
-        hotpath.write_step(
-            s,
-            session_id=call.id,
-            consultation_id=call.consultation_id,
-            answers=effects.answers,
-            consultation=columns,
-            patient_id=patient_id,
-            patient=effects.patient,
-            caller_id=caller_id,
-            caller=effects.caller,
-            session={
-                "node": st.node,
-                "language": st.language,
-                "retries": st.retries,
-                "errors": st.errors,
-                "vars": st.vars,
-                "status": status,
-            },
-        )
-        return
-    cid = call.consultation_id
-    if cid is not None:
-        _upsert_answers(s, cid, effects.answers)
-        if columns:
-            s.execute(update(Consultation).where(Consultation.id == cid).values(**columns))
-    if effects.patient and patient_id:
-        values = {**effects.patient, "updated_at": utcnow()}
-        s.execute(update(Patient).where(Patient.id == patient_id).values(**values))
-    if effects.caller and caller_id:
-        s.execute(update(Patient).where(Patient.id == caller_id).values(**effects.caller))
-    save_call(s, call, status=status)
+    plan = plan_step(call.id, call.consultation_id, call.state, effects, status)
+    call.state.vars = plan.session["vars"]  # a danger sign joins the call's list
+    hotpath.write(s, plan)
 
 
 def link_patient(s: Session, call: LoadedCall, relation: str) -> None:
@@ -376,7 +314,7 @@ def create_intake(
     )
     s.add(row)
     s.flush()
-    return LoadedCall(row.id, consultation.id, caller, "active", state)
+    return LoadedCall(row.id, consultation.id, caller, SessionStatus.ACTIVE, state)
 
 
 def record_call(

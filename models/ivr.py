@@ -8,12 +8,22 @@ who rings back within the resume window continues the same consultation.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.timeutil import utcnow
 from models.base import Base, UTCDateTime, caller_id, created_time, intpk, json_dict
+
+
+class SessionStatus(StrEnum):
+    """Where a call's session is: still in the intake, or done with it."""
+
+    ACTIVE = "active"  # the intake is running (every webhook may move it)
+    ENDED = "ended"  # the call reached an end node or hung up
+    REJECTED = "rejected"  # a missed call, rejected unanswered (we call back)
+    RATE_LIMITED = "rate_limited"  # turned away: too many calls from the number
 
 
 class IvrSession(Base):
@@ -26,8 +36,8 @@ class IvrSession(Base):
         Index(
             "ix_ivr_sessions_active_updated",
             "updated_at",
-            postgresql_where=text("status = 'active'"),
-            sqlite_where=text("status = 'active'"),
+            postgresql_where=text(f"status = '{SessionStatus.ACTIVE}'"),
+            sqlite_where=text(f"status = '{SessionStatus.ACTIVE}'"),
         ),
     )
 
@@ -45,7 +55,7 @@ class IvrSession(Base):
     retries: Mapped[int] = mapped_column(Integer, default=0)  # no-input count at this node
     errors: Mapped[int] = mapped_column(Integer, default=0)  # wrong keys at this node
     language: Mapped[str] = mapped_column(String(8), default="hi")
-    status: Mapped[str] = mapped_column(String(16), default="active")  # active/ended/rejected
+    status: Mapped[str] = mapped_column(String(16), default=SessionStatus.ACTIVE)
     vars: Mapped[json_dict]  # answers the flow branches on (for_whom, complaint, …)
     created_at: Mapped[created_time]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
