@@ -25,13 +25,14 @@ from ivr.alerts import deliver_later, queue_emergency_alert
 from ivr.callback import schedule_callback
 from ivr.catalog import catalog, normalise_language
 from ivr.config import IvrConfig
-from ivr.engine import READ_PRESCRIPTION, CallState, Engine, Input
+from ivr.engine import CallState, Engine, Input
+from ivr.fallback import append_record
 from ivr.fastpath import try_fast_step
 from ivr.flow import HANG_UP_OUTCOMES, NO_CALLBACK, NODES, ORDER, START
 from ivr.returning import has_current_prescription, remember_sms_script
 from ivr.twiml import Line, Urls
 from models import CallLeg, Consultation, ConsultationState, IvrSession
-from prescriptions.voice import latest_prescription_twiml
+from models.ivr import SessionStatus
 
 log = logging.getLogger(__name__)
 S = ConsultationState
@@ -85,7 +86,7 @@ def incoming(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str])
     with runtime.db.session() as s:
         known = store.load_call(s, info.call_sid)
         if known is not None:  # a repeated request: ask the current question again
-            if known.status != "active":
+            if known.status != SessionStatus.ACTIVE:
                 return twiml.say_and_hang_up([])
             return engine.render(known.state, [])
         dialled = store.dialled_number(s, info.dialled)
@@ -99,14 +100,16 @@ def incoming(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str])
         counted = inbound and not is_withheld(info.caller)  # a withheld ID is nobody's key
         recent = store.recent_calls(s, info.caller, config.rate_limit_minutes) if counted else 0
         if recent >= config.rate_limit_calls:
-            store.record_call(s, **_row(info), node="rate_limited", status="rate_limited")
+            store.record_call(
+                s, **_row(info), node="rate_limited", status=SessionStatus.RATE_LIMITED
+            )
             log.warning("caller rate-limited", extra={"event": "ivr-rate-limited"})
             if dialled.kind == "missed_call":  # rejected as usual, but no call-back
                 return twiml.reject_busy()
             language = store.caller_memory(s, info.caller)[0]
             return twiml.rate_limited(normalise_language(language))
         if inbound and dialled.kind == "missed_call":
-            store.record_call(s, **_row(info), node="missed_call", status="rejected")
+            store.record_call(s, **_row(info), node="missed_call", status=SessionStatus.REJECTED)
             purpose = missed_calls.purpose(info.call_sid)
             after.actions.append(lambda: _schedule(runtime, info.caller, info.dialled, purpose))
             response = twiml.reject_busy()
@@ -131,8 +134,6 @@ def _schedule(runtime: Runtime, caller: str, line: str, purpose: str) -> None:
     try:
         schedule_callback(runtime, caller=caller, line=line, purpose=purpose)
     except Exception as exc:  # Redis down: keep it for the recovery sweeper
-        from ivr.fallback import append_record
-
         log.error("could not schedule the call-back", extra={"error": repr(exc)})
         append_record(
             runtime.settings,
@@ -253,11 +254,11 @@ def _answer(
     replay: bool = False,
 ) -> VoiceResponse | str:
     state = call.state
-    if call.status != "active" and not replay:  # replays still store late answers
+    if call.status != SessionStatus.ACTIVE and not replay:  # replays still store late answers
         return twiml.say_and_hang_up([])
     if asked != state.step_id:  # a late or repeated request: ask the current question
         log.info("stale IVR step", extra={"asked": asked, "current": state.step_id})
-        return _respond(s, engine, call, [])
+        return _respond(engine, call, [])
     answered = engine.answer(state, given, lookups := stay.Lookups(s, runtime.settings))
     if answered.effects.link_patient and call.consultation_id is not None:
         store.link_patient(s, call, answered.effects.link_patient)
@@ -266,8 +267,8 @@ def _answer(
     reached = engine.enter(state, answered.goto, answered.before, answered.repeat, lookups)
     entered = NODES.get(state.node)
     outcome = answered.effects.outcome or reached or (entered.outcome if entered else None)
-    status = "ended" if reached else "active"
-    if call.status != "active":  # a late answer replayed after the call ended
+    status: str = SessionStatus.ENDED if reached else SessionStatus.ACTIVE
+    if call.status != SessionStatus.ACTIVE:  # a late answer replayed after the call ended
         status = call.status
     store.write_step(s, call, answered.effects, status)
     if outcome:
@@ -279,27 +280,13 @@ def _answer(
             sms_id = queue_emergency_alert(s, call.consultation_id, number)
             if sms_id is not None:
                 after.actions.append(deliver_later(runtime, sms_id))
-    return _respond(s, engine, call, answered.before)
+    return _respond(engine, call, answered.before)
 
 
-def _respond(
-    s: Session, engine: Engine, call: store.LoadedCall, before: list[Line]
-) -> VoiceResponse | str:
-    """The TwiML of where the call now stands; the latest prescription is read here.
-
-    The read-aloud (``prescriptions.voice``) comes back to ``rx_read`` when the
-    listener is done, which then asks whether to go on with a new consultation.
-    """
-    state = call.state
-    if state.node != READ_PRESCRIPTION:
-        return engine.render_text(state, before, call.consultation_id)
-    return latest_prescription_twiml(
-        s,
-        call.caller,
-        state.language,
-        base_url=engine.urls.base,
-        after_url=engine.urls.step(READ_PRESCRIPTION, state.language),
-    )
+def _respond(engine: Engine, call: store.LoadedCall, before: list[Line]) -> VoiceResponse | str:
+    """The TwiML of where the call now stands (``rx_read``: a redirect to the read-aloud
+    of ``prescriptions.voice``, which comes back to the IVR when the listener is done)."""
+    return engine.render_text(call.state, before, call.consultation_id)
 
 
 # -- POST /ivr/recording (recordingStatusCallback) ----------------------------------------
@@ -342,7 +329,7 @@ def status(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str]) -
         if call_status not in ENDED_STATUSES:
             return twiml.empty()
         call = store.load_call(s, call_sid)
-        if call is None or call.status != "active":
+        if call is None or call.status != SessionStatus.ACTIVE:
             return twiml.empty()
         outcome = HANG_UP_OUTCOMES.get(call.state.node, "abandoned")
         reason = REASONS[outcome] if outcome in REASONS else args.get("reason", "caller-hung-up")
@@ -350,7 +337,7 @@ def status(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str]) -
             after.hand_off(runtime, call.consultation_id, outcome)
         elif call.consultation_id is not None:  # handed off earlier: a held call-back may go
             after.hand_off(runtime, call.consultation_id, "intake_call_ended")
-        store.save_call(s, call, status="ended")
+        store.save_call(s, call, status=SessionStatus.ENDED)
     after.run()
     return twiml.empty()
 

@@ -2,12 +2,13 @@
 
 * ``GET|POST /rx/<id>/read?lang=hi`` - TwiML that reads the prescription in the patient's
   language, then "press 1 to hear it again" (at most ``max_repeats`` times).
-* ``POST /rx/latest?lang=hi`` - the caller's (``From``) latest prescription, for the IVR.
+* ``POST /rx/latest?lang=hi&after=<url>`` - the caller's latest prescription: the IVR
+  redirects a caller who pressed 5 here, and it redirects back to ``after``.
 * ``POST /rx/<id>/call-status`` - the read-aloud call's status callback.
 * ``place_readout_call`` / ``on_prescription_sms_undeliverable`` live in ``calls.py``
   (re-exported here).
-* ``latest_prescription_twiml(session, caller_mobile, language)`` - for the IVR: a patient
-  who rings again presses a key and hears their latest prescription.
+* ``latest_prescription_twiml(session, caller_mobile, language)`` - what ``/rx/latest``
+  reads: a patient who rings again presses a key and hears their latest prescription.
 
 Every webhook answers valid TwiML; a failure is an apology to the caller, never an error.
 """
@@ -216,10 +217,12 @@ def latest() -> Response:
     """The caller's latest prescription, for an IVR to ``<Redirect>`` to.
 
     Query: ``lang`` (hi, ur, bn, en) and optionally ``after`` (where to continue). The
-    caller is Twilio's ``From`` of the inbound call.
+    caller is Twilio's ``From`` of an inbound call, and ``To`` of one we placed (the
+    IVR's missed-call call-back, where ``From`` is our number).
     """
     language = request.args.get("lang", "hi")
-    caller = request.form.get("From", "")
+    outbound = request.form.get("Direction", "inbound").startswith("outbound")
+    caller = request.form.get("To" if outbound else "From", "")
     try:
         with current_runtime().db.session() as session:
             twiml = latest_prescription_twiml(

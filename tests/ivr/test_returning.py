@@ -32,7 +32,13 @@ def test_a_caller_with_a_prescription_can_hear_it(
     phone = call_spoke()
     phone.dial()  # Hindi remembered: straight to the offer
     assert phone.words == [HI.text("welcome"), HI.text("rx_offer")] and phone.node == "rx_offer"
-    phone.press("5")
+    phone.press("5")  # the IVR hands the call to the read-aloud (prescriptions.voice)
+    assert phone.verbs() == ["Redirect"]
+    assert phone.last.find("Redirect").text == (  # type: ignore[union-attr]
+        "http://sampark.test/rx/latest?lang=hi&after="
+        "http%3A%2F%2Fsampark.test%2Fivr%2Fstep%3Fn%3Drx_read%26l%3Dhi"
+    )
+    phone.silence()
     assert any(MEDICINE in words for words in phone.words)
     gather = phone.last.find("Gather")
     assert gather is not None and f"/rx/{prescribed}/read" in gather.get("action", "")
@@ -57,7 +63,7 @@ def test_a_caller_with_a_prescription_can_hear_it(
 def test_pressing_1_again_reads_it_again_through_the_read_aloud(runtime, call_spoke, prescribed):  # type: ignore[no-untyped-def]
     phone = call_spoke()
     phone.dial()
-    phone.press("5")
+    answers(phone, ["5", None])  # redirected to the read-aloud
     phone.press("1")  # the read-aloud's own "press 1 to hear it again"
     assert any(MEDICINE in words for words in phone.words)
     phone.press("9")  # done: the read-aloud hands back
@@ -71,7 +77,7 @@ def test_after_the_prescription_a_new_consultation(
 ) -> None:
     phone = call_spoke()
     phone.dial()
-    answers(phone, ["5", None])
+    answers(phone, ["5", None, None])  # to the read-aloud, back to the IVR
     phone.press("1")
     assert phone.node == "consent" and phone.words == [HI.text("consent")]
     answers(phone, [*KNOWN_SELF_FEVER, "1"])
@@ -142,7 +148,7 @@ def test_the_offer_follows_a_newly_chosen_language(runtime, call_spoke, mini) ->
     assert phone.node == "language"  # this phone never rang: language asked
     phone.press("4")
     assert phone.node == "rx_offer" and phone.words == [EN.text("rx_offer")]
-    phone.press("5")
+    answers(phone, ["5", None])  # to the read-aloud
     assert any(MEDICINE in words for words in phone.words)
     assert phone.last.find("Redirect").text.endswith("n=rx_read&l=en")  # type: ignore[union-attr]
 
@@ -249,7 +255,7 @@ def test_wrong_keys_after_the_prescription_end_kindly(
 ) -> None:
     phone = call_spoke()
     phone.dial()
-    answers(phone, ["5", None, "7", "8", "9"])
+    answers(phone, ["5", None, None, "7", "8", "9"])  # to the read-aloud and back
     assert phone.node == "rx_next" and phone.words[0] == HI.text("wrong_key", digits="9")
     phone.press("3")  # the fourth wrong key: goodbye, nothing for the ANM
     assert phone.words == [HI.text("wrong_key", digits="3"), HI.text("rx_goodbye")]
