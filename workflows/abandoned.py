@@ -27,6 +27,7 @@ from sqlalchemy import and_, or_, select, update
 from core.clock import next_window_open
 from core.phones import is_withheld, reach
 from models import CallLeg, Consultation, ConsultationState, IvrSession, LegRole
+from models.telephony import LegStatus
 from workflows import anm, bridge, notify, twiml
 from workflows.bridge import MACHINE_ANSWERS
 from workflows.context import ACTIVE_STATES, Ctx
@@ -78,7 +79,7 @@ def follow_up(ctx: Ctx) -> None:
         anm.start(ctx)
     elif restart_leg:  # the one restart call-back was made: its outcome decides
         leg = ctx.session.get(CallLeg, int(restart_leg))
-        _close_after_restart(ctx, leg.status if leg is not None else "lost")
+        _close_after_restart(ctx, leg.status if leg is not None else LegStatus.LOST)
     elif not reach(c.caller_mobile).can_call:  # the IVR told them the ANM is told
         notify.could_not_reach(ctx)
         ctx.move(S.CLOSED, "abandoned-caller-not-callable")
@@ -166,7 +167,7 @@ def restart_ended(ctx: Ctx, leg: CallLeg) -> None:
 
 
 def _close_after_restart(ctx: Ctx, status: str | None) -> None:
-    if status and not is_final(status) and status != "lost":
+    if status and not is_final(status) and status != LegStatus.LOST:
         ctx.set_deadline(ctx.after(ctx.cfg.lost_leg_after_s))  # still ringing or talking
         return
     ctx.move(S.CLOSED, f"restart-call-{status or 'lost'}")

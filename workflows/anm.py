@@ -8,6 +8,7 @@ When nobody takes the case, it goes on to a doctor without an ANM.
 from __future__ import annotations
 
 from models import CallLeg, ConsultationState, LegRole, Staff
+from models.telephony import LegStatus
 from workflows import bridge, people, start_plan, twiml, urls
 from workflows.context import Ctx
 from workflows.store import details, is_final, present, set_details
@@ -164,5 +165,5 @@ def deadline(ctx: Ctx) -> None:
         if leg.call_sid and not is_final(leg.status):
             ctx.fx.hangup.append(leg.call_sid)
         elif not leg.call_sid and not is_final(leg.status):
-            leg.status = "lost"
+            leg.status = LegStatus.LOST
     call_next(ctx, "anm-timeout")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from core.runtime import Runtime
 from models import TRANSITIONS, CallLeg, Consultation, ConsultationState, LegRole
+from models.telephony import LegStatus
 from workflows.config import WorkflowConfig
 from workflows.store import Effects, details, leg_for
 
@@ -75,7 +76,7 @@ class Ctx:
             to=to,
             staff_id=staff_id,
             attempt=attempt,
-            status="dialing" if self.claim else "created",
+            status=LegStatus.DIALING if self.claim else LegStatus.CREATED,
         )
         if created and self.claim:
             self.claimed[leg.id] = leg

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from core import clock
 from core.runtime import Runtime
+from models.telephony import LegStatus
 from workflows import steps
 from workflows.config import workflow_config
 from workflows.context import START_EVENTS, Ctx
@@ -64,7 +65,7 @@ def _requests(ctx: Ctx) -> None:
         if wanted(ctx.c, leg):
             ctx.fx.claimed.append((leg_id, describe(ctx.runtime, ctx.c, leg)))
         else:
-            leg.status, leg.outcome = "canceled", leg.outcome or "not-needed"
+            leg.status, leg.outcome = LegStatus.CANCELED, leg.outcome or "not-needed"
 
 
 def advance(

@@ -5,8 +5,8 @@ the ANM, write her call leg and the move to ``calling_anm``, then place the call
 full path (``engine.run_step`` → ``anm.start``) does this on a locked row through the
 ORM; here the same decision (``start_plan.plan``, which ``anm.start`` follows too) is
 made from two reads (the consultation with its caller id, the block's ANMs with their
-roster slots), the move goes through ``Consultation.transition`` (on a row built from
-the read: it refuses an illegal move and gives the transition to store), and all of it
+roster slots), the move is the model's (``Consultation.transition_values``: the check of
+``Consultation.transition``, and the values it would store), and all of it
 is written by one compare-and-set statement on the thread's own autocommit connection
 (``Database.autocommit``): the consultation's update (only if the row is still the one
 read), the leg (``dialing``: claimed by this worker) and the transition, committed
@@ -31,6 +31,7 @@ from core import clock
 from core.runtime import Runtime
 from core.timeutil import utcnow
 from models import CallLeg, Consultation, ConsultationState, LegRole, Patient
+from models.telephony import LegStatus
 from outbound.caller_id import caller_id_column, pick
 from workflows import people, start_plan
 from workflows.config import workflow_config
@@ -141,16 +142,9 @@ def _start(runtime: Runtime, conn: Connection, cid: int, now: datetime) -> Effec
     # As Ctx.move: the deadline capped by a waiting patient's wait, kept in the bookkeeping.
     deadline = capped_deadline(d, cfg, plan.target, plan.deadline)
     d["due"] = iso(deadline)
-    c = Consultation(
-        id=cid,
-        state=row.state,
-        version=row.version,
-        details=d,
-        reference=row.reference,
-        language=row.language,
-        conference_name=row.conference_name,
+    move = Consultation.transition_values(  # the model's check: refuses an illegal move
+        cid, row.state, row.version, plan.target, plan.reason, deadline=deadline
     )
-    move = c.transition(plan.target, plan.reason, deadline=deadline)  # refuses an illegal one
     leg = CallLeg(
         id=leg_id,
         consultation_id=cid,
@@ -168,8 +162,8 @@ def _start(runtime: Runtime, conn: Connection, cid: int, now: datetime) -> Effec
             "row_version": row.row_version,
             "from_state": move.from_state.value,
             "to_state": move.to_state.value,
-            "version": c.version,
-            "deadline": c.state_deadline_at,
+            "version": move.version,
+            "deadline": move.deadline,
             "specialty": plan.specialty,
             "priority": plan.priority,
             "completed": plan.intake_completed_at,
@@ -180,7 +174,7 @@ def _start(runtime: Runtime, conn: Connection, cid: int, now: datetime) -> Effec
             "staff_id": leg.staff_id,
             "from_number": leg.from_number,
             "to_number": leg.to_number,
-            "status": "dialing",
+            "status": LegStatus.DIALING.value,
             "attempt": leg.attempt,
             "at": utcnow(),
             "reason": move.reason,
@@ -188,6 +182,14 @@ def _start(runtime: Runtime, conn: Connection, cid: int, now: datetime) -> Effec
     ).scalar_one()
     if written != 1:
         return None  # another process moved it first: the full path looks again
+    c = Consultation(
+        id=cid,
+        state=move.to_state,
+        details=d,
+        reference=row.reference,
+        language=row.language,
+        conference_name=row.conference_name,
+    )
     fx = Effects()
     fx.claimed.append((leg_id, describe(runtime, c, leg)))
     if deadline is not None:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from core.phones import reach
-from models import SmsMessage, Staff, StaffRole
+from models import SmsMessage, SmsStatus, Staff, StaffRole
 from outbound.sms import queue_sms
 from workflows.context import Ctx
 from workflows.people import staff_language
@@ -147,7 +147,7 @@ def doctor_unavailable(ctx: Ctx, doctor: Staff) -> None:
             body=body,
             encoding="GSM-7",
             segments=1 if len(body) <= 160 else -(-len(body) // 153),
-            status="pending",
+            status=SmsStatus.PENDING,
         )
         ctx.session.add(msg)
         ctx.session.flush()

@@ -8,6 +8,7 @@ misses ``max_missed_offers`` in a row is set unavailable and the admin is told.
 from __future__ import annotations
 
 from models import CallLeg, ConsultationState, LegRole, Staff
+from models.telephony import LegStatus
 from workflows import bridge, notify, people, twiml, urls
 from workflows.context import Ctx
 from workflows.store import details, is_final, set_details
@@ -138,7 +139,7 @@ def deadline(ctx: Ctx) -> None:
         if leg.call_sid and not is_final(leg.status):
             ctx.fx.hangup.append(leg.call_sid)
         elif not leg.call_sid and not is_final(leg.status):
-            leg.status = "lost"
+            leg.status = LegStatus.LOST
         missed(ctx, leg, "timeout")
         return
     # No offer out: every eligible doctor was asked or busy; a new round may ask again.

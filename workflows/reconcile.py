@@ -36,7 +36,7 @@ from sqlalchemy import Row, func, select, text, update
 
 from core.runtime import Runtime
 from models import CallLeg, Consultation, ConsultationState, ConsultationTransition, LegRole
-from models.telephony import NOT_ENDED
+from models.telephony import NOT_ENDED, LegStatus
 from outbound import calls, legs
 from telephony.errors import PermanentGatewayError, RetryableGatewayError
 from workflows import effects, engine
@@ -121,7 +121,7 @@ def overdue_legs(runtime: Runtime, now: datetime) -> list[Row[Any]]:
             .outerjoin(Consultation, Consultation.id == CallLeg.consultation_id)
             .where(
                 text(f"call_legs.{NOT_ENDED}"),
-                CallLeg.status != "created",
+                CallLeg.status != LegStatus.CREATED,
                 CallLeg.call_sid.is_not(None),
                 CallLeg.created_at <= max(ring_bound, answer_bound),
             )
@@ -162,7 +162,7 @@ def _legs(
                 log.warning("call not fetched", extra={"leg_id": row.id, "error": exc.message})
                 continue
             # A CallSid Twilio gave us and no longer knows: no call is up.
-            call = {"status": "lost", "error_code": exc.code or 20404,
+            call = {"status": LegStatus.LOST, "error_code": exc.code or 20404,
                     "error_message": "the call is unknown to Twilio"}  # fmt: skip
         if apply_call(runtime, row, call, now):
             counts["reconciled"] += 1
@@ -312,7 +312,7 @@ def waiting_legs(runtime: Runtime, now: datetime) -> list[int]:
                 select(CallLeg.id)
                 .where(
                     text(f"call_legs.{NOT_ENDED}"),
-                    CallLeg.status == "created",
+                    CallLeg.status == LegStatus.CREATED,
                     CallLeg.call_sid.is_(None),
                     CallLeg.consultation_id.is_not(None),
                     CallLeg.role.in_(REPLACEABLE),

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from models import CallLeg, ConsultationState, LegRole, Staff
+from models.telephony import LegStatus
 from workflows import abandoned, anm, bridge, notify, offers, twiml
 from workflows.config import WorkflowConfig
 from workflows.context import START_EVENTS, WAITING_STATES, Ctx
@@ -96,7 +97,7 @@ def leg_status(ctx: Ctx, leg: CallLeg, data: dict[str, Any]) -> None:
     if data.get("error_code"):
         leg.error_code = int(data["error_code"])
         leg.error_message = str(data.get("error_message") or "")[:500]
-    if status in ("in-progress", "answered") and leg.answered_at is None:
+    if status in (LegStatus.IN_PROGRESS, LegStatus.ANSWERED) and leg.answered_at is None:
         leg.answered_at = ctx.now
     if not is_final(status):
         return

@@ -4,7 +4,8 @@ The pure plan is checked on its own; then the same consultations are started thr
 the worker's fast path and through the full path (``engine.advance`` → ``anm.start``)
 and every column of every row either writes (the consultation, its call legs, its
 stored transitions, audit events) is compared; last, both refuse a move the model's
-``TRANSITIONS`` does not allow, because both make it through ``Consultation.transition``.
+``TRANSITIONS`` does not allow: ``anm.start`` moves through ``Consultation.transition``,
+the fast start through ``Consultation.transition_values`` (its check, its values).
 """
 
 from __future__ import annotations
@@ -90,6 +91,23 @@ def test_the_next_anm_skips_those_tried_and_a_reminder_rings_her_again() -> None
     assert start_plan.next_anm({"anm_tried": [7, 8]}, [(7, "a"), (8, "b")]) is None
     again = start_plan.next_anm(d, [], again=(7, "a"))
     assert again == start_plan.AnmCall(7, "a", 2, (7,))
+
+
+def test_the_models_move_values_are_what_transition_sets_and_stores() -> None:
+    deadline = NOW + timedelta(minutes=2)
+    c = Consultation(id=5, state=S.INTAKE_COMPLETE, version=2)
+    row = c.transition(S.CALLING_ANM, "intake-complete", deadline=deadline)
+    move = Consultation.transition_values(
+        5, S.INTAKE_COMPLETE, 2, S.CALLING_ANM, "intake-complete", deadline=deadline
+    )
+    assert (move.from_state, move.to_state, move.reason) == (
+        row.from_state,
+        row.to_state,
+        row.reason,
+    )
+    assert (move.version, move.deadline) == (c.version, c.state_deadline_at)
+    with pytest.raises(IllegalTransition):
+        Consultation.transition_values(5, S.INTAKE_COMPLETE, 2, S.BRIDGING, "no")
 
 
 @pytest.fixture
