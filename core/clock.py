@@ -13,8 +13,9 @@ Twilio stand-in's ``VirtualClock``) with ``use_clock``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Protocol
 
@@ -70,23 +71,58 @@ def use_clock(clock: Clock) -> Iterator[Clock]:
         _clock = previous
 
 
-def in_window(moment: datetime, window: tuple[time, time]) -> bool:
-    """Whether an aware ``moment`` falls inside an IST wall-clock window (start == end: always)."""
-    start, end = window
-    if start == end:
-        return True  # a window that opens when it closes: always open
-    local = moment.astimezone(IST).time()
-    if start < end:
-        return start <= local < end
-    return local >= start or local < end  # a window across midnight
+@dataclass(frozen=True)
+class CallWindow:
+    """IST wall-clock hours in which people are called (``opens == closes``: always open).
 
+    The one call window of the IVR's call-backs, the workflow's patient calls and the
+    read-aloud calls; each keeps its own configured hours.
+    """
 
-def next_window_open(moment: datetime, window: tuple[time, time]) -> datetime:
-    """``moment`` itself if inside the window, else the window's next opening (UTC)."""
-    if in_window(moment, window):
-        return as_utc(moment)
-    local = moment.astimezone(IST)
-    opening = local.replace(hour=window[0].hour, minute=window[0].minute, second=0, microsecond=0)
-    if opening <= local:
-        opening += timedelta(days=1)
-    return as_utc(opening)
+    opens: time
+    closes: time
+
+    @classmethod
+    def parse(cls, text: str) -> CallWindow:
+        """``"08:00-20:00"`` -> ``CallWindow(08:00, 20:00)`` (``ValueError`` if not one)."""
+        opens, closes = (time.fromisoformat(part.strip()) for part in text.split("-", 1))
+        return cls(opens, closes)
+
+    @classmethod
+    def of(cls, value: CallWindow | str | Sequence[str | time]) -> CallWindow:
+        """A window from configuration: ``"08:00-20:00"`` or a pair of times or strings."""
+        if isinstance(value, CallWindow):
+            return value
+        if isinstance(value, str):
+            return cls.parse(value)
+        opens, closes = (v if isinstance(v, time) else time.fromisoformat(v) for v in value)
+        return cls(opens, closes)
+
+    @property
+    def always_open(self) -> bool:
+        return self.opens == self.closes
+
+    def contains(self, moment: datetime) -> bool:
+        """Whether an aware ``moment`` falls inside the window."""
+        if self.always_open:
+            return True
+        local = moment.astimezone(IST).time()
+        if self.opens < self.closes:
+            return self.opens <= local < self.closes
+        return local >= self.opens or local < self.closes  # a window across midnight
+
+    def next_opening(self, moment: datetime) -> datetime:
+        """``moment`` itself if inside the window, else the window's next opening (UTC)."""
+        if self.contains(moment):
+            return as_utc(moment)
+        local = moment.astimezone(IST)
+        opening = local.replace(
+            hour=self.opens.hour, minute=self.opens.minute, second=0, microsecond=0
+        )
+        if opening <= local:
+            opening += timedelta(days=1)
+        return as_utc(opening)
+
+    def __str__(self) -> str:
+        return f"{self.opens:%H:%M}-{self.closes:%H:%M}"
+

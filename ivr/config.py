@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import time
 from typing import Any
 
+from core.clock import CallWindow
 from core.settings import Settings, SettingsError
 
 _ENV = {
@@ -24,13 +25,16 @@ _ENV = {
     "fast_commit": "IVR_FAST_COMMIT",  # sync | async
 }
 
+#: Call-backs from 08:00 to 20:00 IST unless ``IVR_CALL_WINDOW`` says otherwise.
+CALL_WINDOW = CallWindow(time(8, 0), time(20, 0))
+
 
 @dataclass(frozen=True)
 class IvrConfig:
     """Rules of the intake IVR.
 
     Attributes:
-        window_opens / window_closes: call-back window in IST (urgent calls ignore it).
+        call_window: the call-back window, IST (urgent calls ignore it).
         resume_minutes: a caller ringing back within this time continues the same intake.
         rate_limit_calls / rate_limit_minutes: more calls than this from one number
             within the window are turned away politely.
@@ -47,8 +51,7 @@ class IvrConfig:
             commits synchronously.
     """
 
-    window_opens: time = time(8, 0)
-    window_closes: time = time(20, 0)
+    call_window: CallWindow = CALL_WINDOW
     resume_minutes: int = 30
     rate_limit_calls: int = 6
     rate_limit_minutes: int = 10
@@ -83,13 +86,12 @@ def _env_values(env: Mapping[str, str]) -> dict[str, Any]:
     return {name: env[var] for name, var in _ENV.items() if env.get(var)}
 
 
-def parse_window(text: str) -> tuple[time, time]:
-    """``"08:00-20:00"`` -> (08:00, 20:00); raises SettingsError naming the value."""
+def parse_window(text: str) -> CallWindow:
+    """``"08:00-20:00"`` -> the window; raises SettingsError naming the value."""
     try:
-        start, end = (time.fromisoformat(part.strip()) for part in text.split("-", 1))
+        return CallWindow.parse(text)
     except ValueError as exc:
         raise SettingsError(f"IVR_CALL_WINDOW={text!r} is not a window like 08:00-20:00") from exc
-    return start, end
 
 
 def _coerce(values: dict[str, Any]) -> dict[str, Any]:
@@ -97,13 +99,9 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in values.items():
         if name == "call_window":
-            out["window_opens"], out["window_closes"] = (
-                parse_window(value) if isinstance(value, str) else value
-            )
+            out[name] = parse_window(value) if isinstance(value, str) else CallWindow.of(value)
         elif name not in known:
             raise SettingsError(f"unknown IVR setting {name!r}")
-        elif name in ("window_opens", "window_closes") and isinstance(value, str):
-            out[name] = time.fromisoformat(value)
         elif name == "audio_base_url":
             out[name] = str(value).rstrip("/") or None
         elif name == "fast_commit":

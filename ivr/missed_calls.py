@@ -18,7 +18,7 @@ from sqlalchemy import exists, select
 
 from core.runtime import Runtime
 from core.timeutil import utcnow
-from ivr.callback import in_window, schedule_callback
+from ivr.callback import schedule_callback
 from ivr.config import IvrConfig
 from models import CallLeg, IvrSession
 
@@ -40,7 +40,7 @@ def call_back_forgotten(runtime: Runtime, now: datetime | None = None) -> int:
     """Schedule the call-backs of missed calls that have none; returns how many."""
     now = now or utcnow()
     config = IvrConfig.from_settings(runtime.settings)
-    if not in_window(now, config):
+    if not config.call_window.contains(now):
         return 0  # outside the window the jobs wait for its opening; look again then
     placed = exists().where(CallLeg.purpose == PREFIX + IvrSession.call_sid)
     with runtime.db.session() as s:

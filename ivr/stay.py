@@ -46,7 +46,7 @@ def someone_can_come(
     s: Session, cfg: WorkflowConfig, variables: dict[str, Any], now: datetime
 ) -> bool:
     """Whether a caller with these call variables may wait on the line at ``now``."""
-    if not clock.in_window(now, cfg.window):
+    if not cfg.window.contains(now):
         return False
     spoke_id = variables.get("spoke_id")
     if spoke_id is None:

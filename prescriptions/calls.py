@@ -1,7 +1,8 @@
 """Read-aloud phone calls: placed once per purpose key, inside the call window.
 
 * ``place_readout_call(runtime, prescription_id)`` - an RQ job that calls the patient
-  (idempotent: one ``CallLeg`` per purpose key, written before the REST request).
+  through outbound (idempotent: one ``CallLeg`` per purpose key, written before the
+  call is dialled; the number's guard asked like every call's).
 * ``on_prescription_sms_undeliverable(runtime, sms)`` - the SMS fallback (registered in
   ``sampark/wiring.py``): the patient's SMS failed twice, so it is read aloud instead.
 """
@@ -9,7 +10,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,15 +19,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import clock as wclock
+from core.clock import CallWindow
 from core.runtime import Runtime, process_runtime
-from core.timeutil import utcnow
 from models import AuditEvent, CallLeg, LegRole, Prescription, SmsMessage
+from models.telephony import LegStatus
+from outbound import calls
 from prescriptions.recipients import callback_number, patient_language
 from prescriptions.speech import readout_config
+from telephony.errors import GatewayError
 
 log = logging.getLogger(__name__)
 
 READOUT_QUEUE = "calls"
+#: A read-aloud call refused because the patient's line is busy with another of ours.
+LINE_BUSY_DELAY = timedelta(minutes=1)
 
 
 def read_url(base: str, rx_id: int, language: str, repeat: int = 0) -> str:
@@ -44,54 +50,41 @@ def place_readout_call(
 ) -> str | None:
     """Call the patient and read the prescription (an RQ job; idempotent per attempt).
 
+    The leg is written first, then outbound dials it (``outbound.calls``), asking the
+    one-call-per-number guard like every call: a patient on another of our calls is
+    called again a minute later (the unrung leg is withdrawn).
+
     Args:
         runtime: the process runtime (None inside a worker: ``process_runtime()``).
         prescription_id: the prescription to read.
         attempt: which read-aloud call of this prescription (each has its own key).
 
     Returns:
-        The CallSid, or None when no call was placed (superseded, no number, refused).
+        The CallSid, or None when no call was placed (superseded, no number, refused,
+        the line busy).
     """
-    from telephony.errors import GatewayError
-    from telephony.gateway import TelephonyGateway
-
     runtime = runtime or process_runtime()
+    base = runtime.settings.public_base_url
     try:
         with runtime.db.session() as session:
-            prepared = _prepare_leg(session, prescription_id, attempt)
+            prepared = _prepare_leg(session, base, prescription_id, attempt)
     except IntegrityError:
         log.info("read-aloud call already placed", extra={"prescription_id": prescription_id})
         return None
     if prepared is None or isinstance(prepared, str):
         return prepared
-    leg_id, to, from_, language = prepared
-    base = runtime.settings.public_base_url
+    leg_id, call = prepared
     try:
-        sid = TelephonyGateway.for_runtime(runtime).place_call(
-            to=to,
-            from_=from_,
-            url=read_url(base, prescription_id, language),
-            status_callback=f"{base}/rx/{prescription_id}/call-status",
-            timeout=40,
-        )
-    except GatewayError as exc:
-        with runtime.db.session() as session:
-            leg = session.get(CallLeg, leg_id)
-            if leg is not None:
-                leg.status = "failed"
-                leg.error_code = exc.code
-                leg.error_message = str(exc)[:500]
+        sid = calls.dial(runtime, leg_id, call)
+    except GatewayError as exc:  # the leg is ``failed`` with the error
         log.warning("read-aloud call not placed", extra={"prescription_id": prescription_id})
         if exc.retryable:
             raise
         return None
+    if sid is None:  # the patient's line is on another of our calls: again in a minute
+        schedule_readout(runtime, prescription_id, attempt, delay=LINE_BUSY_DELAY)
+        return None
     with runtime.db.session() as session:
-        leg = session.get(CallLeg, leg_id)
-        if leg is not None:
-            leg.call_sid = sid
-            if leg.status == "queued":
-                leg.status = "initiated"
-            leg.started_at = utcnow()
         session.add(
             AuditEvent(
                 action="prescription.read_aloud_call",
@@ -105,8 +98,8 @@ def place_readout_call(
 
 
 def _prepare_leg(
-    session: Session, prescription_id: int, attempt: int
-) -> tuple[int, str, str, str] | str | None:
+    session: Session, base: str, prescription_id: int, attempt: int
+) -> tuple[int, calls.Call] | str | None:
     """Write the CallLeg before the REST request; an existing leg means "already done"."""
     rx = session.get(Prescription, prescription_id)
     if rx is None or not rx.is_current:
@@ -114,7 +107,7 @@ def _prepare_leg(
         return None
     purpose = readout_purpose(rx.code, attempt)
     leg = session.scalar(select(CallLeg).where(CallLeg.purpose == purpose))
-    if leg is not None and (leg.call_sid or leg.status != "failed"):
+    if leg is not None and (leg.call_sid or leg.status != LegStatus.FAILED):
         return leg.call_sid
     consultation = rx.consultation
     patient = consultation.patient
@@ -123,21 +116,26 @@ def _prepare_leg(
     if not to or not from_:
         log.warning("no read-aloud: no number to call from or to", extra={"code": rx.code})
         return None
+    call = calls.Call(
+        to=to,
+        from_=from_,
+        url=read_url(base, prescription_id, patient_language(consultation)),
+        status_callback=f"{base}/rx/{prescription_id}/call-status",
+        timeout=40,
+    )
     if leg is None:
-        leg = CallLeg(
-            consultation_id=consultation.id,
+        leg = calls.write_leg(
+            session,
             purpose=purpose,
             role=LegRole.READOUT,
-            from_number=from_,
-            to_number=to,
-            status="queued",
+            call=call,
+            consultation_id=consultation.id,
         )
-        session.add(leg)
     else:  # a retry after a failed request
         leg.attempt += 1
-        leg.status = "queued"
-    session.flush()
-    return leg.id, to, from_, patient_language(consultation)
+        leg.status = LegStatus.QUEUED
+        session.flush()
+    return leg.id, call
 
 
 def readout_job(prescription_id: int, attempt: int = 1) -> str | None:
@@ -145,28 +143,35 @@ def readout_job(prescription_id: int, attempt: int = 1) -> str | None:
     return place_readout_call(None, prescription_id, attempt)
 
 
+def readout_window() -> CallWindow | None:
+    """The read-aloud call window (``call_window`` in ``readout.yaml``), if one is set."""
+    window = readout_config().get("call_window")
+    return CallWindow.parse(str(window)) if window else None
+
+
 def next_window_opening(now: datetime) -> datetime | None:
     """None inside the read-aloud call window; else when it next opens (aware UTC)."""
-    window = readout_config().get("call_window")
-    if not window:
+    window = readout_window()
+    if window is None or window.contains(now):
         return None
-    hours = tuple(time.fromisoformat(p.strip()) for p in str(window).split("-", 1))
-    opens, closes = hours[0], hours[1]
-    if wclock.in_window(now, (opens, closes)):
-        return None
-    return wclock.next_window_open(now, (opens, closes))
+    return window.next_opening(now)
 
 
-def schedule_readout(runtime: Runtime, prescription_id: int, attempt: int = 1) -> None:
-    """Enqueue the read-aloud call now, or at the next opening of the call window."""
+def schedule_readout(
+    runtime: Runtime, prescription_id: int, attempt: int = 1, *, delay: timedelta | None = None
+) -> None:
+    """Enqueue the read-aloud call now (or after ``delay``), or at the window's next opening."""
     queue = runtime.queue(READOUT_QUEUE)
-    opening = next_window_opening(wclock.now())
-    args = ("prescriptions.calls.readout_job", prescription_id, attempt)
-    if opening is None:
+    now = wclock.now()
+    due = now + delay if delay else now
+    opening = next_window_opening(due)
+    args = (readout_job, prescription_id, attempt)
+    if opening is None and delay is None:
         queue.enqueue(*args, job_timeout=60)
     else:
-        queue.enqueue_at(opening, *args, job_timeout=60)
-        log.info("read-aloud call waits for the call window", extra={"at": opening.isoformat()})
+        at = opening or due
+        queue.enqueue_at(at, *args, job_timeout=60)
+        log.info("read-aloud call waits", extra={"at": at.isoformat()})
 
 
 def on_prescription_sms_undeliverable(runtime: Runtime, sms: Any) -> None:

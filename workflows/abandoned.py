@@ -24,7 +24,6 @@ import enum
 
 from sqlalchemy import and_, or_, select, update
 
-from core.clock import next_window_open
 from core.phones import is_withheld, reach
 from models import CallLeg, Consultation, ConsultationState, IvrSession, LegRole
 from models.telephony import LegStatus
@@ -113,7 +112,7 @@ def _other_request(ctx: Ctx) -> str | None:
 
 def _offer_restart(ctx: Ctx) -> None:
     c = ctx.c
-    at = ctx.now if ctx.urgent else next_window_open(ctx.now, ctx.cfg.window)
+    at = ctx.now if ctx.urgent else ctx.cfg.window.next_opening(ctx.now)
     if at > ctx.now:
         ctx.set_deadline(at)  # outside the call window: ring when it opens
         return

@@ -13,7 +13,6 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from core.clock import next_window_open
 from core.phones import reach
 from core.timeutil import utcnow
 from models import CallLeg, ConsultationState, IvrSession, LegRole, Staff
@@ -178,7 +177,7 @@ def patient_failed(ctx: Ctx, leg: CallLeg, why: str) -> None:
         return
     at = ctx.after(delays[tries - 1])
     if not ctx.urgent:
-        at = next_window_open(at, ctx.cfg.window)
+        at = ctx.cfg.window.next_opening(at)
     ctx.move(S.CALLBACK_SCHEDULED, f"patient-{why}", at)
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field, fields, replace
-from datetime import time
 from typing import Any
 
+from core.clock import CallWindow
 from core.settings import Settings
 
 #: Complaint key (IVR) -> specialty key; anything else goes to general medicine.
@@ -81,10 +81,9 @@ class WorkflowConfig:
     child_age_years: int = 12
 
     @property
-    def window(self) -> tuple[time, time]:
-        """The call window as IST wall-clock times."""
-        start, end = (time.fromisoformat(v) for v in self.call_window)
-        return start, end
+    def window(self) -> CallWindow:
+        """The call window (IST wall-clock hours)."""
+        return CallWindow.of(self.call_window)
 
     def with_overrides(self, values: dict[str, Any]) -> WorkflowConfig:
         """A copy with ``values`` applied; unknown keys raise ``ValueError``."""

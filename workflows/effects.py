@@ -45,10 +45,8 @@ def _safely(what: str, action: Callable[[], Any]) -> None:
         )
 
 
-def enqueue(
-    runtime: Runtime, func: str | Callable[..., Any], *args: Any, retry: Retry | None = None
-) -> None:
-    """Enqueue a workflow job (never raises)."""
+def enqueue(runtime: Runtime, func: Any, *args: Any, retry: Retry | None = None) -> None:
+    """Enqueue a workflow job, a function or its dotted name (never raises)."""
     _safely(
         func if isinstance(func, str) else func.__name__,
         lambda: runtime.queue(QUEUE).enqueue(func, *args, retry=retry, job_timeout=JOB_TIMEOUT),

@@ -7,7 +7,6 @@ queue (``workflows.dispatch``) then makes the offers.
 
 from __future__ import annotations
 
-from core.clock import in_window, next_window_open
 from models import ConsultationState
 from workflows.context import Ctx
 from workflows.store import present, set_details
@@ -23,8 +22,8 @@ def find_doctor(ctx: Ctx, reason: str) -> None:
     """
     c = ctx.c
     window = ctx.cfg.window
-    if "patient" not in present(c) and not ctx.urgent and not in_window(ctx.now, window):
-        ctx.move(S.CALLBACK_SCHEDULED, "outside-call-window", next_window_open(ctx.now, window))
+    if "patient" not in present(c) and not ctx.urgent and not window.contains(ctx.now):
+        ctx.move(S.CALLBACK_SCHEDULED, "outside-call-window", window.next_opening(ctx.now))
         return
     set_details(c, offer_leg=None)
     ctx.move(S.FINDING_DOCTOR, reason, ctx.after(ctx.cfg.doctor_recheck_s))

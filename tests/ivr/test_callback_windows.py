@@ -7,9 +7,10 @@ from datetime import datetime, time
 import pytest
 from rq.registry import ScheduledJobRegistry
 
+from core.clock import CallWindow
 from core.settings import SettingsError
 from core.timeutil import IST
-from ivr.callback import in_window, next_window_opening, schedule_callback
+from ivr.callback import schedule_callback
 from ivr.config import IvrConfig, parse_window
 
 DEFAULT = IvrConfig()
@@ -30,14 +31,14 @@ def ist(hour: int, minute: int = 0, day: int = 25) -> datetime:
     ],
 )
 def test_the_next_window_opening(moment: datetime, expected: datetime) -> None:
-    assert next_window_opening(moment, DEFAULT) == expected
-    assert in_window(next_window_opening(moment, DEFAULT), DEFAULT)
+    assert DEFAULT.call_window.next_opening(moment) == expected
+    assert DEFAULT.call_window.contains(DEFAULT.call_window.next_opening(moment))
 
 
 def test_the_window_is_configurable() -> None:
     config = IvrConfig.from_mapping({"call_window": "09:30-18:00"})
-    assert (config.window_opens, config.window_closes) == (time(9, 30), time(18, 0))
-    assert next_window_opening(ist(9, 0), config) == ist(9, 30)
+    assert config.call_window == CallWindow(time(9, 30), time(18, 0))
+    assert config.call_window.next_opening(ist(9, 0)) == ist(9, 30)
     with pytest.raises(SettingsError, match="IVR_CALL_WINDOW='9 to 5'"):
         parse_window("9 to 5")
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 
 import pytest
 
-from core.clock import in_window, next_window_open
+from core.clock import CallWindow
 from workflows.config import DEFAULT_SPECIALTY_MAP
 from workflows.router import (
     Anm,
@@ -140,9 +140,9 @@ def test_anm_order_is_the_spoke_by_rank_then_the_block() -> None:
 )
 def test_call_windows_are_ist(utc: str, window: tuple[str, str], inside: bool, opens: str) -> None:
     moment = datetime.fromisoformat(utc).replace(tzinfo=UTC)
-    w = (time.fromisoformat(window[0]), time.fromisoformat(window[1]))
-    assert in_window(moment, w) is inside
-    assert next_window_open(moment, w) == datetime.fromisoformat(opens).replace(tzinfo=UTC)
+    w = CallWindow.of(window)
+    assert w.contains(moment) is inside
+    assert w.next_opening(moment) == datetime.fromisoformat(opens).replace(tzinfo=UTC)
 
 
 def test_a_doctor_is_free_only_if_she_could_take_a_case_now() -> None:
