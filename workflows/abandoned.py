@@ -26,6 +26,7 @@ from sqlalchemy import and_, or_, select, update
 
 from core.phones import is_withheld, reach
 from models import CallLeg, Consultation, ConsultationState, IvrSession, LegRole
+from models.ivr import SessionStatus
 from models.telephony import LegStatus
 from workflows import anm, bridge, notify, twiml
 from workflows.bridge import MACHINE_ANSWERS
@@ -155,8 +156,8 @@ def restart_ended(ctx: Ctx, leg: CallLeg) -> None:
     if leg.call_sid:
         ctx.session.execute(
             update(IvrSession)
-            .where(IvrSession.call_sid == leg.call_sid, IvrSession.status == "active")
-            .values(status="ended")
+            .where(IvrSession.call_sid == leg.call_sid, IvrSession.status == SessionStatus.ACTIVE)
+            .values(status=SessionStatus.ENDED)
         )
     if c.state is S.INTAKE:
         ctx.move(S.ABANDONED, "caller-hung-up")

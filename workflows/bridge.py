@@ -16,6 +16,7 @@ from sqlalchemy import select
 from core.phones import reach
 from core.timeutil import utcnow
 from models import CallLeg, ConsultationState, IvrSession, LegRole, Staff
+from models.ivr import SessionStatus
 from workflows import notify, people, twiml, urls
 from workflows.context import Ctx
 from workflows.store import details, leg_for_sid, present, set_details
@@ -91,7 +92,7 @@ def on_intake_call(ctx: Ctx) -> bool:
     since = utcnow() - INTAKE_CALL_STALE  # the IVR stamps its sessions in real time
     live = select(IvrSession.id).where(
         IvrSession.consultation_id == ctx.c.id,
-        IvrSession.status == "active",
+        IvrSession.status == SessionStatus.ACTIVE,
         IvrSession.updated_at >= since,
     )
     return ctx.session.scalar(live.limit(1)) is not None
