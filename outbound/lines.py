@@ -25,13 +25,14 @@ whom it calls:
 * **Staff**: the leg ends at once as ``busy``, as if her phone had answered busy. An ANM
   is skipped for the next one now, instead of after the ring deadline of a call that
   cannot be answered. A doctor's offer is marked ``line-busy`` so that it does not count
-  as an offer she missed (``legs._line_busy``); the consultation looks for a doctor again
+  as an offer she missed (``outbound.legs._line_busy``); the consultation looks for a doctor again
   at the offer's deadline.
 * **Emergency** legs (108, a call centre) are exempt.
 
-The IVR's missed-call call-backs (``ivr/callback.py``) ask the guard too: refused, the
-unrung leg is withdrawn and the sweeper schedules the call-back again. Read-aloud calls
-(``prescriptions/calls.py``) do not ask it yet; their legs do count as calls that are up.
+Calls of their own (``outbound/calls.py``: the IVR's missed-call call-backs, read-aloud
+calls) ask the guard in ``dial``: refused, the unrung leg is withdrawn and its owner
+places it again (the sweeper schedules a call-back again; a read-aloud call is queued a
+minute later).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from sqlalchemy.orm import aliased
 from core.runtime import Runtime
 from core.timeutil import utcnow
 from models import CallLeg, LegRole
-from models.telephony import NOT_ENDED
+from models.telephony import NOT_ENDED, LegStatus
 
 log = logging.getLogger(__name__)
 #: How long a sent request with no CallSid yet still counts (the request's timeouts are
@@ -77,7 +78,7 @@ def up_to(leg: type[CallLeg], number: str, now: datetime) -> list[ColumnElement[
     return [
         leg.to_number == number,
         text(NOT_ENDED),  # type: ignore[list-item]  # the index's own text
-        leg.status != "created",
+        leg.status != LegStatus.CREATED,
         leg.role.not_in(EXEMPT_ROLES),
         or_(leg.call_sid.is_not(None), leg.started_at >= now - SEND_WINDOW),
         leg.created_at >= now - MAX_CALL,

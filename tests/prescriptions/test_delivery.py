@@ -168,3 +168,31 @@ def test_a_fallback_at_night_waits_for_the_morning(line: Line) -> None:
     job = line.runtime.queue(READOUT_QUEUE).fetch_job(job_id)
     assert job is not None and job.args == (rx_id, 1)
     assert job.func_name == "prescriptions.calls.readout_job"
+
+
+def test_a_read_aloud_call_waits_while_the_patient_is_on_another_of_our_calls(line: Line) -> None:
+    from datetime import timedelta
+
+    rx_id = issue(line)
+    with line.runtime.db.session() as s:  # a call-back of ours is ringing the patient
+        s.add(
+            CallLeg(
+                purpose="other-call",
+                role=LegRole.PATIENT_CALLBACK,
+                from_number=line.setting.mini.spoke_numbers["HWC-001"],
+                to_number=PATIENT_MOBILE,
+                status="ringing",
+                call_sid="CA" + "7" * 32,
+            )
+        )
+    with wclock.use_clock(wclock.ManualClock(MIDDAY)):
+        assert place_readout_call(line.runtime, rx_id) is None
+    assert _readout_legs(line) == []  # the unrung leg is withdrawn: the purpose is free
+    assert not line.standin.calls
+    queue = line.runtime.queue(READOUT_QUEUE)
+    (job_id,) = queue.scheduled_job_registry.get_job_ids()
+    job = queue.fetch_job(job_id)
+    assert job is not None and job.func_name == "prescriptions.calls.readout_job"
+    assert job.args == (rx_id, 1)
+    at = queue.scheduled_job_registry.get_scheduled_time(job)
+    assert at == MIDDAY + timedelta(minutes=1)
