@@ -27,6 +27,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from core.runtime import current_runtime
 from core.timeutil import utcnow
 from models import AuditEvent, CallLeg, Consultation, Patient, Prescription
+from models.telephony import LegStatus
 from prescriptions.calls import (
     READOUT_QUEUE,
     next_window_opening,
@@ -59,7 +60,13 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("rx_voice", __name__, url_prefix="/rx")
 
-FINAL_CALL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
+FINAL_CALL_STATUSES = (
+    LegStatus.COMPLETED,
+    LegStatus.BUSY,
+    LegStatus.NO_ANSWER,
+    LegStatus.FAILED,
+    LegStatus.CANCELED,
+)
 
 
 # --------------------------------------------------------------------------- TwiML
@@ -253,7 +260,7 @@ def call_status(rx_id: int) -> Response:
 def _apply_status(leg: CallLeg, status: str, form: Any) -> None:
     now = utcnow()
     leg.status = status or leg.status
-    if status == "in-progress" and leg.answered_at is None:
+    if status == LegStatus.IN_PROGRESS and leg.answered_at is None:
         leg.answered_at = now
     if form.get("AnsweredBy"):
         leg.answered_by = form["AnsweredBy"]

@@ -22,24 +22,25 @@ from sqlalchemy.orm import Session, joinedload, noload
 
 from core.runtime import Runtime
 from models import CallLeg, Consultation, LegRole
+from models.telephony import LegStatus
 from outbound.caller_id import NO_CALLER_ID, caller_id_column, pick
 from outbound.caller_id import caller_id as outbound_caller_id
 
 #: Call statuses in the order a call goes through them; a callback never moves a leg back.
 STATUS_RANK: dict[str, int] = {
-    "created": 0,  # row written, nothing asked of Twilio yet
-    "dialing": 1,  # claimed by one worker; the REST request is in flight
-    "queued": 2,
-    "initiated": 3,
-    "ringing": 4,
-    "in-progress": 5,
-    "answered": 5,
-    "completed": 9,
-    "busy": 9,
-    "no-answer": 9,
-    "failed": 9,
-    "canceled": 9,
-    "lost": 9,  # never confirmed by Twilio (see workflows.legs)
+    LegStatus.CREATED: 0,  # row written, nothing asked of Twilio yet
+    LegStatus.DIALING: 1,  # claimed by one worker; the REST request is in flight
+    LegStatus.QUEUED: 2,
+    LegStatus.INITIATED: 3,
+    LegStatus.RINGING: 4,
+    LegStatus.IN_PROGRESS: 5,
+    LegStatus.ANSWERED: 5,
+    LegStatus.COMPLETED: 9,
+    LegStatus.BUSY: 9,
+    LegStatus.NO_ANSWER: 9,
+    LegStatus.FAILED: 9,
+    LegStatus.CANCELED: 9,
+    LegStatus.LOST: 9,  # never confirmed by Twilio (see outbound.legs)
 }
 FINAL_STATUSES = frozenset(s for s, rank in STATUS_RANK.items() if rank == 9)
 
@@ -141,7 +142,7 @@ def leg_for(
     to: str,
     staff_id: int | None = None,
     attempt: int = 1,
-    status: str = "created",
+    status: str = LegStatus.CREATED,
 ) -> tuple[CallLeg, bool]:
     """The leg for ``purpose`` and whether it was created now (with ``status``).
 
