@@ -201,6 +201,7 @@ def worker_cmd(
     configure_logging("INFO")
     wire()
     runtime = Runtime.from_settings(settings)
+    runtime.redis.ping()  # an unreachable Redis or a bad db index: one line (sampark.cli.errors)
     install_process_runtime(runtime)
     names = [n.strip() for n in queues.split(",") if n.strip()]
     rq_queues = [runtime.queue(n) for n in names]
