@@ -7,6 +7,7 @@ import sys
 import click
 
 from core.settings import Settings, SettingsError
+from sampark.cli.errors import SamparkGroup
 
 
 def load_settings() -> Settings:
@@ -18,7 +19,7 @@ def load_settings() -> Settings:
         sys.exit(2)
 
 
-@click.group()
+@click.group(cls=SamparkGroup)
 def main() -> None:
     """Sampark: telephony-driven telemedicine for rural India."""
     from core.logs import configure_logging

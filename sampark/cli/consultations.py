@@ -9,6 +9,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from models import ConsultationState
 from sampark.cli import load_settings
 
 
@@ -16,7 +17,7 @@ def consultation_rows(
     session: Session, *, state: str | None = None, limit: int = 100
 ) -> list[dict[str, Any]]:
     """Newest first: spoke, patient, language, answers, danger signs, recording, state."""
-    from models import Consultation, ConsultationState
+    from models import Consultation
 
     query = (
         select(Consultation)
@@ -73,7 +74,12 @@ def consultation_rows(
 
 @click.command("consultations")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one array).")
-@click.option("--state", default=None, help="Only this state, e.g. intake_complete.")
+@click.option(
+    "--state",
+    type=click.Choice([s.value for s in ConsultationState]),
+    default=None,
+    help="Only this state, e.g. intake_complete.",
+)
 @click.option("--limit", default=100, show_default=True, type=int)
 def consultations_cmd(as_json: bool, state: str | None, limit: int) -> None:
     """List consultations, newest first, with what the IVR captured."""

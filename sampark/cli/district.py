@@ -24,6 +24,7 @@ from sampark.registry import (
     check,
     export_yaml,
     import_text,
+    read_registry,
     registry_stats,
 )
 
@@ -65,7 +66,7 @@ def import_cmd(file: Path, check_only: bool) -> None:
 
     Every problem is reported with its line; a file with any problem changes nothing.
     """
-    text = file.read_text(encoding="utf-8")
+    text = read_registry(file)
     try:
         if check_only:
             doc = check(text)

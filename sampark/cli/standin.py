@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from sampark.cli import load_settings
+from sampark.cli.errors import binding
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,8 @@ def standin_cmd(
     if app_url:
         owned += [n for n in _registry_numbers(settings) if n not in owned]
     configure_numbers(standin, owned, app_url)
-    base_url = standin.start(port=port, host=host, control_from_anywhere=control_from_anywhere)
+    with binding(host, port, "the stand-in", " (another --port, or 0 for a free one)"):
+        base_url = standin.start(port=port, host=host, control_from_anywhere=control_from_anywhere)
     base = (app_url or "").rstrip("/")
     who = "any client" if control_from_anywhere else "loopback clients only"
     click.echo(f"Twilio stand-in on {base_url} ({'virtual' if virtual else 'real'} clock)")

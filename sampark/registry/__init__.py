@@ -43,9 +43,29 @@ def import_text(database: Database, text: str) -> ImportReport:
         return import_registry(session, doc)
 
 
+class RegistryNotText(ValueError):
+    """The district file is not UTF-8 text (the message names the file, line and byte)."""
+
+
+def read_registry(path: str | Path) -> str:
+    """A district file's text.
+
+    Raises:
+        RegistryNotText: the file is not UTF-8 (saved in another encoding, or not text).
+    """
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise RegistryNotText(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8"
+        ) from exc
+
+
 def import_file(database: Database, path: str | Path) -> ImportReport:
-    """:func:`import_text` on a file (UTF-8)."""
-    return import_text(database, Path(path).read_text(encoding="utf-8"))
+    """:func:`import_text` on a file (UTF-8, else :class:`RegistryNotText`)."""
+    return import_text(database, read_registry(path))
 
 
 __all__ = [
@@ -56,6 +76,7 @@ __all__ = [
     "Problem",
     "RegistryDoc",
     "RegistryInvalid",
+    "RegistryNotText",
     "check",
     "export_document",
     "export_yaml",
@@ -64,5 +85,6 @@ __all__ = [
     "import_registry",
     "import_text",
     "is_fictional_number",
+    "read_registry",
     "registry_stats",
 ]
