@@ -240,13 +240,16 @@ class Engine(ConferenceApiMixin):
             ]
         return items
 
-    def recording_media(self, sid: str) -> bytes:
-        """The recording's audio: a WAV of silence as long as the recording (capped)."""
+    def recording_media(self, sid: str, fmt: str = "wav") -> bytes:
+        """The recording's audio as Twilio serves it (``wav``, or ``mp3``): silence as long
+        as the recording (capped at ``MAX_MEDIA_SECONDS``)."""
         with self.lock:
             rec = self.recordings.get(sid)
             if rec is None:
                 raise not_found(f"Accounts/{self.account_sid}/Recordings", sid)
             seconds = min(rec.duration, MAX_MEDIA_SECONDS)
+        if fmt == "mp3":
+            return silent_mp3(seconds)
         buf = io.BytesIO()
         with wave.open(buf, "wb") as out:
             out.setnchannels(1)
@@ -367,3 +370,10 @@ class Engine(ConferenceApiMixin):
         """SMS the phone at ``number`` has received."""
         with self.lock:
             return [item.as_dict() for item in self.inboxes.get(number, [])]
+
+
+def silent_mp3(seconds: int) -> bytes:
+    """``seconds`` of silence as MP3: MPEG-2 Layer III frames, 16 kHz mono, 8 kbit/s, each
+    36 bytes (4 header, 9 side information, no audio data) holding 576 silent samples."""
+    frame = bytes([0xFF, 0xF3, 0x18, 0xC4]) + bytes(32)
+    return frame * max(1, -(-seconds * 16000 // 576))

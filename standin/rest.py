@@ -36,7 +36,8 @@ from standin.twilio_codes import error_for, not_found
 log = logging.getLogger(__name__)
 
 PAGING = ("Page", "PageSize", "PageToken")
-_MEDIA = re.compile(r"^/2010-04-01/Accounts/(AC\w{32})/Recordings/(RE\w{32})(?:\.wav|\.mp3)?$")
+_MEDIA = re.compile(r"^/2010-04-01/Accounts/(AC\w{32})/Recordings/(RE\w{32})(?:\.(wav|mp3))?$")
+MEDIA_TYPES = {"wav": "audio/x-wav", "mp3": "audio/mpeg"}
 DEFAULT_PAGE_SIZE = 50
 
 #: operation -> (engine method, its arguments, HTTP status, list envelope key)
@@ -164,7 +165,7 @@ class RestApp:
     def _handle(self, request: Request) -> Response:
         media = _MEDIA.match(request.path)
         if media is not None and request.method in ("GET", "HEAD"):
-            return self._recording_media(media.group(1), media.group(2), request.path)
+            return self._recording_media(request, media.group(1), media.group(2), media.group(3))
         if not self._authenticated(request):
             raise TwilioApiError(401, 20003, "Authenticate")
         op, path_params, path_exists = self.spec.match(request.method, request.path)
@@ -190,12 +191,24 @@ class RestApp:
         self.stats.add(time.perf_counter() - t0)
         return self._dispatch(request, validated)
 
-    def _recording_media(self, account: str, sid: str, path: str) -> Response:
-        """A recording's audio. Twilio serves media URLs without auth unless the account
-        enforces it (docs: Recordings resource, "Fetch a Recording's media file")."""
+    def _recording_media(
+        self, request: Request, account: str, sid: str, fmt: str | None
+    ) -> Response:
+        """A recording's audio: WAV without an extension or with ``.wav``, MP3 with ``.mp3``
+        (Twilio's "Fetch a Recording's media file"). HTTP basic auth is enforced, as on an
+        account with "Enforce HTTP Auth on Media URLs": a missing or wrong credential gets
+        401 (20003); another account's path gets 404 (20404)."""
+        if not self._authenticated(request):
+            raise TwilioApiError(401, 20003, "Authenticate")
         if account != self.account_sid or not hasattr(self.engine, "recording_media"):
-            raise not_found(path)
-        return Response(self.engine.recording_media(sid), mimetype="audio/x-wav")
+            raise not_found(request.path)
+        fmt = fmt or "wav"
+        body = self.engine.recording_media(sid, fmt)
+        if request.method == "HEAD":
+            response = Response(status=200, mimetype=MEDIA_TYPES[fmt])
+            response.headers["Content-Length"] = str(len(body))
+            return response
+        return Response(body, mimetype=MEDIA_TYPES[fmt])
 
     def _validate(self, request: Request, op: Any, path_params: dict[str, str]) -> ValidatedRequest:
         if self.validator == "openapi-core":

@@ -14,19 +14,28 @@ masked numbers and no credentials or message bodies.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import urllib3
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
 from core.settings import Settings
-from telephony.errors import FictionalNumberRefused, RetryableGatewayError, mask_number
+from telephony.errors import (
+    FictionalNumberRefused,
+    PermanentGatewayError,
+    RetryableGatewayError,
+    mask_number,
+)
 from telephony.fictional import RegistryFictional
 from telephony.gateway_conferences import CALL_EVENTS, ConferenceRequests, opt
 from telephony.gateway_http import (
@@ -44,6 +53,22 @@ _BY_RUNTIME: dict[int, tuple[weakref.ref[Any], TelephonyGateway]] = {}
 _BY_RUNTIME_LOCK = threading.Lock()
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 10.0
+#: A recording SID, alone or inside a RecordingUrl (``.../Recordings/RE...``, any extension).
+_RECORDING_SID = re.compile(r"(?:^|/Recordings/)(RE[0-9a-fA-F]{32})(?:\.\w+)?/?$")
+MEDIA_TYPES = {"wav": "audio/x-wav", "mp3": "audio/mpeg"}
+MEDIA_CHUNK = 32 * 1024
+
+
+@dataclass
+class RecordingMedia:
+    """A recording's audio, streamed: iterate ``chunks`` (the connection closes at the end,
+    or call ``close``)."""
+
+    sid: str
+    content_type: str
+    content_length: int | None
+    chunks: Iterator[bytes]
+    close: Callable[[], None]
 
 
 class TelephonyGateway(ConferenceRequests):
@@ -63,6 +88,7 @@ class TelephonyGateway(ConferenceRequests):
     ) -> None:
         self.settings = settings
         self._is_fictional = is_fictional or (lambda _number: False)
+        self._media_timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
         self.client = Client(
             settings.twilio_account_sid,
             settings.twilio_auth_token,
@@ -272,6 +298,72 @@ class TelephonyGateway(ConferenceRequests):
             "start_time": rec.start_time,
             "media_url": base + uri.removesuffix(".json") if uri else None,
         }
+
+    def fetch_recording_media(self, sid_or_url: str, *, fmt: str = "wav") -> RecordingMedia:
+        """Stream a recording's audio (``wav`` or ``mp3``) with the account's credentials.
+
+        ``sid_or_url`` is a RecordingSid or a RecordingUrl as Twilio sent it; only the SID is
+        taken from it and the media URL is rebuilt on the configured API base and account
+        (``/2010-04-01/Accounts/{AccountSid}/Recordings/{Sid}.wav|.mp3``, HTTP basic auth), so
+        the credentials never go to another host. Errors are classified like every request:
+        permanent (no such recording, refused credentials, not a recording SID) or retryable.
+        """
+        match = _RECORDING_SID.search(sid_or_url.strip())
+        if match is None or fmt not in MEDIA_TYPES:
+            raise PermanentGatewayError(None, None, "not a recording SID or URL")
+        sid = match.group(1)
+        settings = self.settings
+        url = (
+            f"{settings.twilio_api_base_url.rstrip('/')}/2010-04-01/Accounts/"
+            f"{settings.twilio_account_sid}/Recordings/{sid}.{fmt}"
+        )
+        auth = f"{settings.twilio_account_sid}:{settings.twilio_auth_token}"
+        http = self.client.http_client
+        pool = http.pool if isinstance(http, TimedHttpClient) else urllib3.PoolManager()
+
+        def send() -> urllib3.BaseHTTPResponse:
+            answer = pool.request(
+                "GET",
+                url,
+                headers=urllib3.make_headers(basic_auth=auth),
+                timeout=self._media_timeout,
+                redirect=False,
+                preload_content=False,
+            )
+            if answer.status == 200:
+                return answer
+            body = answer.read(4096)
+            answer.release_conn()
+            raise TwilioRestException(answer.status, url, *_error_of(body))
+
+        answer = self._request("GET", "recordings.media", send)
+        length = answer.headers.get("Content-Length")
+        return RecordingMedia(
+            sid=sid,
+            content_type=answer.headers.get("Content-Type") or MEDIA_TYPES[fmt],
+            content_length=int(length) if length and length.isdigit() else None,
+            chunks=_chunks(answer),
+            close=answer.release_conn,
+        )
+
+
+def _error_of(body: bytes) -> tuple[str, int | None]:
+    """Twilio's message and code from an error body (JSON), if it has them."""
+    try:
+        data = json.loads(body or b"{}")
+        return str(data.get("message") or "recording media refused"), data.get("code")
+    except (ValueError, AttributeError):
+        return "recording media refused", None
+
+
+def _chunks(answer: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
+    """The body in pieces; a transport failure mid-way is a retryable gateway error."""
+    try:
+        yield from answer.stream(MEDIA_CHUNK)
+    except TRANSPORT_ERRORS as exc:
+        raise transport_error(exc) from exc
+    finally:
+        answer.release_conn()
 
 
 def _forget_inherited_connections() -> None:

@@ -6,6 +6,8 @@ in-process (``WsgiTransport``) and records what it was sent.
 
 from __future__ import annotations
 
+import io
+import wave
 from collections.abc import Iterator
 
 import pytest
@@ -107,8 +109,60 @@ def test_twilio_client_places_a_call_that_runs_our_twiml(standin: StandIn, seen)
     recording_sid = next(form["RecordingSid"] for name, form in seen if name == "recorded")
     recording = _gateway(standin).fetch_recording(recording_sid)
     assert recording["call_sid"] == call.sid and int(recording["duration"]) >= 1
-    media = requests.get(recording["media_url"] + ".wav", timeout=5)
+    media = requests.get(recording["media_url"] + ".wav", auth=(ACCOUNT, TOKEN), timeout=5)
     assert media.status_code == 200 and media.content[:4] == b"RIFF"
+
+
+def _recorded(standin: StandIn, seen, seconds: int = 4) -> str:
+    """A call that records ``seconds`` of speech; its RecordingUrl."""
+    standin.script(PATIENT, PhoneScript(answer_after=2, digits=["1"], record_seconds=seconds))
+    _client(standin).calls.create(to=PATIENT, from_=OUR_NUMBER, url=f"{APP}/voice")
+    standin.run_until_idle()
+    return next(form["RecordingUrl"] for name, form in seen if name == "recorded")
+
+
+def test_recording_media_needs_the_accounts_credentials(standin: StandIn, seen):
+    url = _recorded(standin, seen)
+    for auth in (None, (ACCOUNT, "wrong-token"), ("AC" + "6" * 32, TOKEN)):
+        refused = requests.get(url + ".wav", auth=auth, timeout=5)
+        assert refused.status_code == 401, auth
+        assert refused.json()["code"] == 20003
+    wav = requests.get(url, auth=(ACCOUNT, TOKEN), timeout=5)  # no extension: WAV
+    assert wav.status_code == 200 and wav.headers["Content-Type"] == "audio/x-wav"
+    with wave.open(io.BytesIO(wav.content)) as audio:
+        assert audio.getnframes() / audio.getframerate() == 4  # as long as the recording
+    mp3 = requests.get(url + ".mp3", auth=(ACCOUNT, TOKEN), timeout=5)
+    assert mp3.status_code == 200 and mp3.headers["Content-Type"] == "audio/mpeg"
+    assert mp3.content[:2] == b"\xff\xf3"  # an MPEG-2 Layer III frame
+    other = url.replace(ACCOUNT, "AC" + "6" * 32)
+    assert requests.get(other, auth=(ACCOUNT, TOKEN), timeout=5).status_code in (401, 404)
+    gone = url.rsplit("/", 1)[0] + "/RE" + "0" * 32 + ".wav"
+    missing = requests.get(gone, auth=(ACCOUNT, TOKEN), timeout=5)
+    assert missing.status_code == 404 and missing.json()["code"] == 20404
+
+
+def test_gateway_fetches_recording_media_by_sid_or_url(standin: StandIn, seen):
+    url = _recorded(standin, seen, seconds=3)
+    sid = url.rsplit("/", 1)[1]
+    gateway = _gateway(standin)
+    for given in (sid, url, url + ".mp3", "https://elsewhere.example/x/Recordings/" + sid):
+        media = gateway.fetch_recording_media(given)  # only the SID is used
+        body = b"".join(media.chunks)
+        assert media.sid == sid and media.content_type == "audio/x-wav"
+        assert body[:4] == b"RIFF" and media.content_length == len(body)
+    mp3 = gateway.fetch_recording_media(sid, fmt="mp3")
+    assert mp3.content_type == "audio/mpeg" and b"".join(mp3.chunks)[:2] == b"\xff\xf3"
+    with pytest.raises(PermanentGatewayError) as info:
+        gateway.fetch_recording_media("RE" + "0" * 32)
+    assert (info.value.status, info.value.code) == (404, 20404)
+    with pytest.raises(PermanentGatewayError):
+        gateway.fetch_recording_media("https://example.com/not-a-recording")
+    wrong = TelephonyGateway(
+        gateway.settings.with_overrides(twilio_auth_token="wrong-token-000000")
+    )
+    with pytest.raises(PermanentGatewayError) as info:
+        wrong.fetch_recording_media(sid)
+    assert (info.value.status, info.value.code) == (401, 20003)
 
 
 def test_gateway_adds_conference_participants_and_holds_one(standin: StandIn):
