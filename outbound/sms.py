@@ -131,7 +131,8 @@ def queue_sms(
             consultation's patient or by the number), else the default.
         idempotency_key: the same key returns the row already written (e.g.
             ``rx:42:patient``), so a retried job never sends twice.
-        from_: the sender; default the consultation's spoke number.
+        from_: the sender; default the consultation's caller ID (``outbound.caller_id``),
+            else the DLT sender header.
 
     Raises:
         NotAMobileNumber: ``to`` is invalid or not a mobile.

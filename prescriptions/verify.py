@@ -36,7 +36,7 @@ from telephony.errors import mask_number
 from telephony.webhooks import twilio_webhook
 
 log = logging.getLogger(__name__)
-bp = Blueprint("sms", __name__)
+bp = Blueprint("rx_verify", __name__)
 
 RX_COMMAND = re.compile(r"^\s*RX\b[\s:#.-]*([A-Za-z0-9][A-Za-z0-9 -]{1,20})\s*$", re.IGNORECASE)
 VERIFIER_ROLES = (StaffRole.ANM, StaffRole.PHARMACIST)
