@@ -62,6 +62,7 @@ from core.settings import Settings  # noqa: E402
 from core.timeutil import utcnow  # noqa: E402
 from models import Base, Consultation, ConsultationState, Patient, Spoke  # noqa: E402
 from standin import StandIn, VirtualClock  # noqa: E402
+from workflows import jobs as workflow_jobs  # noqa: E402
 from workflows.handoff import hand_off  # noqa: E402
 
 ACCOUNT = "AC" + "b2" * 16
@@ -87,7 +88,7 @@ def _worker(env: dict[str, str], worker_class: str) -> subprocess.Popen[bytes]:
 
 def _warm(runtime: Runtime) -> None:
     """Wait until the worker has run one job."""
-    job = runtime.queue("bench").enqueue("workflows.jobs.noop")
+    job = runtime.queue("bench").enqueue(workflow_jobs.noop)
     deadline = time.monotonic() + 60
     while job.get_status(refresh=True) != "finished":
         if time.monotonic() > deadline:

@@ -47,6 +47,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from ops import jobs as ops_jobs  # noqa: E402
+from workflows import jobs as workflow_jobs  # noqa: E402
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 US = timedelta(microseconds=1)
 QUEUES = ("workflow", "calls", "sms", "default")  # sampark.cli.worker.DEFAULT_QUEUES
@@ -190,7 +193,7 @@ def _simulation_class() -> type:
             if (now - self.last_cron).total_seconds() >= CRON_S:
                 self.last_cron = now
                 self.cron_sweeps += 1
-                self.queues[0].enqueue("ops.jobs.sweep", job_timeout=120)
+                self.queues[0].enqueue(ops_jobs.sweep, job_timeout=120)
             self._move_due()
             idle = 0
             while idle < 2:
@@ -220,7 +223,7 @@ def _simulation_class() -> type:
                         key = c.state.value
                         self.backstop_states[key] = self.backstop_states.get(key, 0) + 1
                 self.backstop_sweeps += 1
-                self.queues[0].enqueue("ops.jobs.sweep", job_timeout=120)
+                self.queues[0].enqueue(ops_jobs.sweep, job_timeout=120)
                 self._drain()
             return {}
 
@@ -286,7 +289,7 @@ def run_mix(
         install_process_runtime(sim.runtime)
         q = sim.queues[0]
         for _ in range(noop_jobs):
-            q.enqueue("workflows.jobs.noop", result_ttl=600)
+            q.enqueue(workflow_jobs.noop, result_ttl=600)
         sim._drain()
         sim.harvest()
         noop = [r for r in sim.harvest.records[len(mix) :] if r[0] == "workflows.jobs.noop"]
