@@ -45,6 +45,11 @@ __all__ = [
 ]
 
 
+#: Where a first prescription may be issued: during the call (a doctor writes while she
+#: talks) or after it.
+PRESCRIBABLE = frozenset({ConsultationState.IN_CONFERENCE, ConsultationState.AWAITING_PRESCRIPTION})
+
+
 class PrescriptionRejected(ValueError):
     """The draft cannot be issued; ``problems`` says why, one plain sentence each."""
 
@@ -147,10 +152,10 @@ def _state_problems(
                 f"This consultation already has prescription {current.code}: "
                 "issue a correction of it instead."
             )
-        elif consultation.state is not ConsultationState.AWAITING_PRESCRIPTION:
+        elif consultation.state not in PRESCRIBABLE:
             problems.append(
                 f"The consultation is {consultation.state.value.replace('_', ' ')}, "
-                "not awaiting a prescription."
+                "not in the call or awaiting a prescription."
             )
         return problems, None
     replaced = find_by_code(session, replaces_code)
@@ -305,7 +310,7 @@ def issue_prescription(
     session.flush()
     _fill_patient_record(consultation.patient, who)
     if replaced is None:
-        consultation.transition(ConsultationState.PRESCRIBED, "prescription-issued")
+        _move_to_prescribed(consultation)
         _audit(session, doctor, "prescription.issued", rx.id, _summary(rx, consultation))
     else:
         _audit(
@@ -326,6 +331,17 @@ def issue_prescription(
         extra={"prescription": rx.code, "version": rx.version, "consultation_id": consultation.id},
     )
     return rx
+
+
+def _move_to_prescribed(consultation: Consultation) -> None:
+    """``prescribed``, by the model's transitions: issued during the call, the consultation
+    passes through ``awaiting_prescription`` (the only way out of ``in_conference`` towards
+    ``prescribed``). Once ``prescribed``, the call's end asks for nothing more (the workflow
+    asks for a prescription only when a call ends ``in_conference``), so the SMS queued here
+    is the only one and no prescription request follows."""
+    if consultation.state is ConsultationState.IN_CONFERENCE:
+        consultation.transition(ConsultationState.AWAITING_PRESCRIPTION, "prescribed-in-call")
+    consultation.transition(ConsultationState.PRESCRIBED, "prescription-issued")
 
 
 def _summary(rx: Prescription, consultation: Consultation) -> dict[str, object]:

@@ -238,12 +238,12 @@ def test_the_doctor_needs_qualification_and_registration(runtime: Runtime) -> No
     ]
 
 
-def test_only_a_consultation_awaiting_a_prescription_can_be_prescribed(runtime: Runtime) -> None:
+def test_only_a_consultation_in_the_call_or_after_it_can_be_prescribed(runtime: Runtime) -> None:
     with runtime.db.session() as s:
         setting = build_setting(s)
         consultation = s.get(Consultation, setting.consultation_id)
         assert consultation is not None
-        consultation.state = ConsultationState.IN_CONFERENCE
+        consultation.state = ConsultationState.BRIDGING
     with pytest.raises(PrescriptionRejected) as err, runtime.db.session() as s:
         issue_prescription(
             s,
@@ -251,7 +251,9 @@ def test_only_a_consultation_awaiting_a_prescription_can_be_prescribed(runtime: 
             doctor_id=setting.doctor_id,
             draft=fever_draft(),
         )
-    assert err.value.problems == ["The consultation is in conference, not awaiting a prescription."]
+    assert err.value.problems == [
+        "The consultation is bridging, not in the call or awaiting a prescription."
+    ]
 
 
 def test_identity_confirmed_by_the_doctor_or_from_the_ivr_fills_the_gaps(runtime: Runtime) -> None:
