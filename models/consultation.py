@@ -10,8 +10,8 @@ writer that stores the row in a single statement: the worker's fast start).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -199,8 +199,7 @@ class Consultation(Base):
         return f"Consultation(ref={self.reference!r}, state={self.state.value!r})"
 
 
-@dataclass(frozen=True)
-class Move:
+class Move(NamedTuple):
     """One state change as the values ``Consultation.transition`` would set and store."""
 
     consultation_id: int
