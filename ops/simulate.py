@@ -9,19 +9,29 @@ every step, silence, wrong keys, consent refused, never reachable). With the
 virtual clock (default) the run is a discrete-event simulation: the workflow
 reads the stand-in's time, the next stand-in event or workflow deadline comes
 next, and an hour of calls takes seconds. ``--real-time`` runs on the wall clock.
+
+SIGINT (Ctrl-C) and SIGTERM stop a run between two steps of its loop, within a
+second or so: the stand-in stops, and :class:`Interrupted` carries the summary so far.
+Without a ``database_url`` the run's SQLite file is temporary and removed at the end,
+unless ``keep_db`` names where to keep it.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import random
+import signal
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from rq import SimpleWorker
@@ -76,6 +86,10 @@ class _BurstWorker(SimpleWorker):
     def subscribe(self) -> None:
         return None
 
+    def _install_signal_handlers(self) -> None:
+        """The simulation's own handlers stay (RQ's would stop only the worker)."""
+        return None
+
     def unsubscribe(self) -> None:
         return None
 
@@ -96,6 +110,7 @@ class Simulation:
     ) -> None:
         self.rng = random.Random(seed)
         self.real_time = real_time
+        self.stop_signal: int | None = None  # set by SIGINT / SIGTERM: the loop ends
         db_url = (
             database_url
             or f"sqlite:///{tempfile.gettempdir()}/sampark-sim-{uuid.uuid4().hex[:8]}.db"
@@ -225,7 +240,7 @@ class Simulation:
             install_process_runtime(self.runtime)
             try:
                 loops = 0
-                while True:
+                while self.stop_signal is None:
                     loops += 1
                     self._drain()
                     if loops % 10 == 0:
@@ -264,6 +279,8 @@ class Simulation:
                     else:
                         assert due is not None
                         clk.advance(max(0.0, due - clk.seconds()))
+                if self.stop_signal is not None:
+                    raise Interrupted(self.stop_signal, self._summary(started, begin))
                 self._drain()
                 return self._summary(started, begin)
             finally:
@@ -281,6 +298,37 @@ class Simulation:
         )
 
 
+class Interrupted(Exception):
+    """SIGINT or SIGTERM ended the run early; ``summary`` is what it had done."""
+
+    def __init__(self, signum: int, summary: Summary) -> None:
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+        self.signum = signum
+        self.summary = summary
+
+
+@contextmanager
+def _stop_on_signals(stop: Callable[[int], None]) -> Iterator[None]:
+    """While inside, SIGINT and SIGTERM call ``stop`` (main thread only; else nothing)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.getsignal(sig) for sig in signals}
+    for sig in signals:
+        signal.signal(sig, lambda signum, _frame: stop(signum))
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _remove_sqlite(path: Path) -> None:
+    for name in (path, *(path.with_name(path.name + s) for s in ("-journal", "-wal", "-shm"))):
+        name.unlink(missing_ok=True)
+
+
 def run_simulation(
     settings: Settings,
     *,
@@ -289,6 +337,7 @@ def run_simulation(
     seed: int = 1,
     over_seconds: float | None = None,
     database_url: str | None = None,
+    keep_db: str | os.PathLike[str] | None = None,
     on_progress: Callable[[int], None] | None = None,
     app_factory: AppFactory,
 ) -> Summary:
@@ -296,14 +345,41 @@ def run_simulation(
 
     ``app_factory`` builds the web application the stand-in calls (the face's
     ``sampark.app.create_app``): operations stand below the face, so it is passed in.
+    Without ``database_url`` the run has a SQLite file of its own: ``keep_db`` where it
+    is kept, else a temporary one removed at the end.
+
+    Raises:
+        Interrupted: SIGINT or SIGTERM stopped the run (with the summary so far).
     """
-    sim = Simulation(
-        settings,
-        patients=patients,
-        real_time=real_time,
-        seed=seed,
-        over_seconds=over_seconds,
-        database_url=database_url,
-        app_factory=app_factory,
-    )
-    return sim.run(on_progress)
+    temporary: Path | None = None
+    if database_url is None:
+        path = Path(keep_db) if keep_db else None
+        if path is None:
+            temporary = path = Path(tempfile.gettempdir()) / f"sampark-sim-{uuid.uuid4().hex}.db"
+        database_url = f"sqlite:///{path.resolve()}"
+    received: list[int] = []
+    sim: Simulation | None = None
+
+    def stop(signum: int) -> None:
+        received.append(signum)
+        if sim is not None:
+            sim.stop_signal = signum
+
+    try:
+        with _stop_on_signals(stop):
+            sim = Simulation(
+                settings,
+                patients=patients,
+                real_time=real_time,
+                seed=seed,
+                over_seconds=over_seconds,
+                database_url=database_url,
+                app_factory=app_factory,
+            )
+            sim.stop_signal = received[0] if received else None
+            return sim.run(on_progress)
+    finally:
+        if sim is not None:
+            sim.runtime.db.dispose()
+        if temporary is not None:
+            _remove_sqlite(temporary)
