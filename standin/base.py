@@ -6,6 +6,7 @@ Webhooks are never sent while the engine lock is held: the application may call 
 
 from __future__ import annotations
 
+import random
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -14,9 +15,12 @@ from urllib.parse import quote, urlencode
 
 from twilio.request_validator import RequestValidator
 
+from standin import regions
 from standin.clock import RealClock, VirtualClock
+from standin.errors import TwilioApiError
 from standin.faults import Decision, FaultDice, Faults
 from standin.phones import DEFAULT_SCRIPT, InboxItem, PhoneScript
+from standin.regions import Region, Rule
 from standin.resources import Call, Conference, Message, PhoneNumber, Recording
 from standin.transport import HttpTransport, Response, Transport
 from standin.util import SidFactory, rfc2822
@@ -39,8 +43,11 @@ class EngineBase:
         strict_caller_id: bool = True,
         max_timeline: int = 200_000,
         cps: float | None = None,
+        region: str | Region | None = None,
     ) -> None:
         self.account_sid = account_sid
+        # the country rules applied (standin/regions.py); None: no country's rules
+        self.region: Region | None = regions.region(region)
         self.auth_token = auth_token
         self.clock: VirtualClock | RealClock = clock if clock is not None else VirtualClock()
         self.seed = seed
@@ -53,6 +60,7 @@ class EngineBase:
         self.cps = cps
         self._next_call_slot = 0.0
         self.sid = SidFactory(seed)
+        self.sender_rng = random.Random(f"senders-{seed}")  # rewritten SMS senders
         self.lock = threading.RLock()
         self._current = threading.local()  # key of the event running in this thread
         self.validator = RequestValidator(auth_token)
@@ -121,6 +129,45 @@ class EngineBase:
             more_info=f"https://www.twilio.com/docs/errors/{code}",
             **fields,
         )
+
+    # -- the region's rules (standin/regions.py) ------------------------------------------
+    def region_note(self, rule: Rule, **fields: Any) -> None:
+        """Log on the timeline that a documented rule of the region was applied."""
+        code = self.region.code if self.region else ""
+        self.record("region", region=code, rule=rule.key, says=rule.says, source=rule.source,
+                    **fields)  # fmt: skip
+
+    def region_call_check(self, to: str, from_: str) -> None:
+        """Refuse a call the region's rules block, as Twilio does (400, 21216)."""
+        rule = self.region.call_refusal(to, from_) if self.region else None
+        if rule is not None:
+            self.region_note(rule, to=to, from_=from_, error_code=21216)
+            raise TwilioApiError(400, 21216, f"Account not allowed to call {to}")
+
+    def _region_message(
+        self, to: str, from_: str, body: str, media: list[str]
+    ) -> tuple[str, list[str], bool]:
+        """The region's SMS rules: a refused sender (400 21612), MMS sent as SMS with the
+        URLs in the body, a shortened URL (filtered); returns (body, media, filtered)."""
+        rg = self.region
+        if rg is None or not rg.owns(to):
+            return body, media, False
+        rule = rg.sms_sender_refusal(to, from_)
+        if rule is not None:
+            self.region_note(rule, to=to, from_=from_, error_code=21612)
+            raise TwilioApiError(
+                400,
+                21612,
+                f"The 'To' phone number: {to}, is not currently reachable using the 'From' "
+                f"phone number: {from_} via SMS.",
+            )
+        if media and rg.mms_as_sms_with_url:
+            self.region_note(rg.rules["mms"], to=to, media=media)
+            body, media = "\n".join([body, *media]) if body else "\n".join(media), []
+        filtered = rg.has_shortened_url(body)
+        if filtered:
+            self.region_note(rg.rules["shortened-url"], to=to, error_code=30007)
+        return body, media, filtered
 
     # -- phones ---------------------------------------------------------------------------
     def script_for(self, number: str) -> PhoneScript:

@@ -170,6 +170,9 @@ def _route(app: RestApp, request: Request) -> Any:
         timeline = _need(target, "timeline")()
         since = int(request.args.get("since", 0))
         return {"events": jsonable(timeline[since:]), "next": len(timeline)}
+    if path == "/region" and method == "GET":
+        region = getattr(target, "region", None)
+        return {"region": region.as_dict() if region is not None else None}
     if path == "/stats" and method == "GET":
         stats = app.stats
         return {"requests": stats.requests, "validation_seconds": stats.validation_seconds}
@@ -257,6 +260,7 @@ ENDPOINTS = [
     "GET  /_standin/calls[/CA...]   /_standin/conferences[/CF...]   /_standin/messages[/SM...]",
     "GET  /_standin/inbox/+91...",
     "GET  /_standin/stats",
+    "GET  /_standin/region   (the country rules applied: standin/regions.py)",
     "POST /_standin/numbers {number, voice_url, voice_method, status_callback, sms_url}",
     "PUT  /_standin/phones/+91... {answer_after, outcome, digits, speech, ...}",
     "POST /_standin/dial-in {from, to}",

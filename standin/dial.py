@@ -75,10 +75,19 @@ class DialMixin(ConferenceMixin):
         if number is None:
             self._undialable(call, verb, noun.text.strip())
             return True
+        caller_id = verb.attr("callerId") or call.from_
+        rule = self.region.call_refusal(number, caller_id) if self.region else None
+        if rule is not None:  # standin/regions.py: no leg, Twilio's regulatory block
+            self.region_note(rule, call_sid=call.sid, to=number, from_=caller_id,
+                             error_code=32224)  # fmt: skip
+            self.debugger(32224, "Forwarded Call blocked by Twilio", call_sid=call.sid,
+                          number=number, caller_id=caller_id)  # fmt: skip
+            self._after_dial(call, verb, {"DialCallStatus": "failed"})
+            return True
         callback = noun.attr("statusCallback")
         child = self.new_call(
             to=number,
-            from_=verb.attr("callerId") or call.from_,
+            from_=caller_id,
             direction="outbound-dial",
             parent_call_sid=call.sid,
             timeout=verb.number("timeout", 30),

@@ -32,6 +32,9 @@ class Engine(ConferenceApiMixin):
         if not is_e164(from_):
             raise TwilioApiError(400, 21212, f"Invalid 'From' Phone Number: {from_}")
         if self.strict_caller_id and from_ not in self.numbers:
+            unownable = self.region.number_refusal(from_) if self.region else None
+            if unownable is not None:
+                self.region_note(unownable, from_=from_, error_code=21210)
             raise TwilioApiError(
                 400,
                 21210,
@@ -39,6 +42,7 @@ class Engine(ConferenceApiMixin):
                 "account. You may only make calls from phone numbers that you've verified or "
                 "purchased from Twilio.",
             )
+        self.region_call_check(to, from_)
 
     def _call(self, sid: str) -> Call:
         call = self.calls.get(sid)
@@ -184,6 +188,7 @@ class Engine(ConferenceApiMixin):
                 raise TwilioApiError(
                     400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required"
                 )
+            body, media, filtered = self._region_message(to, from_, body, media)
             msg = self.new_message(
                 to=to,
                 from_=from_,
@@ -195,7 +200,9 @@ class Engine(ConferenceApiMixin):
                 num_media=len(media),
                 media_urls=media,
             )
-            self.send_message(msg)
+            if self.region is not None and self.region.owns(to):
+                msg.shown_from = self.region.shown_sender(to, from_, self.sender_rng)
+            self.send_message(msg, outcome="filtered" if filtered else None)
             return msg.to_json()
 
     def fetch_message(self, sid: str) -> dict[str, Any]:
@@ -264,6 +271,10 @@ class Engine(ConferenceApiMixin):
         sms_url, ... as keyword arguments, in the resource's snake_case names)."""
         if not is_e164(number):
             raise ValueError(f"not an E.164 number: {number!r}")
+        rule = self.region.number_refusal(number) if self.region else None
+        if rule is not None:
+            self.region_note(rule, number=number)
+            raise ValueError(f"{number}: Twilio has no such number ({rule.says} {rule.source})")
         with self.lock:
             pn = self.numbers.get(number)
             if pn is None:
@@ -324,6 +335,10 @@ class Engine(ConferenceApiMixin):
 
     def dial_in(self, from_: str, to: str, *, forwarded_from: str | None = None) -> str:
         """A phone calls one of our numbers: Twilio requests its VoiceUrl while it rings."""
+        rule = self.region.dial_in_refusal(from_, to) if self.region else None
+        if rule is not None:
+            self.region_note(rule, from_=from_, to=to)
+            raise ValueError(f"a call from {from_} cannot reach {to} ({rule.says} {rule.source})")
         with self.lock:
             pn = self.numbers.get(to)
             if pn is None or not pn.voice_url:

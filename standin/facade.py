@@ -11,6 +11,7 @@ from standin.engine import Engine
 from standin.faults import Faults
 from standin.faults_rest import RestFaults
 from standin.phones import PhoneScript
+from standin.regions import Region
 from standin.rest import RestServer, make_rest_app
 from standin.transport import Transport
 
@@ -62,6 +63,7 @@ class StandIn:
         strict_caller_id: bool = True,
         max_timeline: int = 200_000,
         cps: float | None = None,
+        region: str | Region | None = None,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -78,6 +80,7 @@ class StandIn:
             strict_caller_id=strict_caller_id,
             max_timeline=max_timeline,
             cps=cps,
+            region=region,
         )
         self.calls = _View(self.engine, "calls", lambda c: c.to_json())
         self.conferences = _View(self.engine, "conferences", lambda c: c.to_json())
@@ -119,6 +122,11 @@ class StandIn:
             **more,
         )
         return str(pn["sid"])
+
+    @property
+    def region(self) -> Region | None:
+        """The country rules applied (``standin/regions.py``), or None."""
+        return self.engine.region
 
     def script(self, number: str, script: PhoneScript) -> None:
         """How the phone at ``number`` behaves."""

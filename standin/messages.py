@@ -45,10 +45,11 @@ class MessagesMixin(QueueMixin):
                     direction=direction, body=body, segments=segments)  # fmt: skip
         return msg
 
-    def send_message(self, msg: Message) -> None:
-        """Move an outbound message along queued → sent → delivered (or its failure)."""
+    def send_message(self, msg: Message, outcome: str | None = None) -> None:
+        """Move an outbound message along queued → sent → delivered (or its failure;
+        ``outcome`` overrides the phone's script)."""
         sid = msg.sid
-        outcome = self.script_for(msg.to).sms_outcome
+        outcome = outcome or self.script_for(msg.to).sms_outcome
         if msg.status == "accepted":  # a Messaging Service queues it first, with a callback
             self.later(SENT_AFTER / 2, lambda: self._message_status(sid, "queued"), key=sid)
         if outcome == "failed":
@@ -69,7 +70,7 @@ class MessagesMixin(QueueMixin):
             elif outcome == "delivered":
                 msg.status = "delivered"
                 self.inboxes.setdefault(msg.to, []).append(
-                    InboxItem(msg.sid, msg.from_, msg.body, now.isoformat())
+                    InboxItem(msg.sid, msg.shown_from or msg.from_, msg.body, now.isoformat())
                 )
             else:
                 msg.status, msg.error_code, msg.error_message = SMS_ERRORS[outcome]
@@ -96,7 +97,12 @@ class MessagesMixin(QueueMixin):
 
     def receive_sms(self, from_: str, to: str, body: str) -> str:
         """A phone texts one of our numbers: SmsUrl gets the message; a <Message> reply in
-        its TwiML is delivered back to the phone's inbox."""
+        its TwiML is delivered back to the phone's inbox. Where the region's rules keep the
+        SMS from reaching Twilio (no two-way SMS in India) nothing happens: returns ''."""
+        rule = self.region.sms_inbound_refusal(from_, to) if self.region else None
+        if rule is not None:
+            self.region_note(rule, from_=from_, to=to, body=body)
+            return ""
         with self.lock:
             number = self.numbers.get(to)
             if number is None:

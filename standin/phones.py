@@ -14,6 +14,8 @@ SMS_ERRORS: dict[str, tuple[str, int, str]] = {
     "unknown": ("undelivered", 30005, "Unknown destination handset"),
     "landline": ("undelivered", 30006, "Landline or unreachable carrier"),
     "failed": ("failed", 30008, "Unknown error"),
+    # a region's content rule (standin/regions.py, shortened URLs in India)
+    "filtered": ("undelivered", 30007, "Message filtered"),
 }
 
 

@@ -237,6 +237,7 @@ class Message:
     date_sent: datetime | None = None
     date_updated: datetime | None = None
     media_urls: list[str] = field(default_factory=list)
+    shown_from: str | None = None  # the sender the phone shows (a region may rewrite it)
 
     def to_json(self) -> dict[str, Any]:
         """Twilio's Message resource."""
