@@ -42,10 +42,14 @@ def number_urls(app_url: str | None) -> dict[str, str | None]:
 
 
 def configure_numbers(standin: Any, numbers: list[str], app_url: str | None) -> None:
-    """Give the stand-in's account ``numbers``, each with :func:`number_urls`."""
+    """Give the stand-in's account ``numbers``, each with :func:`number_urls`; a number
+    the region's rules keep off a Twilio account is reported on stderr and skipped."""
     urls = number_urls(app_url)
     for number in numbers:
-        standin.add_number(number, **urls)
+        try:
+            standin.add_number(number, **urls)
+        except ValueError as exc:
+            click.echo(f"sampark standin: not on the account: {exc}", err=True)
 
 
 def _registry_numbers(settings: Any) -> list[str]:
@@ -78,6 +82,12 @@ def _registry_numbers(settings: Any) -> list[str]:
 )
 @click.option("--number", "numbers", multiple=True, help="Another number the account owns (E.164).")
 @click.option(
+    "--region",
+    type=click.Choice(["IN"], case_sensitive=False),
+    default=None,
+    help="Apply a country's Twilio rules (standin/regions.py), e.g. IN: India's guidelines.",
+)
+@click.option(
     "--control-from-anywhere",
     is_flag=True,
     help="Serve /_standin/ to every client, not only loopback ones: anyone who reaches it "
@@ -90,6 +100,7 @@ def standin_cmd(
     seed: int,
     app_url: str | None,
     numbers: tuple[str, ...],
+    region: str | None,
     control_from_anywhere: bool,
 ) -> None:
     """Run the local Twilio stand-in until interrupted.
@@ -104,7 +115,11 @@ def standin_cmd(
     settings = load_settings()
     clock = VirtualClock() if virtual else RealClock()
     standin = StandIn(
-        settings.twilio_account_sid, settings.twilio_auth_token, clock=clock, seed=seed
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        clock=clock,
+        seed=seed,
+        region=region,
     )
     owned = list(numbers)
     if app_url:
@@ -114,7 +129,8 @@ def standin_cmd(
         base_url = standin.start(port=port, host=host, control_from_anywhere=control_from_anywhere)
     base = (app_url or "").rstrip("/")
     who = "any client" if control_from_anywhere else "loopback clients only"
-    click.echo(f"Twilio stand-in on {base_url} ({'virtual' if virtual else 'real'} clock)")
+    rules = f", {standin.region.name}'s rules" if standin.region else ""
+    click.echo(f"Twilio stand-in on {base_url} ({'virtual' if virtual else 'real'} clock{rules})")
     click.echo(f"  numbers: {len(owned)}; webhooks to {base or '(set per number)'}")
     click.echo(f"  control: {base_url}/_standin/ ({who})   app: TWILIO_API_BASE_URL={base_url}")
     sys.stdout.flush()
