@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from core.runtime import current_runtime
 from core.timeutil import format_ist, utcnow
 from models import AuditEvent, PortalSession, Staff, StaffRole
-from portal import i18n
+from portal import i18n, labels
 from portal.i18n import LANGUAGES, SEXES, URGENCIES, label, pick_language
 from portal.security import CSRF_FIELD, client_ip, csrf_ok, masked_csrf_token, token_hash
 
@@ -66,13 +66,19 @@ CSS = (
     ".ok{background:#efe;border:1px solid #080;padding:.4em}"
     ".emg{background:#c00;color:#fff;padding:.3em;font-weight:bold}"
     "fieldset{margin:.6em 0;border:1px solid #999}.inline{display:inline}"
-    ".muted{color:#555;font-size:.9em}"
+    ".muted{color:#555;font-size:.9em}main{overflow-wrap:anywhere}audio{width:100%}"
+    "@media (max-width:40em){table,tbody,tr,th,td{display:block}"
+    ".kv tr{border:1px solid #bbb;border-bottom:0}.kv tr:last-child{border-bottom:1px solid #bbb}"
+    ".kv th,.kv td{border:0}.kv td{padding-top:0}"
+    ".grid tr.head{display:none}.grid tr{border:1px solid #bbb;margin-bottom:.4em}"
+    '.grid td{border:0}.grid td[data-label]:before{content:attr(data-label) ": ";'
+    "font-weight:bold}}"
 )
 _CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
 CSP = (
     "default-src 'none'; "
     f"style-src 'sha256-{_CSS_HASH}'; "
-    "img-src 'self'; media-src *; form-action 'self'; "
+    "img-src 'self'; media-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
 
@@ -210,6 +216,15 @@ def _template_globals() -> dict[str, Any]:
         "staff": g.get("staff"),
         "css": CSS,
         "ist": format_ist,
+        "when": labels.when,
+        "state_label": labels.state_label,
+        "question_label": labels.question_label,
+        "answer_label": labels.answer_label,
+        "danger_signs_label": labels.danger_signs_label,
+        "language_name": labels.language_name,
+        "sms_label": labels.sms_label,
+        "sms_to_label": lambda key: label(labels.SMS_PURPOSES, key),
+        "sms_status_label": lambda key: label(labels.SMS_STATUSES, key),
         "sex_label": lambda key: label(SEXES, key),
         "urgency_label": lambda key: label(URGENCIES, key),
     }

@@ -11,7 +11,9 @@ from models import Consultation, IntakeAnswer
 from portal import access
 from portal.blueprint import audit, bp, get_db, login_required
 from portal.i18n import COMPLAINTS, label
+from portal.labels import RECORDED
 from portal.rx_form import form_context
+from telephony.gateway import recording_sid
 
 
 def complaint_label(consultation: Consultation) -> str:
@@ -68,18 +70,28 @@ def consultation_context(db: Session, consultation: Consultation) -> dict[str, o
         "rx_by_consultation": rx_by_consultation,
         "prescriptions": rx_by_consultation.get(consultation.id, []),
         "complaint_label": complaint_label,
-        "recording": recording_src(consultation.recording_url),
+        "recordings": recordings_of(consultation),
+        "recorded_questions": RECORDED,
         "may_prescribe": access.may_prescribe(g.staff.id, consultation),
     }
 
 
-def recording_src(url: str | None) -> str | None:
-    """The recording as a compressed MP3 (Twilio serves ``<url>.mp3``), or None."""
-    if not url:
-        return None
-    if url.rsplit("/", 1)[-1].count(".") or "?" in url:
-        return url
-    return url + ".mp3"
+#: What was recorded: the patient saying their name, and the problem in their own words.
+KINDS = ("name", "description")
+
+
+def recording_source(c: Consultation, kind: str) -> str | None:
+    """The RecordingSid or RecordingUrl of ``kind`` for this consultation, if recorded."""
+    if kind == "name":
+        return c.patient.name_recording_url if c.patient else None
+    if kind == "description":
+        return c.recording_sid or c.recording_url
+    return None
+
+
+def recordings_of(c: Consultation) -> list[str]:
+    """The kinds this consultation has a playable recording of (in the order asked)."""
+    return [kind for kind in KINDS if recording_sid(recording_source(c, kind))]
 
 
 @bp.get("/consultations/<dbid:consultation_id>")

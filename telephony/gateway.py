@@ -308,10 +308,9 @@ class TelephonyGateway(ConferenceRequests):
         the credentials never go to another host. Errors are classified like every request:
         permanent (no such recording, refused credentials, not a recording SID) or retryable.
         """
-        match = _RECORDING_SID.search(sid_or_url.strip())
-        if match is None or fmt not in MEDIA_TYPES:
+        sid = recording_sid(sid_or_url)
+        if sid is None or fmt not in MEDIA_TYPES:
             raise PermanentGatewayError(None, None, "not a recording SID or URL")
-        sid = match.group(1)
         settings = self.settings
         url = (
             f"{settings.twilio_api_base_url.rstrip('/')}/2010-04-01/Accounts/"
@@ -345,6 +344,12 @@ class TelephonyGateway(ConferenceRequests):
             chunks=_chunks(answer),
             close=answer.release_conn,
         )
+
+
+def recording_sid(sid_or_url: str | None) -> str | None:
+    """The RecordingSid in ``sid_or_url`` (a SID, or a RecordingUrl), else None."""
+    match = _RECORDING_SID.search((sid_or_url or "").strip())
+    return match.group(1) if match else None
 
 
 def _error_of(body: bytes) -> tuple[str, int | None]:

@@ -24,6 +24,7 @@ from models import (
     Staff,
 )
 from portal.security import hash_password
+from standin import StandIn, VirtualClock
 from tests.builders import build_mini_district
 
 PASSWORD = "Belwa-clinic-2026"
@@ -31,6 +32,8 @@ CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 DOCTOR = "DR-GM-1"  # took the consultation
 OFFERED = "DR-GM-2"  # was offered it (and declined)
 STRANGER = "DR-PD-1"  # has nothing to do with it
+NAME_SID = "RE" + "0" * 31 + "1"  # the patient saying her name (seeded, no media behind it)
+DESCRIPTION_SID = "RE" + "0" * 31 + "2"  # the problem in her words
 
 
 @dataclass
@@ -52,7 +55,13 @@ def seed_portal(runtime: Runtime) -> Seeded:
         for code in mini.doctors:
             staff[code].password_hash = password_hash
         patient = Patient(
-            mobile="+919990300001", name="Rani Kumari", age_years=34, sex="female", village="Belwa"
+            mobile="+919990300001",
+            name="Rani Kumari",
+            age_years=34,
+            sex="female",
+            village="Belwa",
+            name_recording_url=f"http://127.0.0.1:9/2010-04-01/Accounts/AC{'a1' * 16}/Recordings/"
+            + NAME_SID,
         )
         s.add(patient)
         past = Consultation(
@@ -76,7 +85,9 @@ def seed_portal(runtime: Runtime) -> Seeded:
             complaint="fever",
             days=3,
             danger_signs=[],
-            recording_url="http://127.0.0.1:9/Recordings/RE0123456789",
+            recording_url=f"http://127.0.0.1:9/2010-04-01/Accounts/AC{'a1' * 16}/Recordings/"
+            + DESCRIPTION_SID,
+            recording_sid=DESCRIPTION_SID,
             specialty="general_medicine",
             anm_id=staff["ANM-001"].id,
             doctor_id=staff[DOCTOR].id,
@@ -116,6 +127,33 @@ def seed_portal(runtime: Runtime) -> Seeded:
 @pytest.fixture
 def seeded(runtime: Runtime) -> Seeded:
     return seed_portal(runtime)
+
+
+def serve_recordings(runtime: Runtime, seeded: Seeded, seconds: dict[str, int]) -> StandIn:
+    """A started stand-in holding the consultation's recordings (``name``, ``description``:
+    their lengths in seconds); the seeded rows are pointed at them. Stop it when done."""
+    settings = runtime.settings
+    standin = StandIn(settings.twilio_account_sid, settings.twilio_auth_token, VirtualClock())
+    standin.start()
+    engine = standin.engine
+    urls = {
+        kind: engine.recording_url(
+            engine.add_recording(
+                call_sid=None,
+                conference_sid=None,
+                start=standin.clock.now(),
+                duration=length,
+                source="RecordVerb",
+            )
+        )
+        for kind, length in seconds.items()
+    }
+    with runtime.db.session() as s:
+        c = s.get_one(Consultation, seeded.consultation_id)
+        c.recording_url = urls.get("description")
+        c.recording_sid = c.recording_url.rsplit("/", 1)[1] if c.recording_url else None
+        s.get_one(Patient, seeded.patient_id).name_recording_url = urls.get("name")
+    return standin
 
 
 class AuthActions:

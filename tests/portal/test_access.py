@@ -43,10 +43,10 @@ def test_the_consultation_page_shows_intake_recording_and_past_visits(
     assert page.status_code == 200
     text = page.text
     assert "Rani Kumari" in text and "Fever" in text and "Belwa" in text
-    assert (
-        '<audio controls preload="none" src="http://127.0.0.1:9/Recordings/RE0123456789.mp3">'
-        in text
-    )
+    recordings = f"/portal/consultations/{seeded.consultation_id}/recordings"
+    assert f'<audio controls preload="none" id="rec-name" src="{recordings}/name.wav">' in text
+    assert f'id="rec-description" src="{recordings}/description.wav"' in text
+    assert "127.0.0.1:9" not in text  # never a provider's URL
     assert "KSG-000001" in text  # the past consultation
     assert "Cough / breathing" in text
     assert "Write the prescription" in text

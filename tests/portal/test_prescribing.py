@@ -122,8 +122,9 @@ def test_issue_shows_every_tpg_field_and_queues_the_sms(
         "PHC Kishanganj",
     ):
         assert text in page, text
-    assert re.search(r"prescription patient .*?pending|queued", page)
-    assert "prescription anm" in page
+    assert re.search(r"Patient &bull;.*?(waiting to be sent|being sent)", page)
+    assert "ANM &bull;" in page
+    assert re.search(r"Hindi( \(Roman letters\))?, \d SMS parts?<", page)  # not "hi native"
     assert '<meta http-equiv="refresh" content="20">' in page  # until delivery is final
     with runtime.db.session() as s:
         c = s.get(Consultation, seeded.consultation_id)

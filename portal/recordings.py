@@ -1,0 +1,45 @@
+"""The patient's recordings, played in the page: fetched from Twilio through the gateway.
+
+The browser never sees a Twilio URL or credential: ``<audio src>`` points here, the portal
+checks that the doctor may see the consultation (the same rule as the consultation page),
+fetches the media with the account's credentials (``TelephonyGateway.fetch_recording_media``)
+and streams it on. Every play writes an ``AuditEvent`` (who, which recording, when, outcome).
+"""
+
+from __future__ import annotations
+
+from flask import Response, abort
+from flask.typing import ResponseReturnValue
+
+from core.runtime import current_runtime
+from portal.blueprint import audit, bp, get_db, login_required
+from portal.consultations import KINDS, load_visible, recording_source
+from telephony.errors import GatewayError
+from telephony.gateway import TelephonyGateway, recording_sid
+
+
+@bp.get("/consultations/<dbid:consultation_id>/recordings/<kind>.wav")
+@login_required
+def recording(consultation_id: int, kind: str) -> ResponseReturnValue:
+    """Stream one recording of the consultation (audited); 404 when there is none."""
+    db = get_db()
+    c = load_visible(db, consultation_id, "play_recording")
+    source = recording_source(c, kind) if kind in KINDS else None
+    sid = recording_sid(source)
+    if source is None or sid is None:
+        abort(404)
+    gateway = TelephonyGateway.for_runtime(current_runtime())
+    try:
+        media = gateway.fetch_recording_media(source, fmt="wav")
+    except GatewayError as exc:
+        outcome = "retryable" if exc.retryable else "unavailable"
+        audit(db, "play_recording", "consultation", c.id, kind=kind, recording=sid, outcome=outcome)
+        db.commit()
+        abort(503 if exc.retryable else 404)
+    audit(db, "play_recording", "consultation", c.id, kind=kind, recording=sid, outcome="ok")
+    db.commit()
+    response = Response(media.chunks, mimetype=media.content_type, direct_passthrough=True)
+    if media.content_length is not None:
+        response.content_length = media.content_length
+    response.call_on_close(media.close)
+    return response
