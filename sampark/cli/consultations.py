@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from models import ConsultationState
 from sampark.cli import load_settings
+from sampark.cli.consultation_detail import details
 
 
 def consultation_rows(
     session: Session, *, state: str | None = None, limit: int = 100
 ) -> list[dict[str, Any]]:
-    """Newest first: spoke, patient, language, answers, danger signs, recording, state."""
+    """Newest first: spoke, patient, language, answers, danger signs, recording, state;
+    then the ANM and the doctor, the state history, calls, SMS and prescriptions."""
     from models import Consultation
 
     query = (
@@ -25,6 +27,9 @@ def consultation_rows(
             selectinload(Consultation.answers),
             selectinload(Consultation.spoke),
             selectinload(Consultation.patient),
+            selectinload(Consultation.transitions),
+            selectinload(Consultation.anm),
+            selectinload(Consultation.doctor),
         )
         .order_by(Consultation.id.desc())
         .limit(limit)
@@ -32,7 +37,9 @@ def consultation_rows(
     if state:
         query = query.where(Consultation.state == ConsultationState(state))
     rows = []
-    for c in session.scalars(query):
+    page = session.scalars(query).all()
+    more = details(session, page)
+    for c in page:
         patient = c.patient
         rows.append(
             {
@@ -67,6 +74,7 @@ def consultation_rows(
                 "intake_completed_at": c.intake_completed_at.isoformat()
                 if c.intake_completed_at
                 else None,
+                **more[c.id],
             }
         )
     return rows
