@@ -34,14 +34,16 @@ _SELECT_CALL_NAMED = f"SELECT {_COLUMNS} FROM ivr_sessions WHERE call_sid = :sid
 
 
 def select_call(s: Session, call_sid: str) -> Any:
-    """The session row of ``call_sid`` (or None); ``vars`` decoded on every dialect."""
+    """The session row of ``call_sid`` (or None); decode ``vars`` with ``call_vars``."""
     connection = s.connection()
-    named = connection.dialect.paramstyle == "named"  # sqlite3
-    sql = _SELECT_CALL_NAMED if named else SELECT_CALL
-    row = connection.exec_driver_sql(sql, {"sid": call_sid}).first()
-    if row is not None and isinstance(row.vars, str):  # SQLite: JSON as text
-        return row._replace(vars=json.loads(row.vars))
-    return row
+    pyformat = connection.dialect.paramstyle == "pyformat"  # psycopg; sqlite3 takes :name
+    sql = SELECT_CALL if pyformat else _SELECT_CALL_NAMED
+    return connection.exec_driver_sql(sql, {"sid": call_sid}).first()
+
+
+def call_vars(value: Any) -> dict[str, Any]:
+    """The session's ``vars`` as read by ``SELECT_CALL`` (SQLite gives the JSON as text)."""
+    return dict(json.loads(value) if isinstance(value, str) else value or {})
 
 
 def _set_clause(prefix: str, values: dict[str, Any], params: dict[str, Any]) -> str:

@@ -61,7 +61,7 @@ def load_call(s: Session, call_sid: str) -> LoadedCall | None:
         language=row.language,
         retries=row.retries,
         errors=row.errors,
-        vars=dict(row.vars or {}),
+        vars=hotpath.call_vars(row.vars),
     )
     return LoadedCall(row.id, row.consultation_id, row.caller, row.status, state)
 
