@@ -39,7 +39,7 @@ from core.runtime import current_runtime
 from core.timeutil import format_ist, utcnow
 from models import AuditEvent, PortalSession, Staff, StaffRole
 from portal import i18n, labels
-from portal.i18n import LANGUAGES, SEXES, URGENCIES, label, pick_language
+from portal.i18n import LANGUAGES, RTL_LANGUAGES, SEXES, URGENCIES, label, pick_language
 from portal.security import CSRF_FIELD, client_ip, csrf_ok, masked_csrf_token, token_hash
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ CSS = (
     "border-bottom:2px solid #065;padding-bottom:.3em}"
     "header b{flex:1}a{color:#04c}h1{font-size:1.3em}h2{font-size:1.1em;margin-top:1.2em}"
     "table{border-collapse:collapse;width:100%}td,th{border:1px solid #bbb;padding:.25em;"
-    "text-align:left;vertical-align:top}label{display:block;margin-top:.5em}"
+    "text-align:start;vertical-align:top}label{display:block;margin-top:.5em}"
     "input,select,textarea,button{font:inherit;max-width:100%}"
     "input[type=text],input[type=password],textarea,select{width:100%;box-sizing:border-box}"
     "button{padding:.4em .9em;margin-top:.6em}"
@@ -67,6 +67,8 @@ CSS = (
     ".emg{background:#c00;color:#fff;padding:.3em;font-weight:bold}"
     "fieldset{margin:.6em 0;border:1px solid #999}.inline{display:inline}"
     ".muted{color:#555;font-size:.9em}main{overflow-wrap:anywhere}audio{width:100%}"
+    "figure{margin:.5em 0}:lang(ur){font-family:'Noto Nastaliq Urdu','Jameel Noori Nastaleeq',"
+    "'Urdu Typesetting',serif;line-height:2}"
     "@media (max-width:40em){table,tbody,tr,th,td{display:block}"
     ".kv tr{border:1px solid #bbb;border-bottom:0}.kv tr:last-child{border-bottom:1px solid #bbb}"
     ".kv th,.kv td{border:0}.kv td{padding-top:0}"
@@ -211,6 +213,7 @@ def _template_globals() -> dict[str, Any]:
     return {
         "lang": g.get("lang", "en"),
         "languages": LANGUAGES,
+        "rtl_languages": RTL_LANGUAGES,
         "csrf_field": CSRF_FIELD,
         "csrf_token": masked_csrf_token,
         "staff": g.get("staff"),

@@ -36,6 +36,8 @@ def available_languages(directory: Path = TRANSLATIONS) -> dict[str, str]:
 
 
 LANGUAGES = available_languages()
+#: Languages written right to left (the page gets ``dir="rtl"``): Urdu.
+RTL_LANGUAGES = frozenset({"ur"})
 
 #: Coded values shown to the doctor (the IVR's complaint keys, sexes, referral urgencies).
 COMPLAINTS: dict[str, LazyString] = {

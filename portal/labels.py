@@ -134,7 +134,8 @@ def state_label(state: str | None) -> str:
 def question_label(question: str) -> str:
     """An intake question's name (``danger.chest_pain`` -> "Danger sign: Chest pain")."""
     if question.startswith("danger."):
-        return f"{gettext('Danger sign')}: {label(DANGER_SIGNS, question[7:])}"
+        sign = gettext("Danger sign")
+        return f"{sign}: {label(DANGER_SIGNS, question[7:])}"
     return label(QUESTIONS, question)
 
 

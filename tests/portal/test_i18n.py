@@ -84,7 +84,7 @@ def test_every_catalogue_is_compiled_and_the_mo_matches_the_po() -> None:
 
 
 def test_the_languages_offered_are_english_and_each_compiled_catalogue(tmp_path: Path) -> None:
-    assert LANGUAGES == {"en": "English", "hi": "हिन्दी"}
+    assert LANGUAGES == {"en": "English", "bn": "বাংলা", "hi": "हिन्दी", "ur": "اردو"}
     (tmp_path / "bn" / "LC_MESSAGES").mkdir(parents=True)
     (tmp_path / "bn" / "LC_MESSAGES" / "messages.mo").write_bytes(b"")
     (tmp_path / "ur" / "LC_MESSAGES").mkdir(parents=True)  # not compiled yet: not offered
@@ -96,7 +96,9 @@ def test_the_browser_language_is_used_until_the_doctor_chooses(client: FlaskClie
     page = client.get("/portal/login", headers=hindi).text
     assert 'lang="hi"' in page and "लॉग इन" in page and "पासवर्ड" in page
     urdu = client.get("/portal/login", headers={"Accept-Language": "ur"}).text
-    assert 'lang="en"' in urdu and "Password" in urdu  # not offered yet: English
+    assert 'lang="ur" dir="rtl"' in urdu and "پاس ورڈ" in urdu
+    tamil = client.get("/portal/login", headers={"Accept-Language": "ta"}).text
+    assert 'lang="en" dir="ltr"' in tamil and "Password" in tamil  # not offered: English
     client.get("/portal/lang/en")
     chosen = client.get("/portal/login", headers=hindi).text
     assert 'lang="en"' in chosen and "Password" in chosen
