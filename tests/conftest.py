@@ -6,6 +6,10 @@ on that server and dropped at the end, and in a Redis database index of its own,
 so that several sessions can run side by side. Each test starts with every table
 empty and its Redis database flushed. Under ``CI=true`` a missing server fails
 the run; elsewhere the suite falls back to the embedded defaults, and says so.
+
+The ``backend`` fixture says which a test runs on: ``"server"`` (the default) or
+``"embedded"`` (a SQLite file and the in-process Redis stand-in, what ``make demo``
+runs on). ``tests/ivr`` runs every test on both.
 """
 
 from __future__ import annotations
@@ -112,11 +116,32 @@ def _schema(database_url: str) -> str:
     return database_url
 
 
+@pytest.fixture(scope="session")
+def _embedded_schema(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite database of this session's own, with the schema (``make demo``'s kind)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('embedded') / 'sampark.db'}"
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return url
+
+
 @pytest.fixture
-def settings(_schema: str, redis_url: str | None, tmp_path) -> Settings:  # type: ignore[no-untyped-def]
-    """Settings for one test: the session's database and Redis, a local stand-in Twilio."""
+def backend() -> str:
+    """``"server"``: PostgreSQL and Redis; ``"embedded"``: SQLite and the Redis stand-in."""
+    return "server"
+
+
+@pytest.fixture
+def settings(backend: str, request: pytest.FixtureRequest, tmp_path) -> Settings:  # type: ignore[no-untyped-def]
+    """Settings for one test: the backend's database and Redis, a local stand-in Twilio."""
+    if backend == "embedded":
+        database_url, redis_url = request.getfixturevalue("_embedded_schema"), None
+    else:
+        database_url = request.getfixturevalue("_schema")
+        redis_url = request.getfixturevalue("redis_url")
     return Settings(
-        database_url=_schema,
+        database_url=database_url,
         redis_url=redis_url,
         twilio_account_sid=TEST_ACCOUNT_SID,
         twilio_auth_token=TEST_AUTH_TOKEN,
@@ -133,8 +158,7 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
     """A runtime on empty tables and an empty Redis database."""
     rt = Runtime.from_settings(settings)
     _empty_tables(rt)
-    if settings.redis_url is not None:
-        rt.redis.flushdb()
+    rt.redis.flushdb()  # the embedded stand-in too: it lives as long as the process
     yield rt
     rt.close()
 

@@ -1,4 +1,9 @@
-"""Fixtures for the IVR tests: the small district, and a way to read what was stored."""
+"""Fixtures for the IVR tests: the small district, and a way to read what was stored.
+
+Every IVR test runs twice: on PostgreSQL and Redis, and on SQLite and the in-process
+Redis stand-in (``make demo``'s embedded path). A test of PostgreSQL's own path (the
+fast path, libpq) uses the ``server_only`` fixture.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +30,18 @@ PATIENT = "+919431012345"
 #: Every hour inside the workflow's call window: whether a caller is offered to stay on the
 #: line (``ivr.stay``) must not depend on when the tests run. A test may close it again.
 ALWAYS_OPEN = {"call_window": ["00:00", "00:00"]}
+
+
+@pytest.fixture(params=["server", "embedded"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def server_only(backend: str) -> None:
+    """For a test of what only runs on PostgreSQL (the fast path, libpq)."""
+    if backend == "embedded":
+        pytest.skip("PostgreSQL only (make demo's SQLite takes the full path)")
 
 
 @pytest.fixture

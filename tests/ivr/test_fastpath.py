@@ -7,6 +7,7 @@ import gc
 import threading
 from unittest.mock import patch
 
+import pytest
 from sqlalchemy import text
 
 from core.runtime import Runtime
@@ -14,6 +15,8 @@ from ivr.rawpg import RawStatements, Unsupported
 from models import Consultation
 from tests.ivr.caller import Caller
 from tests.ivr.conftest import stored
+
+pytestmark = pytest.mark.usefixtures("server_only")  # PostgreSQL's own path
 
 
 def test_answers_on_a_short_lived_thread_leave_the_pool_transactional(

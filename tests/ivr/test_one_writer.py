@@ -174,11 +174,10 @@ def fast_steps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
     yield taken
 
 
+@pytest.mark.usefixtures("server_only")  # the fast path runs on PostgreSQL only
 def test_the_fast_and_the_full_path_write_the_same_rows(
     runtime: Runtime, client: FlaskClient, fast_steps: list[bool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if runtime.db.is_sqlite:
-        pytest.skip("the fast path runs on PostgreSQL only")
     with_fast_path = _run_scripts(runtime, client)
     assert sum(fast_steps) >= 20, fast_steps  # most ordinary answers went the fast way
     monkeypatch.setattr(calls, "try_fast_step", lambda *args: None)

@@ -13,6 +13,8 @@ from sqlalchemy.engine import make_url
 from core.runtime import Runtime
 from ivr.rawpg import RawStatements, Timestamp, Unsupported, positional
 
+pytestmark = pytest.mark.usefixtures("server_only")  # PostgreSQL's own path
+
 
 @pytest.fixture
 def connection(runtime: Runtime) -> Iterator[psycopg.Connection[Any]]:
