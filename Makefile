@@ -37,8 +37,11 @@ browser-deps:
 
 test: lint typecheck pytest
 
+# make demo PORT=8090 TWILIO_PORT=8766: other ports for the web app and the local Twilio.
+PORT ?= 5000
+TWILIO_PORT ?= 8765
 demo: $(STAMP)
-	$(BIN)/python -m sampark.demo
+	$(BIN)/python -m sampark.demo --port $(PORT) --twilio-port $(TWILIO_PORT)
 
 # The benchmarks (bench/README.md; not part of `make test`): the IVR one drives load with wrk.
 bench-deps: $(STAMP)

@@ -19,14 +19,17 @@ _SECRET_VALUES = re.compile(
     r"(?i)(auth_token|password|secret_key|authorization)=([^&\s]+)"
     r"|(Basic|Bearer) [A-Za-z0-9+/=._-]+"
 )
+#: Terminal colour and cursor codes (RQ colours its worker's messages): not for a JSON line.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
 def redact(value: Any) -> Any:
-    """Mask secret-looking values in strings and mappings."""
+    """Mask secret-looking values in strings and mappings; drop terminal colour codes."""
     if isinstance(value, dict):
         return {k: ("***" if _SECRET_KEYS.search(str(k)) else redact(v)) for k, v in value.items()}
     if isinstance(value, str):
+        value = _ANSI.sub("", value)
         return _SECRET_VALUES.sub(
             lambda m: f"{m.group(1)}=***" if m.group(1) else f"{m.group(3)} ***", value
         )

@@ -17,6 +17,7 @@ import argparse
 import logging
 import os
 import secrets
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -39,7 +40,9 @@ from ops import jobs as ops_jobs
 from portal.security import hash_password
 from prescriptions.scripted import issue_scripted_prescription
 from sampark.app import create_app
+from sampark.cli.errors import CliError, binding, ensure_free, explain
 from sampark.demo_phones import PhoneNarrator, watch_phones
+from sampark.demo_start import close_earlier_run, district_summary, doctor_logins
 from sampark.registry import import_file
 from standin import PhoneScript, RealClock, StandIn
 
@@ -62,6 +65,7 @@ MANUAL_NUMBER = "+919990099002"
 SECOND_PATIENT_DELAY_S = 20.0
 SCRIPTED_DOCTOR_DELAY_S = 45
 QUEUES = ("workflow", "calls", "sms", "default")
+PORT_HINT = " (another one: make demo PORT=8090 TWILIO_PORT=8766)"
 
 
 @dataclass
@@ -88,7 +92,8 @@ def clinic_offset(now: datetime) -> timedelta:
 
 
 def _serve(app: object, port: int) -> None:
-    server = make_server("127.0.0.1", port, app, threaded=True)  # type: ignore[arg-type]
+    with binding("127.0.0.1", port, "the web app", PORT_HINT):
+        server = make_server("127.0.0.1", port, app, threaded=True)  # type: ignore[arg-type]
     threading.Thread(target=server.serve_forever, name="sampark-web", daemon=True).start()
 
 
@@ -118,7 +123,7 @@ def _prepare(runtime: Runtime) -> list[tuple[str, str]]:
 
     upgrade(runtime.settings.database_url)
     report = import_file(runtime.db, SAMPLE_DISTRICT)
-    print(f"  sample district loaded: {report}")
+    print(f"  {district_summary(runtime, report)}")
     with runtime.db.session() as s:
         spokes = s.scalars(
             select(Spoke).options(selectinload(Spoke.numbers)).order_by(Spoke.id).limit(2)
@@ -126,8 +131,9 @@ def _prepare(runtime: Runtime) -> list[tuple[str, str]]:
         doctors = s.scalars(
             select(Staff).where(Staff.role == StaffRole.DOCTOR).order_by(Staff.id)
         ).all()
+        demo_hash = hash_password(DEMO_PASSWORD)  # once: argon2 is slow on purpose
         for doctor in doctors:
-            doctor.password_hash = doctor.password_hash or hash_password(DEMO_PASSWORD)
+            doctor.password_hash = doctor.password_hash or demo_hash
         return [(spoke.name, spoke.numbers[0].number) for spoke in spokes]
 
 
@@ -244,14 +250,30 @@ def _call(standin: StandIn, patients: list[ScriptedPatient], stop: threading.Eve
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the demo until Ctrl-C."""
+    """Run the demo until Ctrl-C; a problem the operator can fix is one line, exit non-zero."""
     parser = argparse.ArgumentParser(prog="make demo", description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("DEMO_PORT", "5000")))
     parser.add_argument("--twilio-port", type=int, default=8765)
     parser.add_argument("--no-journey", action="store_true", help="no scripted patient calls")
     parser.add_argument("--no-scripted-doctor", action="store_true")
     args = parser.parse_args(argv)
+    try:
+        run(args)
+    except KeyboardInterrupt:  # Ctrl-C before the worker runs (it handles its own)
+        print("demo stopped")
+        sys.exit(130)
+    except Exception as exc:
+        error = exc if isinstance(exc, CliError) else explain(exc)
+        if error is None:
+            raise
+        print(f"make demo: {error.format_message()}", file=sys.stderr)
+        sys.exit(error.exit_code)
 
+
+def run(args: argparse.Namespace) -> None:
+    """The demo (see the module docstring) on ``args``' ports."""
+    ensure_free("127.0.0.1", args.port, "the web app", PORT_HINT)
+    ensure_free("127.0.0.1", args.twilio_port, "the local Twilio", PORT_HINT)
     configure_logging(os.environ.get("SAMPARK_LOG_LEVEL", "WARNING"))
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     public = f"http://127.0.0.1:{args.port}"
@@ -267,6 +289,9 @@ def main(argv: list[str] | None = None) -> None:
     redis_name = "embedded in-process stand-in" if settings.uses_embedded_redis else "REDIS_URL"
     print(f"  redis:    {redis_name}")
     spokes = _prepare(runtime)
+    clean = close_earlier_run(runtime).text()
+    if clean:
+        print(f"  {clean}")
     patients = _patients(runtime, spokes)
     spoke_number = spokes[0][1]
 
@@ -287,7 +312,8 @@ def main(argv: list[str] | None = None) -> None:
                 sms_url=f"{public}/sms/inbound",
             )
     _script_staff(standin, runtime)
-    standin.start(port=args.twilio_port)
+    with binding("127.0.0.1", args.twilio_port, "the local Twilio", PORT_HINT):
+        standin.start(port=args.twilio_port)
     _serve(create_app(settings, runtime=runtime), args.port)
 
     offset = clinic_offset(utcnow())
@@ -300,6 +326,9 @@ def main(argv: list[str] | None = None) -> None:
             )
         print(f"\n  web app:        {public}/healthz")
         print(f"  doctor portal:  {public}/portal/  (every doctor's password: {DEMO_PASSWORD})")
+        print(f"    general-medicine doctors at the patients' hubs (password {DEMO_PASSWORD}):")
+        for login in doctor_logins(runtime, [name for name, _ in spokes]):
+            print(f"      {login}")
         print(f"  local Twilio:   {twilio}/_standin/timeline  (see standin/README.md)")
         print(
             f"  call a spoke:   curl -X POST {twilio}/_standin/dial-in "
