@@ -129,12 +129,20 @@ def seeded(runtime: Runtime) -> Seeded:
     return seed_portal(runtime)
 
 
-def serve_recordings(runtime: Runtime, seeded: Seeded, seconds: dict[str, int]) -> StandIn:
-    """A started stand-in holding the consultation's recordings (``name``, ``description``:
-    their lengths in seconds); the seeded rows are pointed at them. Stop it when done."""
+def recordings_standin(runtime: Runtime) -> StandIn:
+    """A started stand-in of the test account (stop it when done)."""
     settings = runtime.settings
     standin = StandIn(settings.twilio_account_sid, settings.twilio_auth_token, VirtualClock())
     standin.start()
+    return standin
+
+
+def serve_recordings(
+    runtime: Runtime, seeded: Seeded, seconds: dict[str, int], standin: StandIn | None = None
+) -> StandIn:
+    """A started stand-in holding the consultation's recordings (``name``, ``description``:
+    their lengths in seconds); the seeded rows are pointed at them. Stop it when done."""
+    standin = standin or recordings_standin(runtime)
     engine = standin.engine
     urls = {
         kind: engine.recording_url(

@@ -1,5 +1,8 @@
 """The doctor's workspace in a real browser: Debian's Chromium driven by Playwright.
 
+On a 375 px phone: nothing scrolls sideways, the patient's recordings play, and a
+prescription is issued during the call (issue 14, items 5 and 6).
+
 The app is served over HTTP from a thread (werkzeug) on the test's PostgreSQL
 database. ``make test`` installs Chromium first (``make browser-deps``).
 """
@@ -10,6 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,9 +24,16 @@ from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from core.runtime import Runtime
-from models import Prescription, SmsMessage
+from models import AuditEvent, Consultation, ConsultationState, Prescription, SmsMessage
 from sampark.app import create_app
-from tests.portal.conftest import PASSWORD, STRANGER, Seeded, seed_portal
+from tests.portal.conftest import (
+    PASSWORD,
+    STRANGER,
+    Seeded,
+    recordings_standin,
+    seed_portal,
+    serve_recordings,
+)
 from tests.portal.delivery import deliver_through_standin
 
 pytestmark = pytest.mark.browser
@@ -58,8 +69,8 @@ class Live:
     seeded: Seeded
 
 
-@pytest.fixture
-def live(runtime: Runtime) -> Iterator[Live]:
+@contextmanager
+def serving(runtime: Runtime, **overrides: Any) -> Iterator[Live]:
     """The app on a free port; its public URL is that address (so webhooks verify)."""
     holder: dict[str, Any] = {}
 
@@ -69,7 +80,8 @@ def live(runtime: Runtime) -> Iterator[Live]:
     server: BaseWSGIServer = make_server("127.0.0.1", 0, dispatch, threaded=True)
     url = f"http://127.0.0.1:{server.port}"
     live_runtime = Runtime(
-        settings=runtime.settings.with_overrides(public_base_url=url), db=runtime.db
+        settings=runtime.settings.with_overrides(public_base_url=url, **overrides),
+        db=runtime.db,
     )
     holder["app"] = create_app(live_runtime.settings, runtime=live_runtime)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -79,6 +91,12 @@ def live(runtime: Runtime) -> Iterator[Live]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def live(runtime: Runtime) -> Iterator[Live]:
+    with serving(runtime) as served:
+        yield served
 
 
 @pytest.fixture
@@ -121,7 +139,8 @@ def test_doctor_issues_a_prescription_and_sees_it_delivered(page: Page, live: Li
     ).to_be_visible()
     expect(page.locator("main")).to_contain_text("Rani Kumari")
     expect(page.locator("main")).to_contain_text("Fever")
-    expect(page.locator("audio")).to_have_attribute("preload", "none")
+    expect(page.locator("audio")).to_have_count(2)  # the name and the description
+    expect(page.locator("#rec-description")).to_have_attribute("preload", "none")
 
     # A prohibited medicine is refused, with the reason.
     page.get_by_label("Provisional diagnosis").fill("Viral fever")
@@ -185,3 +204,82 @@ def test_wrong_passwords_lock_the_account(page: Page, live: Live) -> None:
     log_in(page, live, "DR-GM-1")  # the right password, too late
     expect(page.get_by_role("alert")).to_contain_text("login is locked until")
     expect(page).to_have_url(re.compile(r"/portal/login"))
+
+
+PHONE = {"width": 375, "height": 740}
+
+
+@pytest.fixture
+def live_media(runtime: Runtime) -> Iterator[Live]:
+    """The app served over HTTP, its gateway on a stand-in holding the recordings."""
+    standin = recordings_standin(runtime)
+    try:
+        with serving(runtime, twilio_api_base_url=standin.base_url) as served:
+            serve_recordings(runtime, served.seeded, {"name": 3, "description": 12}, standin)
+            yield served
+    finally:
+        standin.stop()
+
+
+def no_sideways_scroll(page: Page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{page.url} is {width} px wide"
+
+
+def test_the_consultation_fits_a_phone_and_its_recordings_play(
+    page: Page, live_media: Live
+) -> None:
+    live = live_media
+    page.set_viewport_size(PHONE)
+    log_in(page, live, "DR-GM-1")
+    no_sideways_scroll(page)
+    page.get_by_role("link", name=live.seeded.reference).click()
+    expect(
+        page.get_by_role("heading", name=f"Consultation {live.seeded.reference}")
+    ).to_be_visible()
+    no_sideways_scroll(page)
+    for kind, seconds in (("name", 3), ("description", 12)):
+        audio = page.locator(f"#rec-{kind}")
+        expect(audio).to_be_visible()
+        with page.expect_response(re.compile(rf"/recordings/{kind}\.wav$")) as answer:
+            audio.evaluate("a => { a.muted = true; return a.play(); }")
+        response = answer.value
+        assert response.status == 200
+        assert response.headers["content-type"].startswith("audio/")
+        page.wait_for_function("a => a.readyState >= 1", arg=audio.element_handle())
+        assert audio.evaluate("a => Math.round(a.duration)") == seconds
+    for lang in ("hi", "ur", "bn"):  # longer words, right to left
+        page.goto(f"{live.url}/portal/lang/{lang}?next=/portal/consultations/"
+                  f"{live.seeded.consultation_id}")  # fmt: skip
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+        no_sideways_scroll(page)
+    with live.runtime.db.session() as s:
+        plays = s.scalars(select(AuditEvent).where(AuditEvent.action == "play_recording")).all()
+        assert sorted(p.detail["kind"] for p in plays) >= ["description", "name"]
+
+
+def test_a_prescription_is_issued_during_the_call(page: Page, live: Live) -> None:
+    with live.runtime.db.session() as s:
+        c = s.get_one(Consultation, live.seeded.consultation_id)
+        c.state = ConsultationState.IN_CONFERENCE
+    page.set_viewport_size(PHONE)
+    log_in(page, live, "DR-GM-1")
+    page.get_by_role("link", name=live.seeded.reference).click()
+    expect(page.locator("#state")).to_have_text("in the call")
+    expect(page.locator("main")).to_contain_text("You can write and issue it during the call")
+    page.get_by_label("Provisional diagnosis").fill("Viral fever")
+    page.get_by_label("Medicine 1").select_option("paracetamol_tab|500 mg")
+    page.get_by_label("Advice").fill("Plenty of fluids; rest")
+    no_sideways_scroll(page)
+    page.get_by_role("button", name="Issue prescription").click()
+    expect(page).to_have_url(re.compile(r"/portal/prescriptions/[A-Z0-9]{6}(#rx)?$"))
+    expect(page.locator("#sms .sms-status")).to_have_count(2)  # the patient's and the ANM's
+    expect(page.locator("#sms")).to_contain_text("Hindi")
+    no_sideways_scroll(page)
+    code = page.locator("#rx-code").inner_text()
+    with live.runtime.db.session() as s:
+        c = s.get_one(Consultation, live.seeded.consultation_id)
+        assert c.state is ConsultationState.PRESCRIBED
+        rx = s.scalars(select(Prescription).where(Prescription.code == code)).one()
+        sms = s.scalars(select(SmsMessage).where(SmsMessage.prescription_id == rx.id)).all()
+        assert len(sms) == 2
