@@ -41,7 +41,7 @@ from portal.security import hash_password
 from prescriptions.scripted import issue_scripted_prescription
 from sampark.app import create_app
 from sampark.cli.errors import CliError, binding, ensure_free, explain
-from sampark.demo_phones import PhoneNarrator, watch_phones
+from sampark.demo_phones import PhoneNarrator, say, watch_phones
 from sampark.demo_start import close_earlier_run, district_summary, doctor_logins
 from sampark.registry import import_file
 from standin import PhoneScript, RealClock, StandIn
@@ -64,6 +64,8 @@ MANUAL_NUMBER = "+919990099002"
 #: Seconds between the two patients' calls (so that their intakes do not interleave).
 SECOND_PATIENT_DELAY_S = 20.0
 SCRIPTED_DOCTOR_DELAY_S = 45
+#: The scripted ANMs and doctors hang up this long after answering (the conference's length).
+STAFF_HANGUP_S = 150.0
 QUEUES = ("workflow", "calls", "sms", "default")
 PORT_HINT = " (another one: make demo PORT=8090 TWILIO_PORT=8766)"
 
@@ -169,7 +171,8 @@ def _script_staff(standin: StandIn, runtime: Runtime) -> None:
         staff = s.scalars(select(Staff).where(Staff.role.in_([StaffRole.ANM, StaffRole.DOCTOR])))
         for person in staff:
             standin.script(
-                person.mobile, PhoneScript(answer_after=4.0, digits=["1"], hangup_after=150.0)
+                person.mobile,
+                PhoneScript(answer_after=4.0, digits=["1"], hangup_after=STAFF_HANGUP_S),
             )
 
 
@@ -192,9 +195,9 @@ def _watch(
                         seen[c.id] = c.state
                         stamp = format_ist(wclock.now(), "%H:%M:%S IST")
                         whose = people.get(c.caller_mobile or "", c.caller_mobile)
-                        print(f"  [{stamp}] consultation {c.reference} ({whose}): {c.state.value}")
+                        say(f"  [{stamp}] consultation {c.reference} ({whose}): {c.state.value}")
                         if c.state is ConsultationState.AWAITING_PRESCRIPTION and c.doctor:
-                            print(
+                            say(
                                 f"    {c.doctor.name} can prescribe in the portal: login "
                                 f"{c.doctor.mobile} / {DEMO_PASSWORD}"
                             )
@@ -202,9 +205,9 @@ def _watch(
                         first = waiting_since.setdefault(c.id, time.monotonic())
                         if time.monotonic() - first > SCRIPTED_DOCTOR_DELAY_S:
                             rx = issue_scripted_prescription(s, c.id, runtime=runtime)
-                            print(f"  scripted doctor issued prescription {rx.code}")
+                            say(f"  scripted doctor issued prescription {rx.code}")
         except Exception as exc:  # the demo keeps going; the product's own logs say more
-            print(f"  (watcher: {exc!r})")
+            say(f"  (watcher: {exc!r})")
 
 
 def _states(runtime: Runtime) -> dict[int, ConsultationState]:
@@ -233,7 +236,7 @@ def _sweeper(runtime: Runtime, stop: threading.Event) -> None:
         try:
             runtime.queue("workflow").enqueue(ops_jobs.sweep)
         except Exception as exc:
-            print(f"  (sweeper: {exc!r})")
+            say(f"  (sweeper: {exc!r})")
 
 
 def _call(standin: StandIn, patients: list[ScriptedPatient], stop: threading.Event) -> None:
@@ -242,7 +245,7 @@ def _call(standin: StandIn, patients: list[ScriptedPatient], stop: threading.Eve
         if i and stop.wait(SECOND_PATIENT_DELAY_S):
             return
         standin.script(patient.number, patient.script())
-        print(
+        say(
             f"  {patient.label} ({patient.number}) calls {patient.spoke_name} on "
             f"{patient.spoke_number}; {patient.intent} ..."
         )

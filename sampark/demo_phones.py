@@ -8,12 +8,23 @@ and the doctor joining her, a patient called back, the SMS.
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import Any
 
 from core import clock as wclock
 from core.timeutil import format_ist
 from standin import StandIn
+
+_PRINTING = threading.Lock()
+
+
+def say(line: str) -> None:
+    """Print ``line`` whole: the demo's threads print at once (``print`` writes the text
+    and the newline separately, so two lines could run into one)."""
+    with _PRINTING:
+        sys.stdout.write(f"{line}\n")
+        sys.stdout.flush()
 
 
 class PhoneNarrator:
@@ -98,6 +109,6 @@ def watch_phones(standin: StandIn, narrator: PhoneNarrator, stop: threading.Even
     while not stop.wait(1.0):
         try:
             for line in narrator.lines(standin.timeline()):
-                print(f"  [{format_ist(wclock.now(), '%H:%M:%S IST')}]   {line}")
+                say(f"  [{format_ist(wclock.now(), '%H:%M:%S IST')}]   {line}")
         except Exception as exc:  # the demo keeps going
-            print(f"  (phones: {exc!r})")
+            say(f"  (phones: {exc!r})")

@@ -180,3 +180,15 @@ def test_the_demo_starts_by_saying_what_it_loaded_and_how_to_log_in(tmp_path: Pa
     assert re.search(r"^\s+DR-\d+\s+Dr .+\(.+; or \+91\d{10}\)$", banner, re.M), banner
     assert f"http://127.0.0.1:{port}/portal/" in banner and f"127.0.0.1:{twilio}" in banner
     assert "demo stopped" in out and "Traceback" not in err, err
+
+
+def test_the_readme_describes_the_demo_as_it_runs() -> None:
+    """The README's timing rests on the demo's own constants, and names its ports' options."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## What `make demo` shows", 1)[1].split("\n## ", 1)[0]
+    assert f"scripted doctor after {demo.SCRIPTED_DOCTOR_DELAY_S} s" in section
+    assert f"hang up after {demo.STAFF_HANGUP_S:.0f} s" in section
+    assert "make demo PORT=8090 TWILIO_PORT=8766" in section
+    # the conferences, the scripted doctor and the second call alone take 3 min 35 s
+    floor_s = demo.STAFF_HANGUP_S + demo.SCRIPTED_DOCTOR_DELAY_S + demo.SECOND_PATIENT_DELAY_S
+    assert floor_s < 6 * 60 and "about seven minutes of real time" in section
