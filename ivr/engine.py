@@ -240,7 +240,7 @@ class Engine:
         node = NODES.get(state.node)
         if node is not None and (node.outcome or node.id == READ_PRESCRIPTION):
             return True
-        return bool(effects.full_path_kinds())
+        return effects.needs_full_path()
 
     def render_text(
         self, state: CallState, before: list[Line], consultation_id: int | None = None

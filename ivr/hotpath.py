@@ -14,6 +14,7 @@ statements (``make demo``). Column names come only from the plan, which allows o
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -46,74 +47,95 @@ def call_vars(value: Any) -> dict[str, Any]:
     return dict(json.loads(value) if isinstance(value, str) else value or {})
 
 
-def _set_clause(prefix: str, values: dict[str, Any], params: dict[str, Any]) -> str:
-    parts = []
-    for column, value in values.items():
-        if column not in _WRITABLE:  # the plan checked; a column name is never a parameter
-            raise ValueError(f"column {column!r} may not be written by the IVR")
-        key = f"{prefix}_{column}"
-        if column in JSON_COLUMNS:
-            params[key] = json.dumps(value)
-            parts.append(f"{column} = %({key})s::json")
-        else:
-            params[key] = value
-            parts.append(f"{column} = %({key})s")
-    return ", ".join(parts)
-
-
 def statement(plan: StepWrite, guard: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
-    """The one PostgreSQL statement executing ``plan``.
+    """The one PostgreSQL statement executing ``plan``, and its parameters.
 
     With ``guard`` (the node and ``updated_at`` the answer was read at) the
     statement is a compare-and-set that needs no transaction around it: the
     session row moves only if nobody moved it meanwhile, every other write
-    happens only if it did, and the statement returns 1 (applied) or 0.
+    happens only if it did, and the statement returns 1 (applied) or 0. The text
+    depends only on the plan's shape (which columns, how many answers), so it is
+    built once per shape.
     """
-    session, consultation_id = plan.session, plan.consultation_id
-    params: dict[str, Any] = {"sid_row": plan.session_id, "cid": consultation_id}
-    applied = "EXISTS (SELECT 1 FROM s)" if guard else "TRUE"
-    ctes: list[str] = []
-    params.update(
-        node=session["node"],
-        lang=session["language"],
-        retries=session["retries"],
-        errors=session["errors"],
-        vars=json.dumps(session["vars"]),
-        status=session["status"],
-    )
-    move = (
-        "UPDATE ivr_sessions SET node = %(node)s, language = %(lang)s, retries = %(retries)s, "
-        "errors = %(errors)s, vars = %(vars)s::json, status = %(status)s, updated_at = now() "
-        "WHERE id = %(sid_row)s"
-    )
+    session = plan.session
+    params: dict[str, Any] = {
+        "sid_row": plan.session_id,
+        "cid": plan.consultation_id,
+        "node": session["node"],
+        "lang": session["language"],
+        "retries": session["retries"],
+        "errors": session["errors"],
+        "vars": _json(session["vars"]),
+        "status": session["status"],
+    }
     if guard:
-        params.update(seen_node=guard["node"], seen_at=guard["updated_at"])
+        params["seen_node"], params["seen_at"] = guard["node"], guard["updated_at"]
+    for n, (question, value) in enumerate(plan.answers.items()):
+        params[f"q{n}"], params[f"v{n}"] = question, value
+    _columns("c", plan.consultation, params)
+    for n, patient in enumerate(plan.patients):
+        params[f"pid{n}"] = patient.id
+        _columns(f"p{n}", patient.columns, params)
+    patients = tuple([(tuple(p.columns), p.touch) for p in plan.patients])
+    return _sql(bool(guard), len(plan.answers), tuple(plan.consultation), patients), params
+
+
+def _columns(prefix: str, values: dict[str, Any], params: dict[str, Any]) -> None:
+    for column, value in values.items():
+        params[f"{prefix}_{column}"] = _json(value) if column in JSON_COLUMNS else value
+
+
+#: ``json.dumps`` without the check for circular references (a plan's values come from
+#: JSON or the flow: never circular), measurably cheaper on the hot path.
+_json = json.JSONEncoder(check_circular=False).encode
+
+_MOVE = (
+    "UPDATE ivr_sessions SET node = %(node)s, language = %(lang)s, retries = %(retries)s, "
+    "errors = %(errors)s, vars = %(vars)s::json, status = %(status)s, updated_at = now() "
+    "WHERE id = %(sid_row)s"
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def _sql(
+    guarded: bool,
+    answers: int,
+    consultation: tuple[str, ...],
+    patients: tuple[tuple[tuple[str, ...], bool], ...],
+) -> str:
+    """The statement's text for one shape of plan (see ``statement``)."""
+    applied = "EXISTS (SELECT 1 FROM s)" if guarded else "TRUE"
+    ctes: list[str] = []
+    if guarded:
         ctes.append(
-            f"s AS ({move} AND node = %(seen_node)s AND updated_at = %(seen_at)s RETURNING id)"
+            f"s AS ({_MOVE} AND node = %(seen_node)s AND updated_at = %(seen_at)s RETURNING id)"
         )
-    if plan.answers:
-        rows = []
-        for n, (question, value) in enumerate(plan.answers.items()):
-            params[f"q{n}"], params[f"v{n}"] = question, value
-            rows.append(f"(%(q{n})s, %(v{n})s)")
+    if answers:
+        rows = ", ".join(f"(%(q{n})s, %(v{n})s)" for n in range(answers))
         ctes.append(
             "a AS (INSERT INTO intake_answers (consultation_id, question, value, answered_at) "
-            f"SELECT %(cid)s, x.q, x.v, now() FROM (VALUES {', '.join(rows)}) AS x(q, v) "
+            f"SELECT %(cid)s, x.q, x.v, now() FROM (VALUES {rows}) AS x(q, v) "
             f"WHERE {applied} ON CONFLICT (consultation_id, question) DO UPDATE "
             "SET value = EXCLUDED.value, answered_at = EXCLUDED.answered_at)"
         )
-    if plan.consultation:
-        sets = _set_clause("c", plan.consultation, params)
+    if consultation:
+        sets = _set_clause("c", consultation)
         ctes.append(f"c AS (UPDATE consultations SET {sets} WHERE id = %(cid)s AND {applied})")
-    for n, patient in enumerate(plan.patients):
-        params[f"pid{n}"] = patient.id
-        sets = _set_clause(f"p{n}", patient.columns, params)
-        touch = ", updated_at = now()" if patient.touch else ""
-        ctes.append(
-            f"p{n} AS (UPDATE patients SET {sets}{touch} WHERE id = %(pid{n})s AND {applied})"
-        )
-    final = "SELECT count(*) FROM s" if guard else move
-    return (f"WITH {', '.join(ctes)} " if ctes else "") + final, params
+    for n, (columns, touch) in enumerate(patients):
+        sets = _set_clause(f"p{n}", columns) + (", updated_at = now()" if touch else "")
+        ctes.append(f"p{n} AS (UPDATE patients SET {sets} WHERE id = %(pid{n})s AND {applied})")
+    final = "SELECT count(*) FROM s" if guarded else _MOVE
+    return (f"WITH {', '.join(ctes)} " if ctes else "") + final
+
+
+def _set_clause(prefix: str, columns: tuple[str, ...]) -> str:
+    parts = []
+    for column in columns:
+        if column not in _WRITABLE:  # the plan checked; a column name is never a parameter
+            raise ValueError(f"column {column!r} may not be written by the IVR")
+        cast = "::json" if column in JSON_COLUMNS else ""
+        parts.append(f"{column} = %({prefix}_{column})s{cast}")
+    return ", ".join(parts)
 
 
 def write(s: Session, plan: StepWrite) -> None:

@@ -5,6 +5,8 @@ an answer changes, and what the engine may ask of the database (``Lookups``,
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
@@ -98,11 +100,25 @@ class Effects:
 
     def full_path_kinds(self) -> list[str]:
         """The effect kinds present (non-empty) that the fast path cannot carry."""
-        return [
-            f.name
-            for f in fields(self)
-            if getattr(self, f.name) and not f.metadata.get(FAST_PATH, False)
-        ]
+        return [name for name in _full_path(type(self))[0] if getattr(self, name)]
+
+    def needs_full_path(self) -> bool:
+        """Whether any effect present is of a kind the fast path cannot carry (hot path)."""
+        return any(_full_path(type(self))[1](self))
+
+
+#: Per ``Effects`` class: the fields not declared as carried by the fast path, and a
+#: reader of their values at once (``attrgetter``: one C call on the hot path).
+_FULL_PATH: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
+
+
+def _full_path(cls: type) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
+    known = _FULL_PATH.get(cls)
+    if known is None:
+        names = tuple(f.name for f in fields(cls) if not f.metadata.get(FAST_PATH, False))
+        getter = operator.attrgetter(*names, names[0])  # two names at least: always a tuple
+        known = _FULL_PATH[cls] = (names, getter)
+    return known
 
 
 @dataclass

@@ -34,7 +34,7 @@ PATIENT_COLUMNS = frozenset({"name_recording_url", "age_years", "sex", "preferre
 JSON_COLUMNS = frozenset({"danger_signs"})
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PatientWrite:
     """Columns of one ``patients`` row; ``touch``: ``updated_at`` is stamped too."""
 
@@ -43,7 +43,7 @@ class PatientWrite:
     touch: bool
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class StepWrite:
     """Every row one step changes: answers, the consultation, patients, the session."""
 
@@ -69,14 +69,14 @@ def plan_step(
     being the same row, their columns are one write (the patient's answer wins).
     """
     variables = state.vars
-    consultation = dict(effects.consultation)
+    consultation = effects.consultation  # read only: a plan never changes what it is given
     if effects.danger_sign:
         signs = [*variables.get("danger_signs", []), effects.danger_sign]
         variables = {**variables, "danger_signs": signs}
-        consultation.update(danger_signs=signs, emergency=True, priority=0)
+        consultation = {**consultation, "danger_signs": signs, "emergency": True, "priority": 0}
     _allowed(consultation, CONSULTATION_COLUMNS)
     patient_id, caller_id = variables.get("patient_id"), variables.get("caller_patient_id")
-    patient, caller = dict(effects.patient), dict(effects.caller)
+    patient, caller = effects.patient, effects.caller
     if caller and caller_id is not None and caller_id == patient_id:
         patient, caller = {**caller, **patient}, {}
     patients = []
@@ -88,7 +88,7 @@ def plan_step(
     return StepWrite(
         session_id=session_id,
         consultation_id=consultation_id,
-        answers=dict(effects.answers) if with_consultation else {},
+        answers=effects.answers if with_consultation else {},
         consultation=consultation if with_consultation else {},
         patients=tuple(patients),
         session={
@@ -103,7 +103,6 @@ def plan_step(
 
 
 def _allowed(values: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
-    for column in values:
-        if column not in allowed:
-            raise ValueError(f"column {column!r} may not be written by the IVR")
+    if not values.keys() <= allowed:
+        raise ValueError(f"columns {sorted(values.keys() - allowed)} may not be written by the IVR")
     return values

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -42,6 +43,11 @@ def parsed(response: Any) -> list[Tree]:
 def say(lang: str, key: str, **values: str) -> Tree:
     voice, language = VOICES[lang]
     return ("Say", {"voice": voice, "language": language}, catalog(lang).spoken(key, **values), [])
+
+
+def rx_latest_url(lang: str) -> str:
+    after = urlencode({"after": step_url("rx_read", lang)})
+    return f"{BASE}/rx/latest?lang={lang}&{after}"
 
 
 def step_url(node: str, lang: str) -> str:
@@ -125,8 +131,8 @@ STEPS: list[tuple[str, dict[str, Any], Any]] = [
     ("description", {}, lambda L: record("description", L, [say(L, "description")], 60)),
     ("sms_script", {}, lambda L: gather("sms_script", L, [say(L, "sms_script")])),
     ("rx_offer", {}, lambda L: gather("rx_offer", L, [say(L, "rx_offer")])),
-    # the read-aloud itself is prescriptions.voice's; rendered alone it only comes back
-    ("rx_read", {}, lambda L: [("Redirect", {"method": "POST"}, step_url("rx_read", L), [])]),
+    # the read-aloud is prescriptions.voice's (POST /rx/latest), which comes back to rx_read
+    ("rx_read", {}, lambda L: [("Redirect", {"method": "POST"}, rx_latest_url(L), [])]),
     ("rx_next", {}, lambda L: gather("rx_next", L, [say(L, "rx_next")])),
     ("rx_goodbye", {}, lambda L: [say(L, "rx_goodbye"), ("Hangup", {}, "", [])]),
     (
