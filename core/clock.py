@@ -125,4 +125,3 @@ class CallWindow:
 
     def __str__(self) -> str:
         return f"{self.opens:%H:%M}-{self.closes:%H:%M}"
-

@@ -2,8 +2,9 @@
 
 The browser never sees a Twilio URL or credential: ``<audio src>`` points here, the portal
 checks that the doctor may see the consultation (the same rule as the consultation page),
-fetches the media with the account's credentials (``TelephonyGateway.fetch_recording_media``)
-and streams it on. Every play writes an ``AuditEvent`` (who, which recording, when, outcome).
+fetches the media with the account's credentials (the gateway's ``fetch_recording_media``,
+reached through ``outbound.calls.gateway``) and streams it on. Every play writes an
+``AuditEvent`` (who, which recording, when, outcome).
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from flask import Response, abort
 from flask.typing import ResponseReturnValue
 
 from core.runtime import current_runtime
+from outbound.calls import gateway as provider
 from portal.blueprint import audit, bp, get_db, login_required
 from portal.consultations import KINDS, load_visible, recording_source
 from telephony.errors import GatewayError
-from telephony.gateway import TelephonyGateway, recording_sid
+from telephony.gateway import recording_sid
 
 
 @bp.get("/consultations/<dbid:consultation_id>/recordings/<kind>.wav")
@@ -28,7 +30,7 @@ def recording(consultation_id: int, kind: str) -> ResponseReturnValue:
     sid = recording_sid(source)
     if source is None or sid is None:
         abort(404)
-    gateway = TelephonyGateway.for_runtime(current_runtime())
+    gateway = provider(current_runtime())
     try:
         media = gateway.fetch_recording_media(source, fmt="wav")
     except GatewayError as exc:
