@@ -19,7 +19,7 @@ import click
 from alembic.util.exc import CommandError
 from redis import exceptions as redis_exc
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, ProgrammingError
 
 from sampark.registry import RegistryNotText
 
@@ -27,6 +27,8 @@ EXIT_PROBLEM = 1
 EXIT_USAGE = 2
 #: A service the command needs (the database, Redis) is out of reach.
 EXIT_SERVICE = 3
+#: PostgreSQL's undefined_table: a database that was never migrated.
+UNDEFINED_TABLE = "42P01"
 
 
 class CliError(click.ClickException):
@@ -61,7 +63,10 @@ def safe_url(url: str) -> str:
 
 def explain(exc: BaseException) -> CliError | None:
     """The one line for an exception the operator can act on; None for a bug."""
-    if isinstance(exc, OperationalError | InterfaceError):
+    not_migrated = getattr(getattr(exc, "orig", None), "sqlstate", None) == UNDEFINED_TABLE
+    if isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, ProgrammingError) and not_migrated
+    ):
         return CliError(
             f"database error: {first_line(exc)} (is DATABASE_URL right, the server up "
             "and the database migrated? `sampark db upgrade`)",

@@ -11,11 +11,14 @@ import os
 import socket
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from sampark.cli import main
 
@@ -45,6 +48,27 @@ def test_an_unreachable_database_is_one_line(args: list[str]) -> None:
     line = one_line(err)
     assert code == 3
     assert line.startswith("sampark: database error: ") and "Connection refused" in line
+
+
+def test_a_database_never_migrated_is_one_line(database_url: str) -> None:
+    """On PostgreSQL (the tests' own schema holds tables: a new database does not)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite says 'no such table' as an OperationalError")
+    server = make_url(database_url)
+    name = f"sampark_empty_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = server.set(database=name).render_as_string(hide_password=False)
+        code, _, err = run("consultations", DATABASE_URL=url)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    line = one_line(err)
+    assert code == 3
+    assert line.startswith("sampark: database error: relation ") and "sampark db upgrade" in line
 
 
 @pytest.mark.parametrize("verb", ["upgrade", "downgrade"])
