@@ -18,6 +18,7 @@ import yaml
 
 from core.timeutil import to_ist
 from models import Prescription, PrescriptionItem
+from workflows.voices import voice_for as speech_voice
 
 READOUT_PATH = Path(__file__).with_name("readout.yaml")
 LANGUAGES = ("hi", "ur", "bn", "en")
@@ -55,7 +56,8 @@ def voice_for(language: str | None) -> Voice:
     """The speech of ``language`` (Hindi for anything unknown)."""
     lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
     raw = readout_config()["languages"][lang]
-    return Voice(lang, raw["voice"], raw["say_language"], raw)
+    spoken = speech_voice(lang)  # the one table of voices (workflows/voices.py)
+    return Voice(lang, spoken.voice, spoken.say_language, raw)
 
 
 def number_words(v: Voice, value: float | int) -> str:

@@ -1,18 +1,13 @@
 """What staff and patients hear from the workflow, per language (hi, ur, bn, en).
 
 Short sentences for text-to-speech; ``{name}``-style fields are filled in by
-``workflows.twiml``. A missing language falls back to Hindi.
+``workflows.twiml``. A missing language falls back to Hindi. Each language's words are
+written in the script its voice reads (``workflows.voices``): Urdu in Devanagari.
 """
 
 from __future__ import annotations
 
-#: Twilio ``<Say>`` language and voice per language key.
-VOICES: dict[str, tuple[str, str]] = {
-    "hi": ("hi-IN", "Polly.Aditi"),
-    "ur": ("ur-IN", "Google.ur-IN-Standard-A"),
-    "bn": ("bn-IN", "Google.bn-IN-Standard-A"),
-    "en": ("en-IN", "Polly.Raveena"),
-}
+from workflows.voices import voice_for
 
 PROMPTS: dict[str, dict[str, str]] = {
     "en": {
@@ -74,34 +69,34 @@ PROMPTS: dict[str, dict[str, str]] = {
         "female": "महिला",
         "other": "अन्य",
     },
+    # Urdu in Devanagari: the voice that speaks it is Hindi's (workflows/voices.py).
     "ur": {
-        "intro_anm": "سمپرک۔ آپ کے مرکز کے ایک مریض کو مشورہ چاہیے۔",
-        "intro_doctor": "سمپرک۔ ایک مشورہ آپ کا انتظار کر رہا ہے۔",
-        "emergency": "یہ ہنگامی ہے۔",
-        "patient": "مریض {name}، عمر {age} سال، {sex}۔",
-        "complaint": "مسئلہ: {complaint}، {days} دن سے۔",
-        "danger": "خطرے کی علامات: {signs}۔",
+        "intro_anm": "सम्पर्क। आपके मरकज़ के एक मरीज़ को मशवरा चाहिए।",
+        "intro_doctor": "सम्पर्क। एक मशवरा आपका इंतिज़ार कर रहा है।",
+        "emergency": "ये हंगामी है।",
+        "patient": "मरीज़ {name}, उम्र {age} साल, {sex}।",
+        "complaint": "मसला: {complaint}, {days} दिन से।",
+        "danger": "ख़तरे की अलामात: {signs}।",
         "menu_anm": (
-            "کیس لے کر ابھی جڑنے کے لیے 1 دبائیں۔ بعد میں لینے کے لیے 2۔ "
-            "آگے بھیجنے کے لیے 3۔ مریض کی آواز سننے کے لیے 9۔"
+            "केस लेकर अभी जुड़ने के लिए 1 दबाएँ। बाद में लेने के लिए 2। "
+            "आगे भेजने के लिए 3। मरीज़ की आवाज़ सुनने के लिए 9।"
         ),
-        "menu_doctor": "قبول کرنے کے لیے 1، انکار کے لیے 2، مریض کو سننے کے لیے 9 دبائیں۔",
-        "wrong_key": "یہ بٹن درست نہیں۔",
-        "joining": "شکریہ۔ آپ کو ابھی جوڑ رہے ہیں۔",
-        "anm_later": "شکریہ۔ ہم آپ کو چند منٹ میں پھر فون کریں گے۔",
-        "anm_wait_doctor": "شکریہ۔ ڈاکٹر کے تیار ہوتے ہی ہم آپ کو فون کریں گے۔",
-        "passed": "شکریہ۔ ہم کسی اور سے پوچھیں گے۔",
-        "taken": "شکریہ۔ یہ کیس دیکھ لیا گیا ہے۔",
-        "patient_wait": "براہ کرم لائن پر رہیں۔ ہم آپ کو صحت کارکن اور ڈاکٹر سے جوڑ رہے ہیں۔",
-        "patient_callback_hello": "آداب۔ سمپرک سے آپ کے مشورے کے لیے فون ہے۔ "
-        "براہ کرم لائن پر رہیں۔",
-        "callback_later": "ابھی ڈاکٹر سے نہیں جوڑ سکے۔ ہم جلد آپ کو واپس فون کریں گے۔ شکریہ۔",
-        "closing": "ڈاکٹر نے بات مکمل کر لی۔ آپ کا نسخہ SMS سے آئے گا۔ شکریہ۔",
-        "patient_missing": "مریض سے رابطہ نہیں ہو سکا۔ ہم بعد میں پھر کوشش کریں گے۔ شکریہ۔",
-        "apology": "معاف کیجیے، تکنیکی مسئلہ ہے۔ ہم آپ کو واپس فون کریں گے۔",
-        "male": "مرد",
-        "female": "عورت",
-        "other": "دیگر",
+        "menu_doctor": "क़बूल करने के लिए 1, इनकार के लिए 2, मरीज़ को सुनने के लिए 9 दबाएँ।",
+        "wrong_key": "ये बटन दुरुस्त नहीं।",
+        "joining": "शुक्रिया। आपको अभी जोड़ रहे हैं।",
+        "anm_later": "शुक्रिया। हम आपको चंद मिनट में फिर फ़ोन करेंगे।",
+        "anm_wait_doctor": "शुक्रिया। डॉक्टर के तैयार होते ही हम आपको फ़ोन करेंगे।",
+        "passed": "शुक्रिया। हम किसी और से पूछेंगे।",
+        "taken": "शुक्रिया। ये केस देख लिया गया है।",
+        "patient_wait": "बराह-ए-करम लाइन पर रहें। हम आपको सेहत कारकुन और डॉक्टर से जोड़ रहे हैं।",
+        "patient_callback_hello": "आदाब। सम्पर्क से आपके मशवरे के लिए फ़ोन है। बराह-ए-करम लाइन पर रहें।",
+        "callback_later": "अभी डॉक्टर से नहीं जोड़ सके। हम जल्द आपको वापस फ़ोन करेंगे। शुक्रिया।",
+        "closing": "डॉक्टर ने बात मुकम्मल कर ली। आपका नुस्ख़ा SMS से आएगा। शुक्रिया।",
+        "patient_missing": "मरीज़ से राब्ता नहीं हो सका। हम बाद में फिर कोशिश करेंगे। शुक्रिया।",
+        "apology": "माफ़ कीजिए, तकनीकी मसला है। हम आपको वापस फ़ोन करेंगे।",
+        "male": "मर्द",
+        "female": "औरत",
+        "other": "दीगर",
     },
     "bn": {
         "intro_anm": "সম্পর্ক। আপনার কেন্দ্রের একজন রোগীর পরামর্শ দরকার।",
@@ -156,15 +151,15 @@ COMPLAINTS: dict[str, dict[str, str]] = {
         "other": "दूसरी समस्या",
     },
     "ur": {
-        "fever": "بخار",
-        "cough_breathing": "کھانسی یا سانس کی تکلیف",
-        "pregnancy": "حمل",
-        "child_illness": "بچے کی بیماری",
-        "diarrhoea_vomiting": "دست یا الٹی",
-        "skin": "جلد کا مسئلہ",
-        "pain": "درد",
-        "bp_diabetes_followup": "بلڈ پریشر یا شوگر کی جانچ",
-        "other": "دوسرا مسئلہ",
+        "fever": "बुख़ार",
+        "cough_breathing": "खाँसी या साँस की तकलीफ़",
+        "pregnancy": "हमल",
+        "child_illness": "बच्चे की बीमारी",
+        "diarrhoea_vomiting": "दस्त या उल्टी",
+        "skin": "जिल्द का मसला",
+        "pain": "दर्द",
+        "bp_diabetes_followup": "ब्लड प्रेशर या शुगर की जाँच",
+        "other": "दूसरा मसला",
     },
     "bn": {
         "fever": "জ্বর",
@@ -194,5 +189,6 @@ def complaint_name(language: str, complaint: str | None) -> str:
 
 
 def voice(language: str) -> tuple[str, str]:
-    """Twilio's (language, voice) for ``language``."""
-    return VOICES.get(language, VOICES["hi"])
+    """Twilio's (language, voice) for ``language``, from the one table (``workflows.voices``)."""
+    v = voice_for(language)
+    return v.say_language, v.voice
