@@ -1,7 +1,9 @@
 """Per-language prompt catalogs (``ivr/prompts/<lang>.yaml``), loaded once per process.
 
-A prompt is spoken by text-to-speech (``<Say>`` with the language's voice) unless
-the catalog maps it to a recorded audio file, which is then played (``<Play>``).
+A prompt is spoken by text-to-speech (``<Say>`` with the language's voice, from the one
+table ``workflows.voices``) unless a recording of it exists, which is then played
+(``<Play>``): a file ``ivr/prompts/audio/<lang>/<key>.mp3`` (or ``.wav``), found when
+the catalog is loaded, or a file named in the catalog's ``audio:`` map.
 """
 
 from __future__ import annotations
@@ -13,7 +15,12 @@ from typing import Any
 
 import yaml
 
+from workflows.voices import voice_for
+
 PROMPTS_DIR = Path(__file__).with_name("prompts")
+#: Recorded prompts: ``<AUDIO_DIR>/<lang>/<key>.mp3`` (served at ``/ivr/audio/<lang>/<file>``).
+AUDIO_DIR = PROMPTS_DIR / "audio"
+AUDIO_TYPES = {".mp3": "audio/mpeg", ".wav": "audio/wav"}
 LANGUAGES: tuple[str, ...] = ("hi", "ur", "bn", "en")
 DEFAULT_LANGUAGE = "hi"
 
@@ -26,7 +33,8 @@ class Catalog:
         language: ``hi``, ``ur``, ``bn`` or ``en``.
         say_language / voice: the ``<Say>`` attributes for text-to-speech.
         texts: prompt key -> written text (in the language's own script).
-        speak: prompt key -> what text-to-speech reads, when it differs from ``texts``.
+        speak: prompt key -> what text-to-speech reads, when it differs from ``texts``
+            (Urdu: the same words in Devanagari, the script of its voice).
         audio: prompt key -> recorded file, relative to the audio base URL.
     """
 
@@ -47,7 +55,20 @@ class Catalog:
         return template.format(**values) if values else template
 
 
-def parse_catalog(data: dict[str, Any]) -> Catalog:
+def recordings(language: str, audio_dir: Path = AUDIO_DIR) -> dict[str, str]:
+    """Prompt key -> ``<lang>/<file>`` for every recording of ``language`` on disk."""
+    folder = audio_dir / language
+    if not folder.is_dir():
+        return {}
+    return {
+        f.stem: f"{language}/{f.name}"
+        for f in sorted(folder.iterdir())
+        if f.is_file() and f.suffix.lower() in AUDIO_TYPES
+    }
+
+
+def parse_catalog(data: dict[str, Any], audio_dir: Path = AUDIO_DIR) -> Catalog:
+    """A catalog from its YAML; the voice comes from ``workflows.voices``, never the file."""
     texts: dict[str, str] = {}
     speak: dict[str, str] = {}
     for key, value in data["prompts"].items():
@@ -57,13 +78,15 @@ def parse_catalog(data: dict[str, Any]) -> Catalog:
                 speak[key] = value["speak"]
         else:
             texts[key] = value
+    language = data["language"]
+    spoken = voice_for(language)
     return Catalog(
-        language=data["language"],
-        say_language=data["say_language"],
-        voice=data["voice"],
+        language=language,
+        say_language=spoken.say_language,
+        voice=spoken.voice,
         texts=texts,
         speak=speak,
-        audio=dict(data.get("audio") or {}),
+        audio={**recordings(language, audio_dir), **dict(data.get("audio") or {})},
     )
 
 

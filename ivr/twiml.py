@@ -27,10 +27,18 @@ class Line:
 
 @dataclass(frozen=True)
 class Urls:
-    """Where Twilio sends the caller's answers (absolute, as Twilio signs them)."""
+    """Where Twilio sends the caller's answers (absolute, as Twilio signs them).
+
+    ``audio_base``: where Twilio fetches recorded prompts (``IVR_AUDIO_BASE_URL``); by
+    default our own ``<base>/ivr/audio`` (``ivr.views.audio``, serving ``ivr/prompts/audio``).
+    """
 
     base: str
     audio_base: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.audio_base:
+            object.__setattr__(self, "audio_base", f"{self.base}/ivr/audio")
 
     def step(self, node: str, language: str) -> str:
         return f"{self.base}/ivr/step?{urlencode({'n': node, 'l': language})}"
@@ -45,7 +53,8 @@ def spell_digits(number: str) -> str:
 
 
 def add_line(parent: VoiceResponse | Gather, line: Line, audio_base: str | None) -> None:
-    """A recorded file (``<Play>``) when one is configured, else ``<Say>`` in its voice."""
+    """The prompt's recording (``<Play>``) when one exists, else ``<Say>`` in the voice of
+    the one table (``workflows.voices``); a prompt with values to fill in is always said."""
     recorded = line.cat.audio.get(line.key)
     if recorded and audio_base and not line.values:
         parent.play(f"{audio_base}/{recorded}")

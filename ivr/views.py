@@ -12,11 +12,12 @@ see ``ivr.fallback.safe_twiml``.
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, abort, request, send_from_directory
 from twilio.twiml.voice_response import VoiceResponse
 
 from core.runtime import current_runtime
 from ivr import calls
+from ivr.catalog import AUDIO_DIR, AUDIO_TYPES, LANGUAGES
 from ivr.fallback import safe_twiml
 from telephony.webhooks import twilio_webhook
 
@@ -53,3 +54,12 @@ def recording() -> VoiceResponse | str:
 @safe_twiml("status")
 def status() -> VoiceResponse | str:
     return _run("status")
+
+
+@bp.get("/audio/<language>/<name>")
+def audio(language: str, name: str) -> Response:
+    """A recorded prompt (``ivr/prompts/audio/<lang>/<key>.mp3``), fetched by Twilio's <Play>."""
+    suffix = name[name.rfind(".") :].lower() if "." in name else ""
+    if language not in LANGUAGES or suffix not in AUDIO_TYPES:
+        abort(404)
+    return send_from_directory(AUDIO_DIR / language, name, mimetype=AUDIO_TYPES[suffix])
