@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from standin.calls import CallsMixin
+from standin.play import GATHER_PLAY_FAILED, PLAY_FAILED, PlayMixin
 from standin.resources import Call
 from standin.transport import Response
 from standin.twiml import TwimlError, Verb, method_of, parse, resolve
@@ -51,7 +51,7 @@ def collect_keys(keys: str, finish: str, num: int | None) -> tuple[str, str | No
     return out, None, False
 
 
-class RunnerMixin(CallsMixin):
+class RunnerMixin(PlayMixin):
     """Fetching and executing TwiML."""
 
     # provided by the other mixins
@@ -204,8 +204,29 @@ class RunnerMixin(CallsMixin):
         self._after(call, verb_seconds(verb))
         return True
 
-    _verb_play = _verb_say
     _verb_pause = _verb_say
+
+    # -- Play: the file is fetched first, like Twilio ---------------------------------------
+    def _verb_play(self, call: Call, verb: Verb) -> bool:
+        url = self._media_url(call, verb)
+        if url is None:
+            return self._verb_say(call, verb)
+        sid, token = call.sid, call.gen
+
+        def fetched() -> None:
+            played = self._fetch_media(sid, url, PLAY_FAILED)
+            with self.lock:
+                live = self._live(sid, token)
+                if live is None:
+                    return
+                if played:
+                    self._after(live, verb_seconds(verb))
+                else:
+                    self.record("play", sid=sid, url=url, result="not played")
+                    self._exec_next(live)
+
+        self.later(0.0, fetched, key=sid)
+        return True
 
     def _verb_hangup(self, call: Call, verb: Verb) -> bool:
         self.end_call(call, "completed")
@@ -230,7 +251,28 @@ class RunnerMixin(CallsMixin):
 
     # -- Gather (https://www.twilio.com/docs/voice/twiml/gather) --------------------------
     def _verb_gather(self, call: Call, verb: Verb) -> bool:
-        prompt = sum(verb_seconds(child) for child in verb.children)
+        """Fetch the files of its <Play>s first (Twilio does), then listen."""
+        media = [(i, self._media_url(call, child)) for i, child in enumerate(verb.children)]
+        media = [(i, url) for i, url in media if url and verb.children[i].name == "Play"]
+        if not media:
+            return self._listen(call, verb, sum(verb_seconds(c) for c in verb.children))
+        sid, token = call.sid, call.gen
+
+        def fetched() -> None:
+            failed = {
+                i for i, url in media if not self._fetch_media(sid, str(url), GATHER_PLAY_FAILED)
+            }
+            with self.lock:
+                live = self._live(sid, token)
+                if live is not None:
+                    kept = [c for i, c in enumerate(verb.children) if i not in failed]
+                    self._listen(live, verb, sum(verb_seconds(c) for c in kept))
+
+        self.later(0.0, fetched, key=sid)
+        return True
+
+    def _listen(self, call: Call, verb: Verb, prompt: float) -> bool:
+        """The Gather proper: its prompt lasts ``prompt`` seconds, then keys or silence."""
         modes = as_list(verb.attr("input") or "dtmf")
         timeout = verb.number("timeout", 5)
         index = call.gather_index
