@@ -1,6 +1,7 @@
 """SMS texts: Jinja2 templates per purpose, language and script, fitted to Twilio's parts.
 
 ``render(purpose, language, script, **context) -> RenderedSms`` is the entry point;
+``render_prescription`` gives every SMS of a prescription (continuations included);
 ``encoding.count_segments`` counts parts as Twilio does; ``choose_script(patient)``
 gives the script a patient's phone can show.
 """
@@ -10,12 +11,15 @@ from sms_templates.contexts import MissingContext, prescription_context
 from sms_templates.encoding import SegmentCount, clean_gsm, count_segments
 from sms_templates.render import RenderedSms, UnknownTemplate, dlt_registration_text, render
 from sms_templates.scripts import choose_script, remember_script
+from sms_templates.split import CONTINUATION, PlannedSms, render_prescription
 
 __all__ = [
+    "CONTINUATION",
     "LANGUAGES",
     "PURPOSES",
     "SCRIPTS",
     "MissingContext",
+    "PlannedSms",
     "RenderedSms",
     "SegmentCount",
     "UnknownTemplate",
@@ -26,4 +30,5 @@ __all__ = [
     "prescription_context",
     "remember_script",
     "render",
+    "render_prescription",
 ]

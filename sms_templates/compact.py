@@ -112,6 +112,34 @@ def clip(text: Any, width: int = 40) -> str:
     return cut.rstrip(" ,;:-") + ".."
 
 
+def split_words(text: Any, width: int = 40) -> list[str]:
+    """``text`` in lines of at most ``width`` characters, broken only between words.
+
+    Nothing is left out and no word or number is cut: ``" ".join(lines)`` is the text with
+    its runs of white space made single. Only a single "word" longer than ``width`` (a
+    link, say) has to be broken, at ``width``.
+    """
+    lines: list[str] = []
+    current = ""
+    for word in str(text or "").split():
+        while len(word) > width:
+            if current:
+                lines.append(current)
+                current = ""
+            lines.append(word[:width])
+            word = word[width:]
+        if not current:
+            current = word
+        elif len(current) + 1 + len(word) <= width:
+            current += " " + word
+        else:
+            lines.append(current)
+            current = word
+    if current:
+        lines.append(current)
+    return lines
+
+
 def short_date(value: date | datetime | None) -> str:
     """``25-11-2026`` (a datetime is shown in IST)."""
     if value is None:

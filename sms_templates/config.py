@@ -15,6 +15,7 @@ TEMPLATES_DIR = PACKAGE_DIR / "templates"
 PURPOSES: tuple[str, ...] = (
     "prescription_patient",
     "prescription_anm",
+    "prescription_more",
     "followup_reminder",
     "could_not_reach",
     "emergency_advice",
@@ -43,6 +44,8 @@ class SmsConfig:
     max_segments: dict[str, dict[str, int]]  # purpose -> encoding -> parts
     max_list_lines: int
     variable_max_chars: int
+    max_text_lines: int
+    max_more_lines: int
     default_script: dict[str, str]
     retry_delay_seconds: int
     send_retry_intervals: list[int]
@@ -112,6 +115,8 @@ def load_config() -> SmsConfig:
         max_segments={str(k): _budget(k, v) for k, v in (sms.get("max_segments") or {}).items()},
         max_list_lines=int(sms.get("max_list_lines", 6)),
         variable_max_chars=int(sms.get("variable_max_chars", 40)),
+        max_text_lines=int(sms.get("max_text_lines", 4)),
+        max_more_lines=int(sms.get("max_more_lines", 8)),
         default_script=default_script,
         retry_delay_seconds=int(sms.get("retry_delay_seconds", 0)),
         send_retry_intervals=[int(x) for x in sms.get("send_retry_intervals") or [10, 30, 120]],

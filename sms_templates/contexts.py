@@ -20,7 +20,9 @@ class ContextSpec:
     optional: tuple[str, ...] = ()
 
 
-_RX_OPTIONAL = ("advice", "tests", "follow_up_on", "referral_to", "referral_urgency")
+_RX_OPTIONAL = ("advice", "tests", "notes", "follow_up_on", "referral_to", "referral_urgency")
+#: Free text broken into DLT-sized lines (``render``): a string, or a list of texts.
+TEXT_FIELDS = ("notes", "advice", "tests")
 
 CONTEXTS: dict[str, ContextSpec] = {
     "prescription_patient": ContextSpec(
@@ -48,6 +50,7 @@ CONTEXTS: dict[str, ContextSpec] = {
         ),
         _RX_OPTIONAL,
     ),
+    "prescription_more": ContextSpec(("code", "part"), TEXT_FIELDS),
     "followup_reminder": ContextSpec(("follow_up_on", "callback_number"), ("patient_name", "code")),
     "could_not_reach": ContextSpec(("callback_number",)),
     "emergency_advice": ContextSpec(("emergency_number",), ("referral_to",)),
@@ -81,6 +84,17 @@ def complete(purpose: str, context: dict[str, Any]) -> dict[str, Any]:
     return {**dict.fromkeys(spec.optional), **context}
 
 
+def medicine_notes(medicines: list[Any]) -> list[str]:
+    """Each medicine's instructions (how to mix ORS, when to take it), numbered as listed:
+    ``"2: 1 sachet in 1 litre of clean water; sip after each loose stool"``."""
+    notes = []
+    for n, item in enumerate(medicines, start=1):
+        text = " ".join(str(field(item, "instructions") or "").split())
+        if text:
+            notes.append(f"{n}: {text}")
+    return notes
+
+
 def prescription_context(prescription: Any, **extra: Any) -> dict[str, Any]:
     """The variables of ``prescription_patient`` / ``prescription_anm`` from a Prescription.
 
@@ -89,6 +103,7 @@ def prescription_context(prescription: Any, **extra: Any) -> dict[str, Any]:
     """
     consultation = field(prescription, "consultation")
     tests = field(prescription, "tests") or []
+    medicines = list(field(prescription, "items") or [])
     context: dict[str, Any] = {
         "code": field(prescription, "code"),
         "issued_on": field(prescription, "issued_at"),
@@ -98,7 +113,8 @@ def prescription_context(prescription: Any, **extra: Any) -> dict[str, Any]:
         "doctor_name": field(prescription, "doctor_name"),
         "doctor_registration": field(prescription, "doctor_registration"),
         "diagnosis": field(prescription, "diagnosis"),
-        "medicines": list(field(prescription, "items") or []),
+        "medicines": medicines,
+        "notes": medicine_notes(medicines),
         "advice": field(prescription, "advice"),
         "tests": ", ".join(str(t) for t in tests) if isinstance(tests, list) else tests,
         "follow_up_on": field(prescription, "follow_up_on"),

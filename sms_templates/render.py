@@ -13,10 +13,15 @@ Inside a template:
     ``{{ n | phone }}``      a number as dialled in India (``06456 220001``).
     ``{{ link | url }}``     a DLT ``{#url#}`` variable (whitelisted link, not clipped).
     ``lines`` / ``more``     the compact medicine lines that fit and how many were left out.
+    ``advice`` / ``tests`` / ``notes`` free text as a list of lines, each one DLT variable
+                             of at most 40 characters, broken between words (never inside a
+                             word or a number); ``continued``: something went to the next SMS.
 
 A message over its budget (``sms.yaml`` ``max_segments``) is shortened step by step:
-first optional fields (tests, then advice) are left out, then medicine lines from the
-end, each replaced by the template's "+N more, ask ANM" tail. A line is never cut.
+first optional fields (tests, then instructions, then advice) are left out, then medicine
+lines from the end, each replaced by the template's "+N more, ask ANM" tail. A line is
+never cut. What is left out is named in ``RenderedSms.dropped``; ``split.render_prescription``
+sends the left-out text whole in continuation SMS (``prescription_more``).
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 
 from core.phones import display
-from sms_templates.compact import clip, medicine_line, short_date, short_datetime
+from sms_templates.compact import clip, medicine_line, short_date, short_datetime, split_words
 from sms_templates.config import (
     LANGUAGES,
     LATIN_LANGUAGES,
@@ -42,7 +47,7 @@ from sms_templates.config import (
     TEMPLATES_DIR,
     load_config,
 )
-from sms_templates.contexts import complete
+from sms_templates.contexts import TEXT_FIELDS, complete
 from sms_templates.encoding import Encoding, clean_gsm, count_segments, normalise_native
 
 log = logging.getLogger(__name__)
@@ -95,8 +100,10 @@ class _Shortening:
 
 
 _SHORTENING: dict[str, _Shortening] = {
-    "prescription_patient": _Shortening("medicines", optional=("tests", "advice")),
-    "prescription_anm": _Shortening("medicines", for_anm=True, optional=("tests", "advice")),
+    "prescription_patient": _Shortening("medicines", optional=("tests", "notes", "advice")),
+    "prescription_anm": _Shortening(
+        "medicines", for_anm=True, optional=("tests", "notes", "advice")
+    ),
     "emergency_anm_alert": _Shortening(optional=("village",)),
     "intake_alert_anm": _Shortening(optional=("village",)),
 }
@@ -203,6 +210,17 @@ def _finish(text: str, latin: bool) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def text_lines(value: Any, width: int, latin: bool) -> list[str]:
+    """Free text (a string, or a list of texts each starting a line) as DLT-sized lines,
+    broken between words; cleaned to GSM-7 first for a Latin template."""
+    texts = [value] if isinstance(value, str) else list(value or ())
+    out: list[str] = []
+    for text in texts:
+        text = clean_gsm(str(text)) if latin else normalise_native(str(text))
+        out += split_words(text, width)
+    return out
+
+
 def _lines(items: Iterable[Any], width: int, for_anm: bool) -> list[str]:
     return [medicine_line(item, width=width, for_anm=for_anm) for item in items or ()]
 
@@ -243,9 +261,16 @@ def render(
         )
         ctx["lines"] = lines[: cfg.max_list_lines]
         ctx["more"] = len(lines) - len(ctx["lines"])
-    optional = [f for f in shortening.optional if ctx.get(f)]
     dropped: list[str] = []
+    for text in TEXT_FIELDS:
+        if ctx.get(text):
+            ctx[text] = text_lines(ctx[text], cfg.variable_max_chars, latin)
+            if text in shortening.optional and len(ctx[text]) > cfg.max_text_lines:
+                ctx[text] = None  # too long for one message: it goes whole to the next
+                dropped.append(text)
+    optional = [f for f in shortening.optional if ctx.get(f)]
     while True:
+        ctx["continued"] = any(f in TEXT_FIELDS for f in dropped)
         module = template.make_module(ctx)
         body = _finish(str(module), latin)
         count = count_segments(body)
@@ -316,11 +341,15 @@ def dlt_registration_text(
     source = env.loader.get_source(env, name)[0]
     names = meta.find_undeclared_variables(env.parse(source))
     ctx: dict[str, Any] = {n: _Var() for n in names}
+    cfg = load_config()
+    text_count = cfg.max_more_lines if purpose == "prescription_more" else cfg.max_text_lines
     ctx.update(
         _latin=False,
         _variant=f"{language}.{script}",
-        lines=[_Var()] * load_config().max_list_lines,
+        lines=[_Var()] * cfg.max_list_lines,
         more=_Var(),
+        continued=True,
+        **{name: [_Var()] * text_count for name in TEXT_FIELDS},
     )
     ctx.update(DLT_VARIANTS.get(purpose, {}).get(variant or "", {}))
     text = env.get_template(name).render(ctx)

@@ -72,6 +72,13 @@ RX = {
 SAMPLES: dict[str, dict[str, Any]] = {
     "prescription_patient": RX,
     "prescription_anm": {**RX, "medicines": MEDICINES},
+    "prescription_more": {
+        "code": "RX7K2P",
+        "part": "2/2",
+        "notes": ["2: 1 sachet in 1 litre of clean water; sip after each loose stool"],
+        "advice": "Drink plenty of fluids, rest. Return if fever persists beyond 3 days.",
+        "tests": None,
+    },
     "followup_reminder": {
         "patient_name": "Sabina Khatun",
         "follow_up_on": date(2026, 11, 30),

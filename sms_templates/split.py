@@ -1,0 +1,99 @@
+"""A prescription in as many SMS as it needs: nothing the doctor wrote is cut.
+
+The first message is the prescription template (``prescription_patient`` or
+``prescription_anm``). Free text that does not fit its part budget (tests, a medicine's
+instructions, the advice) is left out of it whole and sent in continuation messages
+(``prescription_more``: "Prescription RX7K2P (2/3) continued: ..."), packed line by line
+(each line one DLT variable of at most 40 characters, broken between words) within the
+continuation's own budget. The first message then says "More in the next SMS".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sms_templates.config import LATIN_LANGUAGES, load_config
+from sms_templates.contexts import TEXT_FIELDS, complete
+from sms_templates.render import RenderedSms, render, resolve_script, text_lines
+
+CONTINUATION = "prescription_more"
+#: The part label packed against: as wide as any real one ("2/3" ... "12/14").
+_WIDEST_PART = "99/99"
+
+
+@dataclass(frozen=True)
+class PlannedSms:
+    """One message of a prescription: what to pass to ``render`` and what it gives."""
+
+    purpose: str
+    context: dict[str, Any]
+    sms: RenderedSms
+
+
+def render_prescription(
+    purpose: str, language: str, script: str | None, **context: Any
+) -> list[PlannedSms]:
+    """Every SMS of one prescription for one recipient, in sending order.
+
+    Args:
+        purpose: ``prescription_patient`` or ``prescription_anm``.
+        language, script: as for ``render``.
+        **context: the prescription's variables (``contexts.prescription_context``).
+    """
+    script = resolve_script(language, script)
+    first = render(purpose, language, script, **context)
+    spilled = [name for name in TEXT_FIELDS if name in first.dropped]
+    if not spilled:
+        return [PlannedSms(purpose, context, first)]
+    cfg = load_config()
+    latin = script == "roman" or language in LATIN_LANGUAGES
+    full = complete(purpose, dict(context))
+    lines = [
+        (name, line)
+        for name in spilled
+        for line in text_lines(full[name], cfg.variable_max_chars, latin)
+    ]
+    code = full["code"]
+    groups = _pack(lines, code, language, script)
+    total = 1 + len(groups)
+    planned = [PlannedSms(purpose, context, first)]
+    for number, group in enumerate(groups, start=2):
+        more = _continuation_context(code, f"{number}/{total}", group)
+        planned.append(
+            PlannedSms(CONTINUATION, more, render(CONTINUATION, language, script, **more))
+        )
+    return planned
+
+
+def _continuation_context(code: Any, part: str, group: list[tuple[str, str]]) -> dict[str, Any]:
+    context: dict[str, Any] = {"code": code, "part": part}
+    for name in TEXT_FIELDS:
+        context[name] = [line for kind, line in group if kind == name] or None
+    return context
+
+
+def _pack(
+    lines: list[tuple[str, str]], code: Any, language: str, script: str
+) -> list[list[tuple[str, str]]]:
+    """The lines in groups, each one continuation within its budget (a line is never split)."""
+    cfg = load_config()
+    groups: list[list[tuple[str, str]]] = []
+    current: list[tuple[str, str]] = []
+    for line in lines:
+        trial = [*current, line]
+        if current and (
+            len(trial) > cfg.max_more_lines or not _fits(trial, code, language, script)
+        ):
+            groups.append(current)
+            trial = [line]
+        current = trial
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _fits(group: list[tuple[str, str]], code: Any, language: str, script: str) -> bool:
+    context = _continuation_context(code, _WIDEST_PART, group)
+    sms = render(CONTINUATION, language, script, max_segments=99, **context)
+    return sms.segments <= load_config().segments_for(CONTINUATION, sms.encoding)
