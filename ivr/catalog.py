@@ -96,7 +96,7 @@ def catalog(language: str) -> Catalog:
     if language not in LANGUAGES:
         language = DEFAULT_LANGUAGE
     with (PROMPTS_DIR / f"{language}.yaml").open(encoding="utf-8") as fh:
-        return parse_catalog(yaml.safe_load(fh))
+        return parse_catalog(yaml.safe_load(fh), AUDIO_DIR)
 
 
 def normalise_language(language: str | None) -> str:

@@ -112,7 +112,7 @@ class WsgiTransport:
                             elapsed_ms=elapsed)  # fmt: skip
         return Response(
             resp.status_code,
-            resp.get_data(as_text=True),
+            resp.get_data().decode("utf-8", "replace"),  # audio for <Play> is not text
             resp.headers.get("Content-Type", ""),
             elapsed_ms=_ms(t0),
         )

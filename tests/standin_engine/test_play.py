@@ -16,7 +16,7 @@ from tests.standin_engine.twiml_app import BASE
 
 def _with_audio(app: Flask) -> Flask:
     app.add_url_rule(
-        "/audio/ok.mp3", "audio_ok", lambda: Response(b"ID3\x00", mimetype="audio/mpeg")
+        "/audio/ok.mp3", "audio_ok", lambda: Response(b"ID3\x04\xff\xfb\x90", mimetype="audio/mpeg")
     )
     app.add_url_rule(
         "/audio/page.mp3", "audio_page", lambda: Response("<html/>", mimetype="text/html")
