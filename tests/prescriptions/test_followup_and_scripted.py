@@ -167,8 +167,8 @@ def test_sms_are_queued_with_the_prescription_and_sent_only_after_commit(
         )
         rx_id = rx.id
         assert queue.count == 0  # not before the commit
-    assert queue.count == 2
     with runtime.db.session() as s:
+        assert queue.count == len(s.scalars(select(SmsMessage)).all()) >= 2
         sms = {m.purpose: m for m in s.scalars(select(SmsMessage))}
         patient = s.get(Patient, setting.patient_id)
         assert patient is not None

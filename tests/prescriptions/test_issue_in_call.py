@@ -13,6 +13,7 @@ from core.runtime import Runtime
 from models import Consultation, ConsultationState, Prescription, SmsMessage
 from prescriptions.notify import ANM_PURPOSE, PATIENT_PURPOSE
 from prescriptions.service import issue_prescription
+from sms_templates import CONTINUATION
 from tests.prescriptions.helpers import build_setting, fever_draft
 from workflows.engine import run_step
 
@@ -34,7 +35,8 @@ def _messages(runtime: Runtime, consultation_id: int) -> list[tuple[str, int | N
         rows = s.scalars(
             select(SmsMessage).where(SmsMessage.consultation_id == consultation_id)
         ).all()
-        return sorted((m.purpose, m.prescription_id) for m in rows)
+        # a continuation (prescription_more) belongs to the SMS it continues
+        return sorted((m.purpose, m.prescription_id) for m in rows if m.purpose != CONTINUATION)
 
 
 def test_issued_in_the_call_the_sms_goes_and_the_calls_end_asks_nothing_more(
