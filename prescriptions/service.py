@@ -26,11 +26,16 @@ from models import (
     Prescription,
     PrescriptionItem,
     Staff,
-    StaffRole,
 )
-from prescriptions.codes import normalize_code, unused_prescription_code
-from prescriptions.draft import SEXES, DraftItem, PrescriptionDraft, check_draft_fields
-from prescriptions.notify import queue_prescription_sms
+from prescriptions.codes import ALPHABET, CODE_LENGTH, normalize_code, unused_prescription_code
+from prescriptions.draft import DraftItem, PrescriptionDraft, check_draft_fields
+from prescriptions.identity import (
+    PatientIdentity,
+    doctor_problems,
+    identity_problems,
+    patient_identity,
+)
+from prescriptions.notify import SmsPlan, plan_prescription_sms, queue_prescription_sms
 from prescriptions.policy import Policy, mode_for
 
 log = logging.getLogger(__name__)
@@ -42,6 +47,8 @@ __all__ = [
     "current_prescription",
     "find_by_code",
     "issue_prescription",
+    "patient_identity",
+    "preview_prescription",
 ]
 
 
@@ -56,68 +63,6 @@ class PrescriptionRejected(ValueError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
-
-
-@dataclass(frozen=True)
-class PatientIdentity:
-    name: str | None
-    age: int | None
-    sex: str | None
-
-
-def _intake_value(consultation: Consultation, *questions: str) -> str | None:
-    for answer in consultation.answers:
-        if answer.question in questions and answer.value:
-            return answer.value
-    return None
-
-
-def patient_identity(consultation: Consultation, draft: PrescriptionDraft) -> PatientIdentity:
-    """Name, age and sex: what the doctor confirmed, else the registry, else the IVR answers."""
-    patient: Patient | None = consultation.patient
-    name = (draft.patient_name or "").strip() or (patient.name if patient else None)
-    age = draft.patient_age
-    if age is None and patient is not None:
-        age = patient.age_years
-    if age is None:
-        raw = _intake_value(consultation, "age", "age_years")
-        age = int(raw) if raw and raw.strip().isdigit() else None
-    sex = (draft.patient_sex or "").strip().lower() or (patient.sex if patient else None)
-    if sex is None:
-        sex = (_intake_value(consultation, "sex") or "").lower() or None
-    return PatientIdentity(name, age, sex)
-
-
-def _identity_problems(who: PatientIdentity) -> list[str]:
-    problems = []
-    if not who.name:
-        problems.append("The patient's name is not known: ask the ANM and type it in.")
-    elif len(who.name) > 80:
-        problems.append("The patient's name must be at most 80 characters.")
-    if who.age is None:
-        problems.append("The patient's age is not known: ask it explicitly before prescribing.")
-    elif not 0 <= who.age <= 120:
-        problems.append(f"The patient's age {who.age} is not plausible.")
-    if who.sex is None:
-        problems.append("The patient's sex is not known: ask the ANM.")
-    elif who.sex not in SEXES:
-        problems.append(f"The patient's sex must be one of {', '.join(SEXES)}.")
-    return problems
-
-
-def _doctor_problems(doctor: Staff | None, consultation: Consultation, doctor_id: int) -> list[str]:
-    if doctor is None or doctor.role is not StaffRole.DOCTOR or not doctor.active:
-        return ["Only an active doctor can issue a prescription."]
-    problems = []
-    if consultation.doctor_id != doctor_id:
-        problems.append("Only the doctor of this consultation can prescribe in it.")
-    if not (doctor.qualification or "").strip():
-        problems.append("Your qualification is missing from the registry: ask the district admin.")
-    if not (doctor.registration_number or "").strip():
-        problems.append(
-            "Your council registration number is missing from the registry: ask the district admin."
-        )
-    return problems
 
 
 def current_prescription(session: Session, consultation_id: int) -> Prescription | None:
@@ -207,33 +152,38 @@ def _fill_patient_record(patient: Patient | None, who: PatientIdentity) -> None:
         patient.updated_at = utcnow()
 
 
-def issue_prescription(
+@dataclass(frozen=True)
+class _Prepared:
+    consultation: Consultation
+    doctor: Staff
+    rx: Prescription  # built, not yet added to the session
+    replaced: Prescription | None
+
+
+def _code(session: Session, wanted: str | None) -> str:
+    """``wanted`` (the code the doctor's preview showed) if it is well formed and unused."""
+    if (
+        wanted
+        and len(wanted) == CODE_LENGTH
+        and all(ch in ALPHABET for ch in wanted)
+        and find_by_code(session, wanted) is None
+    ):
+        return wanted
+    return unused_prescription_code(session)
+
+
+def _prepare(
     session: Session,
     *,
     consultation_id: int,
     doctor_id: int,
     draft: PrescriptionDraft,
-    replaces_code: str | None = None,
-    correction_reason: str | None = None,
-    runtime: Runtime | None = None,
-    policy: Policy | None = None,
-) -> Prescription:
-    """Issue (or correct) the prescription of a consultation.
-
-    Args:
-        session: the caller's unit of work; nothing is committed here.
-        consultation_id: the consultation prescribed in.
-        doctor_id: the issuing doctor (must be the consultation's doctor).
-        draft: what the doctor wrote.
-        replaces_code: for a correction, the code of the prescription it replaces.
-        correction_reason: why (required with ``replaces_code``).
-        runtime: where SMS delivery is enqueued after commit; in a Flask request the
-            app's runtime is used when omitted.
-        policy: the medicine policy; the shipped table when omitted.
-
-    Raises:
-        PrescriptionRejected: with every problem found, in plain words.
-    """
+    replaces_code: str | None,
+    correction_reason: str | None,
+    policy: Policy | None,
+    code: str | None,
+) -> _Prepared:
+    """Check everything and build the prescription (not added to the session)."""
     consultation = session.get(Consultation, consultation_id, with_for_update=True)
     if consultation is None:
         raise PrescriptionRejected([f"Consultation {consultation_id} does not exist."])
@@ -241,13 +191,13 @@ def issue_prescription(
     now = utcnow()
     today: date = to_ist(now).date()
     mode = mode_for(consultation)
-    problems = _doctor_problems(doctor, consultation, doctor_id)
+    problems = doctor_problems(doctor, consultation, doctor_id)
     state_problems, replaced = _state_problems(
         session, consultation, replaces_code, correction_reason
     )
     problems += state_problems
     who = patient_identity(consultation, draft)
-    problems += _identity_problems(who)
+    problems += identity_problems(who)
     lines = check_draft_fields(draft, mode, policy, today, problems)
     hub = (doctor.hub if doctor else None) or (
         consultation.spoke.hub if consultation.spoke else None
@@ -268,7 +218,7 @@ def issue_prescription(
         or 0
     ) + 1
     rx = Prescription(
-        code=unused_prescription_code(session),
+        code=_code(session, code),
         consultation_id=consultation.id,
         version=version,
         replaces_id=replaced.id if replaced else None,
@@ -304,8 +254,88 @@ def issue_prescription(
             for line in lines
         ],
     )
+    return _Prepared(consultation, doctor, rx, replaced)
+
+
+def preview_prescription(
+    session: Session,
+    *,
+    consultation_id: int,
+    doctor_id: int,
+    draft: PrescriptionDraft,
+    replaces_code: str | None = None,
+    correction_reason: str | None = None,
+    code: str | None = None,
+    policy: Policy | None = None,
+) -> tuple[str, SmsPlan]:
+    """What issuing ``draft`` would send, exactly, without issuing it.
+
+    The same checks as ``issue_prescription`` (raises ``PrescriptionRejected``). Returns
+    the prescription code the SMS carry (``code`` if still free) and every SMS; issue with
+    that ``code`` and the same draft on the same day, and the same bodies are queued.
+    The caller rolls back (the consultation row was locked, nothing was written).
+    """
+    prepared = _prepare(
+        session,
+        consultation_id=consultation_id,
+        doctor_id=doctor_id,
+        draft=draft,
+        replaces_code=replaces_code,
+        correction_reason=correction_reason,
+        policy=policy,
+        code=code,
+    )
+    return prepared.rx.code, plan_prescription_sms(session, prepared.rx, prepared.consultation)
+
+
+def issue_prescription(
+    session: Session,
+    *,
+    consultation_id: int,
+    doctor_id: int,
+    draft: PrescriptionDraft,
+    replaces_code: str | None = None,
+    correction_reason: str | None = None,
+    runtime: Runtime | None = None,
+    policy: Policy | None = None,
+    code: str | None = None,
+) -> Prescription:
+    """Issue (or correct) the prescription of a consultation.
+
+    Args:
+        session: the caller's unit of work; nothing is committed here.
+        consultation_id: the consultation prescribed in.
+        doctor_id: the issuing doctor (must be the consultation's doctor).
+        draft: what the doctor wrote.
+        replaces_code: for a correction, the code of the prescription it replaces.
+        correction_reason: why (required with ``replaces_code``).
+        runtime: where SMS delivery is enqueued after commit; in a Flask request the
+            app's runtime is used when omitted.
+        policy: the medicine policy; the shipped table when omitted.
+        code: the code a preview showed (``preview_prescription``); used if still free.
+
+    Raises:
+        PrescriptionRejected: with every problem found, in plain words.
+    """
+    prepared = _prepare(
+        session,
+        consultation_id=consultation_id,
+        doctor_id=doctor_id,
+        draft=draft,
+        replaces_code=replaces_code,
+        correction_reason=correction_reason,
+        policy=policy,
+        code=code,
+    )
+    consultation, doctor, rx, replaced = (
+        prepared.consultation,
+        prepared.doctor,
+        prepared.rx,
+        prepared.replaced,
+    )
+    who = PatientIdentity(rx.patient_name, rx.patient_age, rx.patient_sex)
     if replaced is not None:
-        replaced.superseded_at = now
+        replaced.superseded_at = rx.issued_at
     session.add(rx)
     session.flush()
     _fill_patient_record(consultation.patient, who)
