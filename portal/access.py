@@ -22,7 +22,7 @@ RECENT = timedelta(days=14)
 CLOSED_FOR_DOCTOR = TERMINAL_STATES | {ConsultationState.PRESCRIBED, ConsultationState.UNREACHABLE}
 
 
-def _offered_to(staff_id: int) -> Select[tuple[int | None]]:
+def _offered_to(staff_id: int) -> Select[int | None]:
     return select(CallLeg.consultation_id).where(
         CallLeg.role == LegRole.DOCTOR_OFFER,
         CallLeg.staff_id == staff_id,
@@ -30,7 +30,7 @@ def _offered_to(staff_id: int) -> Select[tuple[int | None]]:
     )
 
 
-def visible_to(staff_id: int) -> Select[tuple[Consultation]]:
+def visible_to(staff_id: int) -> Select[Consultation]:
     """Consultations this doctor may open (taken by her, or offered to her)."""
     return select(Consultation).where(
         or_(Consultation.doctor_id == staff_id, Consultation.id.in_(_offered_to(staff_id)))

@@ -99,7 +99,7 @@ def reconcile(runtime: Runtime, now: datetime) -> dict[str, int]:
 
 
 # ---------------------------------------------------------------------- legs
-def overdue_legs(runtime: Runtime, now: datetime) -> list[Row[Any]]:
+def overdue_legs(runtime: Runtime, now: datetime) -> list[Row[*tuple[Any, ...]]]:
     """Legs sent to Twilio, not final, older than expected (oldest first, at most BATCH)."""
     cfg = workflow_config(runtime.settings)
     longest = max(cfg.anm_ring_timeout_s, cfg.offer_timeout_s, cfg.patient_ring_timeout_s, 60)
@@ -168,7 +168,9 @@ def _legs(
             counts["reconciled"] += 1
 
 
-def apply_call(runtime: Runtime, row: Row[Any], call: dict[str, Any], now: datetime) -> bool:
+def apply_call(
+    runtime: Runtime, row: Row[*tuple[Any, ...]], call: dict[str, Any], now: datetime
+) -> bool:
     """Apply what Twilio says of the leg's call, as its status callback would have.
 
     Returns:
@@ -209,7 +211,7 @@ def apply_call(runtime: Runtime, row: Row[Any], call: dict[str, Any], now: datet
 
 
 # ---------------------------------------------------------------------- conferences
-def quiet_conferences(runtime: Runtime, now: datetime) -> list[Row[Any]]:
+def quiet_conferences(runtime: Runtime, now: datetime) -> list[Row[*tuple[Any, ...]]]:
     """Consultations whose conference may have changed unseen (at most BATCH)."""
     last_move = (
         select(func.max(ConsultationTransition.at))
@@ -217,7 +219,7 @@ def quiet_conferences(runtime: Runtime, now: datetime) -> list[Row[Any]]:
         .scalar_subquery()
     )
     with runtime.db.session() as session:
-        rows: Sequence[Row[Any]] = session.execute(
+        rows: Sequence[Row[*tuple[Any, ...]]] = session.execute(
             select(
                 Consultation.id,
                 Consultation.state,

@@ -168,7 +168,7 @@ def leg_for(
         attempt=attempt,
     )
     session.add(leg)
-    session.flush([leg])
+    session.flush()
     return leg, True
 
 
