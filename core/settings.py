@@ -14,6 +14,10 @@ from typing import Any
 from urllib.parse import urlparse
 
 TWILIO_DEFAULT_API_BASE_URL = "https://api.twilio.com"
+#: The development defaults: the stand-in's credentials and the session key of ``make demo``.
+LOCAL_ACCOUNT_SID = "AC" + "0" * 32
+LOCAL_AUTH_TOKEN = "sampark-local-token"
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE_PATH = PROJECT_ROOT / "instance"
 DISPLAY_TIMEZONE = "Asia/Kolkata"
@@ -21,6 +25,20 @@ DISPLAY_TIMEZONE = "Asia/Kolkata"
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
+
+
+class UnsafeForProduction(SettingsError):
+    """``SAMPARK_PRODUCTION`` is true and some settings are development defaults.
+
+    Attributes:
+        problems: one line per setting at fault, each naming what to set.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        count = f"{len(problems)} setting{'s' if len(problems) > 1 else ''}"
+        header = f"SAMPARK_PRODUCTION is true: refusing to start with {count} unsafe for production"
+        super().__init__("\n".join([header, *problems]))
 
 
 def _url(name: str, value: str, schemes: tuple[str, ...]) -> str:
@@ -54,6 +72,14 @@ def _count(name: str, value: str, most: int) -> int:
     return number
 
 
+def _is_twilio_api(url: str) -> bool:
+    """Twilio's https REST API: ``api.twilio.com`` or a regional ``api.EDGE.REGION.twilio.com``."""
+    parsed = urlparse(url)
+    host = parsed.hostname or ""
+    regional = host.startswith("api.") and host.endswith(".twilio.com")
+    return parsed.scheme == "https" and (host == "api.twilio.com" or regional)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the application reads from its environment.
@@ -69,6 +95,8 @@ class Settings:
         trust_proxy: honour X-Forwarded-Proto/Host when checking signatures.
         send_threads: threads of a simple worker that send its claimed call legs'
             requests (``SAMPARK_SEND_THREADS``; 0: each job sends its own, inline).
+        production: ``SAMPARK_PRODUCTION``: serving processes refuse development
+            defaults (:meth:`check_production`).
     """
 
     database_url: str
@@ -82,6 +110,7 @@ class Settings:
     instance_path: Path = DEFAULT_INSTANCE_PATH
     queue_prefix: str = "sampark"
     send_threads: int = 4
+    production: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -95,6 +124,56 @@ class Settings:
     @property
     def talks_to_real_twilio(self) -> bool:
         return urlparse(self.twilio_api_base_url).hostname in ("api.twilio.com",)
+
+    def production_problems(self) -> list[str]:
+        """Each development default in these settings, one line naming what to set instead."""
+        problems = []
+        if self.secret_key == DEV_SECRET_KEY:
+            problems.append(
+                "SECRET_KEY is the development key: set SECRET_KEY to a long random string "
+                "(python -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+        if self.twilio_account_sid == LOCAL_ACCOUNT_SID:
+            problems.append(
+                "TWILIO_ACCOUNT_SID is the local stand-in's: set TWILIO_ACCOUNT_SID to the "
+                "account SID from the Twilio console"
+            )
+        if self.twilio_auth_token == LOCAL_AUTH_TOKEN:
+            problems.append(
+                "TWILIO_AUTH_TOKEN is the local stand-in's: set TWILIO_AUTH_TOKEN to the "
+                "account's auth token from the Twilio console (it signs Twilio's webhooks)"
+            )
+        if self.uses_embedded_database:
+            problems.append(
+                f"DATABASE_URL is SQLite ({self.database_url}): set DATABASE_URL to PostgreSQL "
+                "(postgresql+psycopg://USER:PASSWORD@HOST/DATABASE)"
+            )
+        if self.uses_embedded_redis:
+            problems.append(
+                "REDIS_URL is not set (the embedded Redis lives in one process): set REDIS_URL "
+                "to the Redis server shared by web and workers (redis://HOST:6379/0)"
+            )
+        if urlparse(self.public_base_url).scheme != "https":
+            problems.append(
+                f"PUBLIC_BASE_URL={self.public_base_url} is not https: set PUBLIC_BASE_URL to "
+                "the https:// address where Twilio reaches this deployment (TLS at the proxy)"
+            )
+        if not _is_twilio_api(self.twilio_api_base_url):
+            problems.append(
+                f"TWILIO_API_BASE_URL={self.twilio_api_base_url} is not Twilio's API: unset "
+                f"TWILIO_API_BASE_URL (default {TWILIO_DEFAULT_API_BASE_URL}) or set a regional "
+                "https://api.EDGE.REGION.twilio.com"
+            )
+        return problems
+
+    def check_production(self) -> None:
+        """In production mode, refuse every development default at once.
+
+        Raises:
+            UnsafeForProduction: listing all of :meth:`production_problems`.
+        """
+        if self.production and (problems := self.production_problems()):
+            raise UnsafeForProduction(problems)
 
     def with_overrides(self, **changes: Any) -> Settings:
         """Return a copy with some fields replaced (for tests and tools)."""
@@ -114,24 +193,20 @@ class Settings:
         redis_url = env.get("REDIS_URL") or None
         if redis_url is not None:
             _url("REDIS_URL", redis_url, ("redis", "rediss", "unix"))
-        sid = env.get("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
+        sid = env.get("TWILIO_ACCOUNT_SID", LOCAL_ACCOUNT_SID)
         if not (len(sid) == 34 and sid.startswith("AC") and sid[2:].isalnum()):
             raise SettingsError(
                 f"TWILIO_ACCOUNT_SID={sid!r} is not an account SID (AC followed by 32 characters)"
             )
-        token = env.get("TWILIO_AUTH_TOKEN", "sampark-local-token")
+        token = env.get("TWILIO_AUTH_TOKEN", LOCAL_AUTH_TOKEN)
         if not token:
             raise SettingsError("TWILIO_AUTH_TOKEN is empty")
         api_base = env.get("TWILIO_API_BASE_URL", TWILIO_DEFAULT_API_BASE_URL).rstrip("/")
         _url("TWILIO_API_BASE_URL", api_base, ("http", "https"))
         public = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         _url("PUBLIC_BASE_URL", public, ("http", "https"))
-        secret = env.get("SECRET_KEY", "")
-        if not secret:
-            if _bool("SAMPARK_PRODUCTION", env.get("SAMPARK_PRODUCTION", "false")):
-                raise SettingsError("SECRET_KEY must be set when SAMPARK_PRODUCTION is true")
-            secret = "dev-only-secret-key-change-me"
-        elif len(secret) < 16:
+        secret = env.get("SECRET_KEY", "") or DEV_SECRET_KEY  # refused in production mode
+        if len(secret) < 16:
             raise SettingsError("SECRET_KEY is too short: use at least 16 characters")
         return cls(
             database_url=database_url,
@@ -145,4 +220,5 @@ class Settings:
             instance_path=instance_path,
             queue_prefix=env.get("SAMPARK_QUEUE_PREFIX", "sampark"),
             send_threads=_count("SAMPARK_SEND_THREADS", env.get("SAMPARK_SEND_THREADS", "4"), 64),
+            production=_bool("SAMPARK_PRODUCTION", env.get("SAMPARK_PRODUCTION", "false")),
         )

@@ -27,10 +27,15 @@ def create_app(
         settings: validated settings; read from the environment when omitted.
         runtime: connections to reuse (tests share one); built from settings when omitted.
         **flask_config: extra Flask config (e.g. ``TESTING=True``).
+
+    Raises:
+        UnsafeForProduction: ``SAMPARK_PRODUCTION`` is true and settings are development
+            defaults (all of them listed).
     """
     configure_logging()
     wire()
     settings = settings or (runtime.settings if runtime else Settings.from_env())
+    settings.check_production()  # SAMPARK_PRODUCTION: no development default gets served
     if settings.uses_embedded_database:
         log.warning(
             "DATABASE_URL is not set: using the embedded SQLite database %s",

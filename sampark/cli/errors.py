@@ -2,8 +2,9 @@
 
 The ``sampark`` group runs every command through :func:`explain`: an exception the
 operator can do something about (a database or Redis out of reach, an unknown
-migration, a port taken, a file that is not text) becomes a :class:`CliError`, printed
-as ``sampark: <problem>`` with a non-zero exit code. Anything else is a bug and keeps
+migration, a port taken, a file that is not text, settings production mode refuses)
+becomes a :class:`CliError`, printed as ``sampark: <problem>`` (one line per problem)
+with a non-zero exit code. Anything else is a bug and keeps
 its traceback.
 """
 
@@ -21,6 +22,7 @@ from redis import exceptions as redis_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, ProgrammingError
 
+from core.settings import SettingsError, UnsafeForProduction
 from sampark.registry import RegistryNotText
 
 EXIT_PROBLEM = 1
@@ -44,7 +46,8 @@ class CliError(click.ClickException):
         self.source = source
 
     def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"{self.source}: {self.format_message()}", err=True, file=file)
+        for line in self.format_message().splitlines():  # a list of problems: each prefixed
+            click.echo(f"{self.source}: {line}", err=True, file=file)
 
 
 def first_line(exc: BaseException) -> str:
@@ -82,6 +85,10 @@ def explain(exc: BaseException) -> CliError | None:
         )
     if isinstance(exc, redis_exc.ConnectionError | redis_exc.TimeoutError):
         return CliError(f"Redis unreachable: {first_line(exc)} (is REDIS_URL right?)", EXIT_SERVICE)
+    if isinstance(exc, UnsafeForProduction):  # production mode's refusals: one line each
+        return CliError(str(exc), EXIT_USAGE)
+    if isinstance(exc, SettingsError):
+        return CliError(f"configuration error: {exc}", EXIT_USAGE)
     if isinstance(exc, RegistryNotText):
         return CliError(str(exc), EXIT_PROBLEM)
     return None

@@ -196,12 +196,14 @@ def worker_cmd(
     from sampark.wiring import wire
 
     settings = load_settings()
+    settings.check_production()  # every development default at once (sampark.cli.errors)
     if settings.uses_embedded_redis:
         raise click.UsageError("REDIS_URL is not set: a worker needs a real Redis server")
     configure_logging("INFO")
     wire()
     runtime = Runtime.from_settings(settings)
     runtime.redis.ping()  # an unreachable Redis or a bad db index: one line (sampark.cli.errors)
+    runtime.db.ping()  # an unreachable database: one line, exit 3; the supervisor retries
     install_process_runtime(runtime)
     names = [n.strip() for n in queues.split(",") if n.strip()]
     rq_queues = [runtime.queue(n) for n in names]
