@@ -54,6 +54,11 @@ class PlannedMessage:
     sms: RenderedSms
     idempotency_key: str
 
+    @property
+    def segments(self) -> int:
+        """Parts as Twilio counts them (``sms_templates.encoding.count_segments``)."""
+        return self.sms.segments
+
 
 @dataclass(frozen=True)
 class SmsPlan:
