@@ -22,6 +22,7 @@ from core.runtime import current_runtime
 from core.settings import Settings
 from ivr import twiml
 from ivr.catalog import normalise_language
+from ivr.store import MISSED_CALL_LINES
 
 log = logging.getLogger(__name__)
 XML = "text/xml; charset=utf-8"
@@ -40,8 +41,6 @@ def append_record(
 
 
 def _is_missed_call(form: Mapping[str, str]) -> bool:
-    from ivr.store import MISSED_CALL_LINES
-
     inbound = not form.get("Direction", "inbound").startswith("outbound")
     return inbound and form.get("To", "") in MISSED_CALL_LINES
 

@@ -21,6 +21,7 @@ from core.timeutil import utcnow
 from ivr.callback import schedule_callback
 from ivr.config import IvrConfig
 from models import CallLeg, IvrSession
+from models.ivr import SessionStatus
 
 log = logging.getLogger(__name__)
 PREFIX = "missed-callback:"
@@ -48,7 +49,7 @@ def call_back_forgotten(runtime: Runtime, now: datetime | None = None) -> int:
             select(IvrSession.call_sid, IvrSession.caller, IvrSession.dialled)
             .where(
                 IvrSession.node == "missed_call",
-                IvrSession.status == "rejected",
+                IvrSession.status == SessionStatus.REJECTED,
                 IvrSession.created_at < now - GRACE,
                 IvrSession.created_at >= now - HORIZON,
                 ~placed,
