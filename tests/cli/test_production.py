@@ -215,8 +215,8 @@ def test_a_production_worker_starts_on_a_production_configuration(
         "REDIS_URL": redis_url,
         "SAMPARK_QUEUE_PREFIX": f"t{uuid.uuid4().hex[:6]}",
     }
-    code, err = process([sys.executable, "-c", "from sampark.cli import main; main()",
-                         "worker", "--burst"], env)  # fmt: skip
+    sampark = [sys.executable, "-c", "from sampark.cli import main; main()"]
+    code, err = process([*sampark, "worker", "--burst"], env)
     assert code == 0, err
 
 
