@@ -207,6 +207,13 @@ def _route(app: RestApp, request: Request) -> Any:
         return _faults_rest(app, request)
     if path == "/faults/webhooks" and method in ("GET", "PUT", "POST"):
         return _faults_webhooks(target, request)
+    m = re.fullmatch(r"/dialing-permissions/([A-Za-z]{2})", path)
+    if m and method in ("GET", "PUT"):
+        flags = _body(request) if method == "PUT" else {}
+        try:
+            return app.dialing.set(m.group(1), **flags)
+        except ValueError as exc:
+            raise ControlError(400, str(exc)) from exc
     m = re.fullmatch(r"/clock(?:/(advance|run))?", path)
     if m and (method == "GET" or (method == "POST" and m.group(1))):
         return _clock(target, m.group(1) or "", _body(request) if method == "POST" else {})
@@ -261,6 +268,7 @@ ENDPOINTS = [
     "GET  /_standin/inbox/+91...",
     "GET  /_standin/stats",
     "GET  /_standin/region   (the country rules applied: standin/regions.py)",
+    "GET|PUT /_standin/dialing-permissions/IN {low_risk_numbers_enabled: false, ...}",
     "POST /_standin/numbers {number, voice_url, voice_method, status_callback, sms_url}",
     "PUT  /_standin/phones/+91... {answer_after, outcome, digits, speech, ...}",
     "POST /_standin/dial-in {from, to}",

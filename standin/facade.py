@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from standin.account_api import DialingPermissions
 from standin.clock import RealClock, VirtualClock
 from standin.engine import Engine
 from standin.faults import Faults
@@ -90,6 +91,8 @@ class StandIn:
         )
         self._server: Any = None
         self.base_url: str | None = None
+        #: voice dialing permissions per country (``standin/account_api.py``)
+        self.dialing = DialingPermissions()
 
     # -- configuration --------------------------------------------------------------------
     @property

@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
+from standin.account_api import DialingPermissions, account_resource
 from standin.control import handle_control, refuse_remote
 from standin.errors import TwilioApiError
 from standin.faults_rest import RestFaults, fault_error
@@ -120,6 +121,8 @@ class RestApp:
         self.spec = compiled()
         self.stats = RestStats()
         self.sleep: Callable[[float], None] = time.sleep
+        self.dialing: DialingPermissions = getattr(control, "dialing", None) or DialingPermissions()
+        self.created = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
@@ -168,6 +171,11 @@ class RestApp:
             return self._recording_media(request, media.group(1), media.group(2), media.group(3))
         if not self._authenticated(request):
             raise TwilioApiError(401, 20003, "Authenticate")
+        own = account_resource(
+            request.path, request.method, self.account_sid, self.dialing, self.created
+        )
+        if own is not None:  # the account, dialing permissions (standin/account_api.py)
+            return _json(*own)
         op, path_params, path_exists = self.spec.match(request.method, request.path)
         if op is None:
             if path_exists:

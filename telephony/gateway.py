@@ -37,6 +37,7 @@ from telephony.errors import (
     mask_number,
 )
 from telephony.fictional import RegistryFictional
+from telephony.gateway_account import AccountRequests
 from telephony.gateway_conferences import CALL_EVENTS, ConferenceRequests, opt
 from telephony.gateway_http import (
     TRANSPORT_ERRORS,
@@ -71,11 +72,12 @@ class RecordingMedia:
     close: Callable[[], None]
 
 
-class TelephonyGateway(ConferenceRequests):
+class TelephonyGateway(ConferenceRequests, AccountRequests):
     """Place and control calls, conference legs and SMS through Twilio's REST API.
 
     Conference requests (participants added, updated, removed, listed) come from
-    :class:`telephony.gateway_conferences.ConferenceRequests`.
+    :class:`telephony.gateway_conferences.ConferenceRequests`; the account, its numbers and
+    dialing permissions from :class:`telephony.gateway_account.AccountRequests`.
     """
 
     def __init__(
@@ -99,6 +101,8 @@ class TelephonyGateway(ConferenceRequests):
         self.client.edge = None
         self.client.region = None
         self.client.api.base_url = settings.twilio_api_base_url.rstrip("/")
+        if not settings.talks_to_real_twilio:  # a stand-in serves voice.twilio.com's paths too
+            self.client.voice.base_url = self.client.api.base_url
 
     @classmethod
     def for_runtime(cls, runtime: Any, *, cache_seconds: float = 30.0) -> TelephonyGateway:
