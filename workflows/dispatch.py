@@ -20,9 +20,9 @@ from sqlalchemy import bindparam, select, text
 from core import clock
 from core.runtime import Runtime
 from models import Block, Consultation, ConsultationState, Spoke, Staff
-from workflows import people, router
+from workflows import offers, people, router
 from workflows.config import workflow_config
-from workflows.engine import Ctx
+from workflows.context import Ctx
 from workflows.store import Effects, details
 
 S = ConsultationState
@@ -121,8 +121,6 @@ def dispatch(runtime: Runtime, now: datetime | None = None) -> Effects:
             doctor_id = best(c) if c is not None and not details(c).get("offer_leg") else None
             if c is None or doctor_id is None:  # held by a webhook, or moved on meanwhile
                 continue
-            from workflows import offers
-
             offers.make_offer(
                 Ctx(runtime, session, c, now, cfg, fx), session.get_one(Staff, doctor_id)
             )

@@ -1,4 +1,9 @@
-"""Running a step's effects after its commit: calls, redirects, SMS, timers, the doctor queue.
+"""Running a step's effects after its commit: calls, redirects, SMS, timers, the doctor queue;
+and the workflow's two RQ jobs (``advance``, ``dispatch``), which run a step and then its effects.
+
+A job applies effects and effects arm the same jobs (a deadline's timer is ``advance``, a
+re-check queues ``dispatch``): both live here so each job is enqueued by its function
+object without an import cycle. ``workflows/jobs.py`` is their public name.
 
 Inside a worker (``inline=True``) calls are placed and the doctor queue is run at
 once, which keeps the number of jobs per consultation small; a retryable failure
@@ -19,11 +24,13 @@ from typing import Any
 
 from rq import Retry
 
-from core.runtime import Runtime
+from core.runtime import Runtime, process_runtime
 from outbound import calls, legs
 from outbound.sender import installed
 from outbound.sms import enqueue_delivery
-from workflows import dispatch
+from workflows import dispatch as doctor_queue
+from workflows import engine, fast_start
+from workflows.context import START_EVENTS
 from workflows.store import Effects
 
 log = logging.getLogger(__name__)
@@ -45,10 +52,12 @@ def _safely(what: str, action: Callable[[], Any]) -> None:
         )
 
 
-def enqueue(runtime: Runtime, func: Any, *args: Any, retry: Retry | None = None) -> None:
-    """Enqueue a workflow job, a function or its dotted name (never raises)."""
+def enqueue(
+    runtime: Runtime, func: Callable[..., Any], *args: Any, retry: Retry | None = None
+) -> None:
+    """Enqueue the job ``func`` on the workflow's queue (never raises)."""
     _safely(
-        func if isinstance(func, str) else func.__name__,
+        func.__name__,
         lambda: runtime.queue(QUEUE).enqueue(func, *args, retry=retry, job_timeout=JOB_TIMEOUT),
     )
 
@@ -63,7 +72,7 @@ def _timer(runtime: Runtime, at: datetime, consultation_id: int) -> None:
     """
     due = at if at.microsecond == 0 else at.replace(microsecond=0) + timedelta(seconds=1)
     runtime.queue(QUEUE).enqueue_at(
-        due, "workflows.jobs.advance", consultation_id, "deadline", job_timeout=JOB_TIMEOUT
+        due, advance, consultation_id, "deadline", job_timeout=JOB_TIMEOUT
     )
 
 
@@ -86,7 +95,7 @@ def dispatch_soon(runtime: Runtime) -> None:
             return
     except Exception as exc:
         log.warning("doctor-queue pass key unavailable", extra={"error": repr(exc)})
-    runtime.queue(QUEUE).enqueue("workflows.jobs.dispatch", job_timeout=JOB_TIMEOUT)
+    runtime.queue(QUEUE).enqueue(dispatch, job_timeout=JOB_TIMEOUT)
 
 
 def pass_started(runtime: Runtime) -> None:
@@ -124,8 +133,30 @@ def apply(runtime: Runtime, fx: Effects, *, inline: bool = False, depth: int = 0
     if fx.dispatch:
         if inline and depth < 3:
             try:
-                apply(runtime, dispatch.dispatch(runtime), inline=True, depth=depth + 1)
+                apply(runtime, doctor_queue.dispatch(runtime), inline=True, depth=depth + 1)
                 return
             except Exception as exc:
                 log.error("doctor queue failed; enqueued", extra={"error": repr(exc)})
-        enqueue(runtime, "workflows.jobs.dispatch")
+        enqueue(runtime, dispatch)
+
+
+# ---------------------------------------------------------------------- the jobs
+def advance(consultation_id: int, event: str, **data: Any) -> None:
+    """The job: drive consultation ``consultation_id`` on after ``event``.
+
+    A consultation's start takes the fast path (``workflows.fast_start``) when it can.
+    """
+    runtime = process_runtime()
+    fx = None
+    if event in START_EVENTS and not data:
+        fx = fast_start.try_start(runtime, consultation_id)
+    if fx is None:
+        fx = engine.advance(runtime, consultation_id, event, claim=True, **data)
+    apply(runtime, fx, inline=True)
+
+
+def dispatch() -> None:
+    """The job: one doctor-queue pass, offering free doctors to waiting consultations."""
+    runtime = process_runtime()
+    pass_started(runtime)
+    apply(runtime, doctor_queue.dispatch(runtime), inline=True)

@@ -23,8 +23,8 @@ S = ConsultationState
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 
 
-def _queued(rt: Runtime) -> list[str]:
-    return [job.func_name for job in rt.queue(effects.QUEUE).jobs]
+def _queued(rt: Runtime) -> list[object]:
+    return [job.func for job in rt.queue(effects.QUEUE).jobs]
 
 
 def test_rechecks_share_one_queue_pass_and_a_later_one_queues_the_next(runtime: Runtime) -> None:
@@ -42,7 +42,7 @@ def test_rechecks_share_one_queue_pass_and_a_later_one_queues_the_next(runtime: 
             with use_clock(ManualClock(NOW)):
                 for cid in waiting:  # their timers
                     jobs.advance(cid, "deadline")
-            assert _queued(rt) == ["workflows.jobs.dispatch"]  # one pass for the three
+            assert _queued(rt) == [jobs.dispatch]  # one pass for the three
             with rt.db.session() as s:
                 for cid in waiting:  # each looks again in a minute
                     c = s.get_one(Consultation, cid)
@@ -56,7 +56,7 @@ def test_rechecks_share_one_queue_pass_and_a_later_one_queues_the_next(runtime: 
                 assert _queued(rt) == []
             with use_clock(ManualClock(NOW + timedelta(seconds=61))):
                 jobs.advance(waiting[2], "deadline")  # after the pass began: the next pass
-            assert _queued(rt) == ["workflows.jobs.dispatch"]
+            assert _queued(rt) == [jobs.dispatch]
         finally:
             install_process_runtime(None)
         with rt.db.session() as s:  # the pass served the queue in order: the first waiting

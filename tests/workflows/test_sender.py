@@ -33,6 +33,7 @@ from tests.workflows.sender_world import (
     worker_process,
 )
 from workflows import effects, engine
+from workflows.jobs import advance
 
 
 @pytest.fixture(name="w")
@@ -101,7 +102,7 @@ def test_without_a_sender_claimed_legs_are_sent_inline(w: World) -> None:
     cid = w.consultation()
     w.slow_calls(0.4)
     queue = w.rt.queue(effects.QUEUE)
-    job = queue.enqueue("workflows.jobs.advance", cid, "intake_complete")
+    job = queue.enqueue(advance, cid, "intake_complete")
     install_process_runtime(w.rt)
     try:
         SimpleWorker([queue], connection=w.rt.redis).work(burst=True)
@@ -126,7 +127,7 @@ def test_a_simple_worker_sends_every_claimed_leg_once_before_it_exits(w: World, 
     cids = [w.consultation() for _ in range(4)]
     w.slow_calls(0.6)  # 4 legs on 2 threads: > 1 s of sending after the jobs
     queue = w.rt.queue(effects.QUEUE)
-    jobs = [queue.enqueue("workflows.jobs.advance", cid, "intake_complete") for cid in cids]
+    jobs = [queue.enqueue(advance, cid, "intake_complete") for cid in cids]
     flags = {"sigterm": (), "burst": ("--burst",), "max-jobs": ("--max-jobs", "4")}[stop]
     with worker_process(w, *flags) as proc:
         deadline = time.monotonic() + 60
@@ -150,7 +151,7 @@ def test_the_forking_worker_and_zero_send_threads_send_inline(
     needs_redis(w)
     cid = w.consultation()
     w.slow_calls(0.4)
-    job = w.rt.queue(effects.QUEUE).enqueue("workflows.jobs.advance", cid, "intake_complete")
+    job = w.rt.queue(effects.QUEUE).enqueue(advance, cid, "intake_complete")
     with worker_process(w, "--burst", *flags, threads=0 if flags == ("--simple",) else 4) as proc:
         finish(proc)
     _sent_in_the_job(w, cid, Job.fetch(job.id, connection=w.rt.redis))

@@ -31,6 +31,7 @@ from tests.workflows.sender_world import (
     worker_process,
 )
 from workflows import effects
+from workflows.jobs import advance
 
 
 @pytest.fixture(name="w")
@@ -127,7 +128,7 @@ def test_a_worker_killed_outright_leaves_no_sender_behind(w: World) -> None:
     cids = [w.consultation() for _ in range(2)]
     w.slow_calls(0.5)
     queue = w.rt.queue(effects.QUEUE)
-    jobs = [queue.enqueue("workflows.jobs.advance", cid, "intake_complete") for cid in cids]
+    jobs = [queue.enqueue(advance, cid, "intake_complete") for cid in cids]
     with worker_process(w, threads=1) as proc:
         deadline = time.monotonic() + 60
         while any(j.get_status(refresh=True) != "finished" for j in jobs):
