@@ -50,6 +50,7 @@ COMMAND_MODULES = [
     "standin",
     "fallback",
     "loadtest",
+    "twilio",
 ]
 
 _register()
