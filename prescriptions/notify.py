@@ -25,7 +25,7 @@ from core.phones import InvalidPhoneNumber, is_mobile, normalize
 from core.runtime import Runtime, current_runtime
 from models import Consultation, Patient, Prescription, SmsMessage
 from outbound.sms import NotAMobileNumber, enqueue_delivery, queue_sms
-from prescriptions.calls import schedule_readout
+from prescriptions.calls import on_prescription_sms_undeliverable, schedule_readout
 from prescriptions.recipients import (
     SMS_LANGUAGES,
     callback_number,
@@ -197,6 +197,18 @@ def queue_prescription_sms(
         read_aloud_id=rx.id if plan.read_aloud else None,
     )
     return queued
+
+
+def on_continuation_undeliverable(runtime: Runtime, sms: Any) -> None:
+    """SMS fallback (purpose ``prescription_more``): a continuation the patient's phone never
+    received is read aloud with the whole prescription, as for the first SMS (one call per
+    prescription however many of its SMS fail). The ANM's continuations need no call."""
+    key = getattr(sms, "idempotency_key", None)
+    if key is None and isinstance(sms, int):
+        with runtime.db.session() as session:
+            key = session.scalar(select(SmsMessage.idempotency_key).where(SmsMessage.id == sms))
+    if key and ":patient:" in key:
+        on_prescription_sms_undeliverable(runtime, sms)
 
 
 def _resolve_runtime(runtime: Runtime | None) -> Runtime | None:

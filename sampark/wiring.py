@@ -12,7 +12,8 @@ from __future__ import annotations
 from outbound import events as outbound_events
 from outbound.sms_fallback import register_undeliverable_handler
 from prescriptions.calls import on_prescription_sms_undeliverable
-from prescriptions.notify import PATIENT_PURPOSE
+from prescriptions.notify import PATIENT_PURPOSE, on_continuation_undeliverable
+from sms_templates import CONTINUATION
 from workflows import leg_events
 from workflows import legs as workflow_legs
 
@@ -23,3 +24,4 @@ def wire() -> None:
     outbound_events.register(describe=workflow_legs.request_for, ended=leg_events.leg_ended)
     # SMS: a prescription the patient's phone never received is read aloud to them.
     register_undeliverable_handler(PATIENT_PURPOSE, on_prescription_sms_undeliverable)
+    register_undeliverable_handler(CONTINUATION, on_continuation_undeliverable)

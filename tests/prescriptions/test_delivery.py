@@ -199,3 +199,22 @@ def test_a_read_aloud_call_waits_while_the_patient_is_on_another_of_our_calls(li
     assert job.args == (rx_id, 1)
     at = queue.scheduled_job_registry.get_scheduled_time(job)
     assert at == MIDDAY + timedelta(minutes=1)
+
+
+def test_an_undeliverable_continuation_is_read_aloud_to_the_patient_only(line: Line) -> None:
+    from outbound.sms import on_sms_undeliverable
+
+    issue(line)
+    continuations = [m for m in _sms(line) if m.purpose == "prescription_more"]
+    to_anm = [m for m in continuations if m.to_number != PATIENT_MOBILE]
+    to_patient = [m for m in continuations if m.to_number == PATIENT_MOBILE]
+    assert to_patient  # the fever draft's instructions and tests follow the first SMS
+    with wclock.use_clock(wclock.ManualClock(MIDDAY)):
+        for sms in to_anm:
+            on_sms_undeliverable(line.runtime, sms)
+        settle(line)
+        assert _readout_legs(line) == []  # the ANM's copy asks for no call to the patient
+        on_sms_undeliverable(line.runtime, to_patient[0])
+        settle(line)
+    legs = _readout_legs(line)
+    assert len(legs) == 1 and legs[0].to_number == PATIENT_MOBILE
