@@ -8,12 +8,12 @@ import socket
 import pytest
 
 from core.settings import Settings
-from telephony.fictional import RegistryFictional
 from telephony.errors import (
     FictionalNumberRefused,
     PermanentGatewayError,
     RetryableGatewayError,
 )
+from telephony.fictional import RegistryFictional
 from telephony.gateway import TelephonyGateway
 from tests.builders import build_mini_district
 from tests.standin_rest.conftest import TOKEN, FakeStandIn
