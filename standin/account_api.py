@@ -97,6 +97,15 @@ def account_json(account_sid: str, created: str) -> dict[str, Any]:
 ACCOUNT_PATH = re.compile(r"^/2010-04-01/Accounts/(AC\w{32})\.json$")
 
 
+def account_key(path: str) -> str | None:
+    """The fault-injection key of an account or dialing-permissions path, else None."""
+    if ACCOUNT_PATH.match(path):
+        return "accounts.fetch"
+    if COUNTRY_PATH.match(path):
+        return "dialing_permissions.fetch"
+    return None
+
+
 def account_resource(
     path: str, method: str, account_sid: str, dialing: DialingPermissions, created: str
 ) -> tuple[int, dict[str, Any]] | None:

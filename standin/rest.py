@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
-from standin.account_api import DialingPermissions, account_resource
+from standin.account_api import DialingPermissions, account_key, account_resource
 from standin.control import handle_control, refuse_remote
 from standin.errors import TwilioApiError
 from standin.faults_rest import RestFaults, fault_error
@@ -171,11 +171,13 @@ class RestApp:
             return self._recording_media(request, media.group(1), media.group(2), media.group(3))
         if not self._authenticated(request):
             raise TwilioApiError(401, 20003, "Authenticate")
-        own = account_resource(
-            request.path, request.method, self.account_sid, self.dialing, self.created
-        )
-        if own is not None:  # the account, dialing permissions (standin/account_api.py)
-            return _json(*own)
+        own_key = account_key(request.path)
+        if own_key is not None:  # the account, dialing permissions (standin/account_api.py)
+            self._faults(own_key)
+            own = account_resource(
+                request.path, request.method, self.account_sid, self.dialing, self.created
+            )
+            return _json(*own) if own else _error(not_found(request.path))
         op, path_params, path_exists = self.spec.match(request.method, request.path)
         if op is None:
             if path_exists:
@@ -183,7 +185,17 @@ class RestApp:
             raise not_found(request.path)
         if path_params.get("AccountSid") != self.account_sid:
             raise TwilioApiError(401, 20003, "Authenticate")
-        decision = self.faults.decide(op.key)
+        self._faults(op.key)
+        if op.operation_id not in ROUTES:
+            raise TwilioApiError(405, 20004, "Method not allowed")
+        t0 = time.perf_counter()
+        validated = self._validate(request, op, path_params)
+        self.stats.add(time.perf_counter() - t0)
+        return self._dispatch(request, validated)
+
+    def _faults(self, key: str) -> None:
+        """Apply the injected REST faults planned for endpoint ``key`` (raises on a fault)."""
+        decision = self.faults.decide(key)
         if decision.delay > 0:
             self.sleep(decision.delay)
         if decision.outcome in ("error", "rate_limit"):
@@ -192,12 +204,6 @@ class RestApp:
             self.sleep(decision.hold)
             if not decision.then_process:
                 raise fault_error(504)
-        if op.operation_id not in ROUTES:
-            raise TwilioApiError(405, 20004, "Method not allowed")
-        t0 = time.perf_counter()
-        validated = self._validate(request, op, path_params)
-        self.stats.add(time.perf_counter() - t0)
-        return self._dispatch(request, validated)
 
     def _recording_media(
         self, request: Request, account: str, sid: str, fmt: str | None
