@@ -1,8 +1,9 @@
 """The account's own resources: ``GET /2010-04-01/Accounts/{Sid}.json`` (FetchAccount) and
 voice dialing geographic permissions (voice.twilio.com's ``/v1/DialingPermissions/...``).
 
-FetchAccount is checked against the 2010-04-01 description like every request (it names no
-parameters). The dialing-permissions paths belong to Twilio's Voice v1 API, whose
+FetchAccount takes no parameters (the 2010-04-01 description names none: nothing to
+validate); its path uses ``{Sid}``, not ``{AccountSid}``, so it is routed here. The
+dialing-permissions paths belong to Twilio's Voice v1 API, whose
 description (``twilio_voice_v1.json`` in twilio-oai) the stand-in does not carry: they are
 served as that file describes them (``FetchDialingPermissionsCountry``: the path's
 ``IsoCode``; the ``voice.v1.dialing_permissions.dialing_permissions_country-instance``
