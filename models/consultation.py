@@ -71,7 +71,10 @@ TRANSITIONS: dict[ConsultationState, frozenset[ConsultationState]] = {
             S.CANCELLED,
         }
     ),
-    S.IN_CONFERENCE: frozenset({S.AWAITING_PRESCRIPTION, S.CALLBACK_SCHEDULED, S.CANCELLED}),
+    # prescribed: the call ended after the doctor issued the prescription during it
+    S.IN_CONFERENCE: frozenset(
+        {S.AWAITING_PRESCRIPTION, S.PRESCRIBED, S.CALLBACK_SCHEDULED, S.CANCELLED}
+    ),
     S.CALLBACK_SCHEDULED: frozenset(
         {
             S.CALLBACK_SCHEDULED,

@@ -55,6 +55,10 @@ __all__ = [
 #: Where a first prescription may be issued: during the call (a doctor writes while she
 #: talks) or after it.
 PRESCRIBABLE = frozenset({ConsultationState.IN_CONFERENCE, ConsultationState.AWAITING_PRESCRIPTION})
+#: Where a prescription may be corrected: once issued, also while the call still goes on.
+CORRECTABLE = frozenset(
+    {ConsultationState.IN_CONFERENCE, ConsultationState.PRESCRIBED, ConsultationState.CLOSED}
+)
 
 
 class PrescriptionRejected(ValueError):
@@ -113,7 +117,7 @@ def _state_problems(
             + (f" by {current.code}" if current else "")
             + ": correct the current one."
         )
-    if consultation.state not in (ConsultationState.PRESCRIBED, ConsultationState.CLOSED):
+    if consultation.state not in CORRECTABLE:
         problems.append(
             f"The consultation is {consultation.state.value.replace('_', ' ')}: "
             "only a prescribed consultation can be corrected."
@@ -364,14 +368,13 @@ def issue_prescription(
 
 
 def _move_to_prescribed(consultation: Consultation) -> None:
-    """``prescribed``, by the model's transitions: issued during the call, the consultation
-    passes through ``awaiting_prescription`` (the only way out of ``in_conference`` towards
-    ``prescribed``). Once ``prescribed``, the call's end asks for nothing more (the workflow
-    asks for a prescription only when a call ends ``in_conference``), so the SMS queued here
-    is the only one and no prescription request follows."""
-    if consultation.state is ConsultationState.IN_CONFERENCE:
-        consultation.transition(ConsultationState.AWAITING_PRESCRIPTION, "prescribed-in-call")
-    consultation.transition(ConsultationState.PRESCRIBED, "prescription-issued")
+    """``prescribed`` when issued after the call. Issued during it, the consultation stays
+    ``in_conference`` (the doctor is still busy, and the call's end still closes the
+    patient's line): the workflow moves it to ``prescribed`` when the conference ends
+    (``workflows.bridge.finish``), asking the doctor for nothing more. The SMS queued here,
+    at issue, are the only ones either way."""
+    if consultation.state is not ConsultationState.IN_CONFERENCE:
+        consultation.transition(ConsultationState.PRESCRIBED, "prescription-issued")
 
 
 def _summary(rx: Prescription, consultation: Consultation) -> dict[str, object]:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from core.phones import reach
 from core.timeutil import utcnow
-from models import CallLeg, ConsultationState, IvrSession, LegRole, Staff
+from models import CallLeg, ConsultationState, IvrSession, LegRole, Prescription, Staff
 from models.ivr import SessionStatus
 from workflows import notify, people, twiml, urls
 from workflows.context import Ctx
@@ -272,15 +272,26 @@ def gone(ctx: Ctx, call_sid: str) -> None:
 
 
 def finish(ctx: Ctx, reason: str) -> None:
-    """The conversation is over: close the patient's line, ask for the prescription."""
+    """The conversation is over: close the patient's line, ask for the prescription.
+
+    A prescription the doctor issued during the call (its SMS went when she issued it)
+    leaves nothing to ask: the consultation goes straight on to ``prescribed``.
+    """
     c = ctx.c
     release_patient(ctx, "closing")
     doctor = ctx.session.get(Staff, c.doctor_id) if c.doctor_id else None
     if doctor is not None:
         doctor.idle_since = ctx.now
-    ctx.move(S.AWAITING_PRESCRIPTION, reason, ctx.after(ctx.cfg.prescription_reminder_s))
-    notify.doctor_prescription_link(ctx)
+    if ctx.session.scalar(_ISSUED, {"id": c.id}) is not None:
+        ctx.move(S.PRESCRIBED, reason, ctx.after(ctx.cfg.prescribed_close_s))
+    else:
+        ctx.move(S.AWAITING_PRESCRIPTION, reason, ctx.after(ctx.cfg.prescription_reminder_s))
+        notify.doctor_prescription_link(ctx)
     ctx.fx.dispatch = True
+
+
+#: A prescription of the consultation exists (issued during the call).
+_ISSUED = select(Prescription.id).where(Prescription.consultation_id == bindparam("id")).limit(1)
 
 
 def deadline(ctx: Ctx) -> None:

@@ -73,7 +73,7 @@ OPEN_STATES: Mapping[ConsultationState, Ownership] = MappingProxyType(
         S.IN_CONFERENCE: Ownership(
             "the conference (reconciled with the provider's participants)",
             "conference_max_s",
-            "the conference is taken as ended: ask for the prescription",
+            "the conference is taken as ended: ask for the prescription (prescribed if issued)",
         ),
         S.CALLBACK_SCHEDULED: Ownership(
             "the workflow's timer",

@@ -279,7 +279,7 @@ def test_a_prescription_is_issued_during_the_call(page: Page, live: Live) -> Non
     code = page.locator("#rx-code").inner_text()
     with live.runtime.db.session() as s:
         c = s.get_one(Consultation, live.seeded.consultation_id)
-        assert c.state is ConsultationState.PRESCRIBED
+        assert c.state is ConsultationState.IN_CONFERENCE  # prescribed when the call ends
         rx = s.scalars(select(Prescription).where(Prescription.code == code)).one()
         sms = s.scalars(select(SmsMessage).where(SmsMessage.prescription_id == rx.id)).all()
         assert len(sms) == 2
