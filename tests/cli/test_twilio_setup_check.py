@@ -23,7 +23,7 @@ from core.runtime import Runtime
 from models import NumberKind, ServiceNumber
 from sampark.app import create_app
 from sampark.cli import main
-from sampark.cli.twilio_check import Registry, check_identities, check_numbers
+from sampark.cli.twilio_check import Registry, check_identities, check_numbers, check_signature
 from standin import StandIn, VirtualClock
 from telephony.region_rules import INDIA
 from tests.builders import build_mini_district
@@ -205,3 +205,17 @@ def test_senders_by_india_rules() -> None:
     problems = check_identities(registry, INDIA)
     assert [p.what.split()[0] for p in problems] == ["SMPARK", "56789"]
     assert "Alphanumeric" in problems[0].what
+
+
+def test_signature_probe_problems() -> None:
+    (unreachable,) = check_signature("http://127.0.0.1:9", "token")
+    assert "cannot be reached" in unreachable.what and "PUBLIC_BASE_URL" in unreachable.fix
+    statuses = {True: 403, False: 200}  # another token, and a URL that checks nothing
+    problems = check_signature(
+        "https://sampark.example", "token", lambda url, form, headers: statuses[bool(headers)]
+    )
+    assert ["got 403, not 200" in problems[0].what, "got 200, not 403" in problems[1].what] == [
+        True,
+        True,
+    ]
+    assert "TRUST_PROXY" in problems[0].fix
