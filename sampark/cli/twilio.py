@@ -133,6 +133,12 @@ def check(region: str) -> None:
     problems += check_signature(settings.public_base_url, settings.twilio_auth_token)
     for problem in problems:
         click.echo(problem.line())
+    if rules is not None:  # what no setting can change, said once
+        rule = rules.two_way_sms
+        click.echo(
+            f"note: an SMS sent to these numbers from {rules.name} never arrives "
+            f'("{rule.says}", {rule.source}): nothing may rely on inbound SMS there'
+        )
     if problems:
         click.echo(f"{len(problems)} problem(s)")
         sys.exit(1)
