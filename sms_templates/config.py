@@ -24,6 +24,7 @@ PURPOSES: tuple[str, ...] = (
     "intake_alert_anm",
     "doctor_prescription_link",
     "doctor_prescription_reminder",
+    "doctor_unavailable",
     "rx_verify_reply",
     "rx_verify_refused",
 )

@@ -63,6 +63,7 @@ CONTEXTS: dict[str, ContextSpec] = {
     ),
     "doctor_prescription_link": ContextSpec(("doctor_name", "reference", "link")),
     "doctor_prescription_reminder": ContextSpec(("reference", "link")),
+    "doctor_unavailable": ContextSpec(("doctor_name", "doctor_code", "missed")),
     "rx_verify_reply": ContextSpec(
         ("code", "found"),
         ("doctor_name", "doctor_registration", "hub_name", "issued_at", "current", "superseded_at"),

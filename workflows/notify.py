@@ -1,9 +1,9 @@
 """SMS the workflow sends: could-not-reach, the doctor's prescription link and reminder,
 and the district admin's notice of a doctor set unavailable.
 
-Messages are written in the caller's transaction (``outbound.sms.queue_sms``)
-with an idempotency key, so a step that runs twice queues one message; they are
-delivered by an RQ job after the commit.
+Each is a registered template (``sms_templates``, with its DLT ID), written in the caller's
+transaction (``outbound.sms.queue_sms``) with an idempotency key, so a step that runs twice
+queues one message; they are delivered by an RQ job after the commit, like any other SMS.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from core.phones import reach
-from models import SmsMessage, SmsStatus, Staff, StaffRole
+from models import SmsMessage, Staff, StaffRole
 from outbound.sms import queue_sms
 from workflows.context import Ctx
 from workflows.people import staff_language
@@ -117,38 +117,23 @@ def doctor_prescription_reminder(ctx: Ctx) -> None:
 
 
 def doctor_unavailable(ctx: Ctx, doctor: Staff) -> None:
-    """Tell the district admin a doctor missed too many offers and is set unavailable.
-
-    There is no registered patient-facing template for this staff notice; it is a
-    plain English (GSM-7) text stored and delivered like any other SMS.
-    """
+    """Tell the district's admins that a doctor missed too many offers and is set unavailable."""
     admins = ctx.session.scalars(
         select(Staff).where(
             Staff.role == StaffRole.DISTRICT_ADMIN, Staff.district_id == doctor.district_id
         )
     ).all()
-    body = (
-        f"Sampark: Dr {doctor.name} ({doctor.code}) missed {doctor.missed_offers} consultation "
-        "offers in a row and is set unavailable. Set her available again in the portal."
-    )
+    context = {
+        "doctor_name": doctor.name,
+        "doctor_code": doctor.code,
+        "missed": doctor.missed_offers,
+    }
     for admin in admins:
-        key = f"staff{doctor.id}:unavailable:{ctx.c.id}:{admin.id}"
-        if ctx.session.scalars(
-            select(SmsMessage.id).where(SmsMessage.idempotency_key == key)
-        ).first():
-            continue
-        msg = SmsMessage(
-            consultation_id=ctx.c.id,
+        _queue(
+            ctx,
+            to=admin.mobile,
             purpose="doctor_unavailable",
-            idempotency_key=key,
-            to_number=admin.mobile,
-            language="en",
-            script="native",
-            body=body,
-            encoding="GSM-7",
-            segments=1 if len(body) <= 160 else -(-len(body) // 153),
-            status=SmsStatus.PENDING,
+            language=staff_language(admin, "en"),
+            context=context,
+            key=f"staff{doctor.id}:unavailable:{ctx.c.id}:{admin.id}",
         )
-        ctx.session.add(msg)
-        ctx.session.flush()
-        ctx.fx.sms.append(msg.id)

@@ -110,6 +110,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "reference": "SMP-2611-0042",
         "link": "http://sampark.test/portal/c/SMP-2611-0042",
     },
+    "doctor_unavailable": {"doctor_name": "Dr. Anil Prasad", "doctor_code": "DR-GM-1", "missed": 3},
     "rx_verify_reply": {
         "code": "RX7K2P",
         "found": True,

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from models import Consultation, ConsultationState, LegRole, Staff
+from models import Consultation, ConsultationState, LegRole, SmsMessage, SmsStatus, Staff
+from sms_templates import render
 from standin import PhoneScript
 from tests.workflows.harness import HAPPY_PATH, Stack
 
@@ -77,8 +78,17 @@ def test_a_doctor_missing_offers_in_a_row_is_set_unavailable_and_the_admin_told(
         stack.drive(lambda cid=cid: stack.state(cid) is S.AWAITING_PRESCRIPTION)
     doctor = staff(stack, "DR-GM-1")
     assert doctor.available is False and doctor.missed_offers == 3
+    # Told in her language through outbound: the registered template, its DLT ID, delivered.
     [notice] = stack.standin.inbox(stack.mini.admin_mobile)
-    assert "DR-GM-1" in notice["body"] and "unavailable" in notice["body"]
+    told = render("doctor_unavailable", "hi", "native", doctor_name=doctor.name,
+                  doctor_code="DR-GM-1", missed=3)  # fmt: skip
+    with stack.runtime.db.session() as s:
+        [sms] = s.scalars(select(SmsMessage).where(SmsMessage.purpose == "doctor_unavailable"))
+    assert (sms.to_number, sms.body, sms.dlt_template_id, sms.template) == (
+        stack.mini.admin_mobile, told.body, told.dlt_template_id, told.template
+    )  # fmt: skip
+    assert sms.status == SmsStatus.DELIVERED and notice["body"] == told.body
+    assert "DR-GM-1" in told.body and "अनुपलब्ध" in told.body
     cid = stack.consultation(complaint="fever")
     stack.drive(lambda: stack.state(cid) is S.AWAITING_PRESCRIPTION)
     assert "offer:DR-GM-1" not in stack.reasons(cid)
