@@ -6,6 +6,7 @@ deployment from the error message alone.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -72,6 +73,23 @@ def _count(name: str, value: str, most: int) -> int:
     return number
 
 
+#: Who may read ``/metrics`` by default: this machine only.
+DEFAULT_METRICS_ALLOW = "127.0.0.1/8,::1/128"
+
+
+def _networks(name: str, value: str) -> tuple[str, ...]:
+    """A comma-separated list of CIDR networks (``10.0.0.0/8,::1/128``), each checked."""
+    networks = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise SettingsError(f"{name}: {item!r} is not an address or network (CIDR)") from None
+    return tuple(networks)
+
+
 def _is_twilio_api(url: str) -> bool:
     """Twilio's https REST API: ``api.twilio.com`` or a regional ``api.EDGE.REGION.twilio.com``."""
     parsed = urlparse(url)
@@ -97,6 +115,10 @@ class Settings:
             requests (``SAMPARK_SEND_THREADS``; 0: each job sends its own, inline).
         production: ``SAMPARK_PRODUCTION``: serving processes refuse development
             defaults (:meth:`check_production`).
+        metrics_allow: ``METRICS_ALLOW``: the networks that may read ``/metrics``
+            (CIDR list, default loopback only).
+        metrics_token: ``METRICS_TOKEN``: a bearer token that reads ``/metrics`` from
+            anywhere (unset: none does).
     """
 
     database_url: str
@@ -111,6 +133,8 @@ class Settings:
     queue_prefix: str = "sampark"
     send_threads: int = 4
     production: bool = False
+    metrics_allow: tuple[str, ...] = _networks("METRICS_ALLOW", DEFAULT_METRICS_ALLOW)
+    metrics_token: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -208,6 +232,9 @@ class Settings:
         secret = env.get("SECRET_KEY", "") or DEV_SECRET_KEY  # refused in production mode
         if len(secret) < 16:
             raise SettingsError("SECRET_KEY is too short: use at least 16 characters")
+        metrics_token = env.get("METRICS_TOKEN") or None
+        if metrics_token is not None and len(metrics_token) < 16:
+            raise SettingsError("METRICS_TOKEN is too short: use at least 16 characters")
         return cls(
             database_url=database_url,
             redis_url=redis_url,
@@ -221,4 +248,8 @@ class Settings:
             queue_prefix=env.get("SAMPARK_QUEUE_PREFIX", "sampark"),
             send_threads=_count("SAMPARK_SEND_THREADS", env.get("SAMPARK_SEND_THREADS", "4"), 64),
             production=_bool("SAMPARK_PRODUCTION", env.get("SAMPARK_PRODUCTION", "false")),
+            metrics_allow=_networks(
+                "METRICS_ALLOW", env.get("METRICS_ALLOW", DEFAULT_METRICS_ALLOW)
+            ),
+            metrics_token=metrics_token,
         )
