@@ -22,6 +22,7 @@ from ivr.missed_calls import call_back_forgotten
 from ivr.stale import end_silent_intakes
 from models import Consultation, ConsultationState
 from ops.fallback_replay import replay
+from ops.metrics_sources import record_sweep
 from outbound.sms import redrive_pending
 from portal.housekeeping import purge
 from prescriptions.followup import send_due_followup_reminders
@@ -91,6 +92,7 @@ def sweep(runtime: Runtime, now: datetime | None = None) -> dict[str, int]:
     counts["followups"] = _send_followup_reminders(runtime)
     if now.minute == 0:  # once an hour (a missed or doubled pass is harmless)
         counts.update(_housekeep(runtime, now))
+    record_sweep(runtime, counts["due"], counts["failed"])  # /metrics: shared in Redis
     if counts["due"] or counts["failed"]:
         log.info("sweep", extra=counts)
     return counts

@@ -13,6 +13,7 @@ from core import inputs
 from core.logs import configure_logging, request_id_var
 from core.runtime import Runtime
 from core.settings import Settings
+from ops import metrics
 from sampark.wiring import wire
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ def create_app(
     app.config.update(flask_config)
     app.extensions["sampark"] = runtime or Runtime.from_settings(settings)
 
+    metrics.install(app)  # first: its timer spans every other hook; serves /metrics
     _install_request_ids(app)
     inputs.install(app)  # before the blueprints: their rules use the ``dbid`` converter
     _register_blueprints(app)
