@@ -73,8 +73,9 @@ class SamparkCollector(Collector):
         for source, section in sections:
             try:
                 families = section(self.runtime)
-            except Exception:
-                log.warning("metrics: could not read %s", source, exc_info=True)
+            except Exception as exc:  # one line a scrape: the outage is logged elsewhere
+                reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                log.warning("metrics: could not read the %s (%s)", source, reason[:200])
                 up.add_metric([source], 0)
                 continue
             up.add_metric([source], 1)

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from core import fallback
+from core.db import Database
 from core.runtime import Runtime
 from core.settings import Settings, SettingsError
 from core.timeutil import utcnow
@@ -158,6 +159,18 @@ def test_stuck_consultations_doctors_on_duty_and_the_sweepers_redrives(
     assert total(after, "sampark_sweeper_redrives_total") >= 1
     assert total(after, "sampark_sweeper_last_pass_timestamp_seconds") > 0
     assert total(after, "sampark_consultations_stuck", state="intake_complete") == 0
+
+
+def test_a_source_out_of_reach_is_left_out_and_said(runtime: Runtime) -> None:
+    unreachable = Database("postgresql+psycopg://sampark@127.0.0.1:1/none")
+    app = create_app(
+        runtime.settings, runtime=Runtime(settings=runtime.settings, db=unreachable), TESTING=True
+    )
+    samples = scrape(app.test_client())
+    assert total(samples, "sampark_metrics_source_up", source="database") == 0
+    assert total(samples, "sampark_metrics_source_up", source="redis") == 1
+    assert not any(name == "sampark_consultations" for name, _ in samples)
+    assert any(name == "sampark_rq_queue_depth" for name, _ in samples)
 
 
 @pytest.mark.slow
