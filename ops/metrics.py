@@ -10,8 +10,8 @@ What is measured, and where each value comes from:
   environment before gunicorn starts; ``gunicorn.conf.py`` empties it at start and marks
   dead workers) and every scrape adds up all workers' histograms. Without it the figures
   are those of the one worker that answered the scrape.
-- Everything else is read **at scrape time** from what two hosts share, so every web
-  host reports the same figures (nothing lives in process memory):
+- Everything else is read **at scrape time** (``ops/metrics_sources.py``) from what two
+  hosts share, so every web host reports the same figures (nothing in process memory):
 
   - PostgreSQL: consultations by state, consultations stuck past their deadline, call
     legs by role and status, SMS by status, doctors on duty by district;
@@ -22,8 +22,8 @@ What is measured, and where each value comes from:
   - this host's disk: the durable fallback's records waiting (``core.fallback``): they
     are per host, so sum them over hosts.
 
-  (``ops/metrics_sources.py``). A source that cannot be read leaves its metrics out of
-  that scrape and sets ``sampark_metrics_source_up{source}`` to 0 (alert on it).
+  A source that cannot be read leaves its metrics out of that scrape and sets
+  ``sampark_metrics_source_up{source}`` to 0 (alert on it).
 
 Access (:func:`allowed`): a client inside ``METRICS_ALLOW`` (default loopback), or one
 with ``Authorization: Bearer <METRICS_TOKEN>``; anyone else gets the app's 404.
