@@ -2,8 +2,10 @@
 stand-in on PostgreSQL and Redis; a patient dials in through the stand-in, answers the
 intake, and the consultation reaches the workflow; honcho's SIGTERM leaves no process.
 
-The stand-in runs without ``--region`` here: the product does not yet keep India's rules
-(issue 16 item 2), so a stand-in with ``--region IN`` would refuse its calls.
+``sampark twilio check --region none`` passes against that stand-in first. The stand-in
+runs without ``--region`` and the check without the registry's region: the product does not
+yet keep India's rules (issue 16 item 2), so with ``IN`` the stand-in would refuse its calls
+and the check would list its +91 caller IDs.
 """
 
 from __future__ import annotations
@@ -133,6 +135,11 @@ def test_procfile_runs_web_workers_and_standin_and_a_call_completes_an_intake(
         assert health["embedded"] == {"database": False, "redis": False}
         honcho.wait_http(f"{standin}/_standin/")
         _wait_for_workers(honcho)
+        # The account as the operator checks it before going live: `--region none`, as the
+        # stand-in runs without one (with the registry's own region, IN, the product's +91
+        # caller IDs are refused until issue 16 item 2).
+        report = honcho_run(env_file, "sampark", "twilio", "check", "--region", "none")
+        assert report.startswith("ok: credentials"), report
 
         def control(method: str, path: str, body: Any = None) -> Any:
             r = requests.request(method, f"{standin}/_standin{path}", json=body, timeout=10)
