@@ -86,6 +86,18 @@ def test_only_the_web_unit_migrates_before_it_starts() -> None:
     assert "sampark-web.service" in worker["Unit"]["After"][0].split()
 
 
+def test_only_gunicorn_gets_the_metrics_multiprocess_directory(compose: dict) -> None:  # type: ignore[type-arg]
+    web = unit(SYSTEMD / UNITS["web"])["Service"]
+    run_dir = f"/run/{web['RuntimeDirectory'][0]}/"
+    assert web["Environment"] == [f"PROMETHEUS_MULTIPROC_DIR={run_dir}metrics"]
+    for role in ("worker", "standin"):
+        assert "Environment" not in unit(SYSTEMD / UNITS[role])["Service"]
+    assert "PROMETHEUS_MULTIPROC_DIR" not in (DEPLOY / "env.example").read_text(encoding="utf-8")
+    services = compose["services"]
+    assert "PROMETHEUS_MULTIPROC_DIR" in services["web"]["environment"]
+    assert "PROMETHEUS_MULTIPROC_DIR" not in services["worker"]["environment"]
+
+
 def test_a_stopping_worker_has_time_to_drain_its_leg_sender() -> None:
     from sampark.cli.worker import SEND_DRAIN_S
 
