@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -23,7 +24,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
 from telephony.webhooks import is_valid_twilio_request
-from tests.deploy.deploy_files import DEPLOY, ROOT, argv, nginx_servers, procfile, unit
+from tests.deploy.deploy_files import DEPLOY, ROOT, Server, argv, nginx_servers, procfile, unit
 
 SYSTEMD = DEPLOY / "systemd"
 UNITS = {
@@ -39,7 +40,7 @@ def proc() -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def compose() -> dict:  # type: ignore[type-arg]
+def compose() -> dict[str, Any]:
     return dict(yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8")))
 
 
@@ -86,7 +87,7 @@ def test_only_the_web_unit_migrates_before_it_starts() -> None:
     assert "sampark-web.service" in worker["Unit"]["After"][0].split()
 
 
-def test_only_gunicorn_gets_the_metrics_multiprocess_directory(compose: dict) -> None:  # type: ignore[type-arg]
+def test_only_gunicorn_gets_the_metrics_multiprocess_directory(compose: dict[str, Any]) -> None:
     web = unit(SYSTEMD / UNITS["web"])["Service"]
     run_dir = f"/run/{web['RuntimeDirectory'][0]}/"
     assert web["Environment"] == [f"PROMETHEUS_MULTIPROC_DIR={run_dir}metrics"]
@@ -106,7 +107,9 @@ def test_a_stopping_worker_has_time_to_drain_its_leg_sender() -> None:
 
 
 # -- compose -----------------------------------------------------------------------------
-def test_compose_runs_the_procfiles_commands(compose: dict, proc: dict[str, list[str]]) -> None:  # type: ignore[type-arg]
+def test_compose_runs_the_procfiles_commands(
+    compose: dict[str, Any], proc: dict[str, list[str]]
+) -> None:
     services = compose["services"]
     assert {"postgres", "redis", "migrate", "web", "worker", "standin"} <= set(services)
     assert services["web"]["command"] == proc["web"]
@@ -130,7 +133,7 @@ def test_compose_runs_the_procfiles_commands(compose: dict, proc: dict[str, list
 
 
 def test_compose_points_the_product_at_its_postgres_and_a_redis_that_keeps_nothing(
-    compose: dict,  # type: ignore[type-arg]
+    compose: dict[str, Any],
 ) -> None:
     services = compose["services"]
     for name in ("migrate", "web", "worker", "standin"):
@@ -166,7 +169,7 @@ def test_docker_compose_config_accepts_the_file(tmp_path: Path) -> None:
 
 
 # -- nginx -------------------------------------------------------------------------------
-def _tls_server():  # type: ignore[no-untyped-def]
+def _tls_server() -> Server:
     servers = [s for s in nginx_servers() if any("ssl" in v for v in s.values("listen"))]
     assert len(servers) == 1
     return servers[0]
