@@ -36,8 +36,8 @@ from tests.deploy.procfile_run import ROOT, Honcho, alive, honcho_run, workflow_
 pytestmark = pytest.mark.slow
 S = ConsultationState
 PATIENT = "+919990012345"
-#: How long a patient answering as the loadtest's do takes through the whole intake, and more.
-INTAKE_TIMEOUT_S = 180.0
+#: The intake, answered as the loadtest's patients answer, took 100-110 s here (2 cores).
+INTAKE_TIMEOUT_S = 300.0
 
 
 @pytest.fixture
