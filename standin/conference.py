@@ -16,8 +16,8 @@ import re
 from typing import Any
 
 from standin.resources import Call, Conference, Participant
-from standin.twiml import WAIT_VERBS, TwimlError, Verb, method_of, parse, resolve
-from standin.twiml_runner import RunnerMixin, verb_seconds
+from standin.twiml import WAIT_VERBS, TwimlError, Verb, method_of, parse, resolve, verb_seconds
+from standin.twiml_runner import RunnerMixin
 from standin.util import as_list, compact, truthy
 
 EVENT_KEYS = {

@@ -18,18 +18,26 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from werkzeug.wrappers import Request, Response
 
+from standin.account_api import DialingPermissions
 from standin.errors import TwilioApiError
 from standin.faults import FaultDice
+from standin.faults_rest import RestFaults
 from standin.phones import PhoneScript
 
-if TYPE_CHECKING:
-    from standin.rest import RestApp
-
 log = logging.getLogger(__name__)
+
+
+class RestApp(Protocol):
+    """What the control API needs of the REST app that mounts it (``standin.rest.RestApp``)."""
+
+    faults: RestFaults
+    control_target: Any
+    stats: Any
+    dialing: DialingPermissions
 
 
 class ControlError(Exception):

@@ -14,8 +14,7 @@ from typing import Any
 
 from standin.dial import DialMixin
 from standin.resources import Call
-from standin.twiml import TwimlError, Verb, method_of, parse, resolve
-from standin.twiml_runner import verb_seconds
+from standin.twiml import TwimlError, Verb, method_of, parse, resolve, verb_seconds
 
 QUEUE_WAIT_VERBS = frozenset({"Say", "Play", "Pause", "Redirect", "Leave", "Hangup"})
 

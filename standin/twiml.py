@@ -12,6 +12,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
+from standin.util import words_seconds
+
 VOICE_VERBS = frozenset(
     {
         "Say", "Play", "Pause", "Gather", "Record", "Redirect", "Dial", "Enqueue", "Hangup",
@@ -125,3 +127,32 @@ def resolve(base: str | None, url: str | None) -> str | None:
 def method_of(verb: Verb, name: str = "method") -> str:
     """The HTTP method attribute (POST unless GET)."""
     return "GET" if (verb.attr(name) or "POST").upper() == "GET" else "POST"
+
+
+PLAY_SECONDS = 8.0  # a <Play> clip lasts this long in the simulation
+
+
+def verb_seconds(verb: Verb) -> float:
+    """How long a Say/Play/Pause takes."""
+    loops = verb.number("loop", 1) or 10  # loop="0" repeats "forever": count ten
+    if verb.name == "Say":
+        return words_seconds(verb.text) * loops
+    if verb.name == "Play":
+        if verb.attr("digits"):
+            return 0.5 * len(verb.attr("digits") or "")
+        return PLAY_SECONDS * loops
+    if verb.name == "Pause":
+        return verb.number("length", 1)
+    return 0.0
+
+
+def collect_keys(keys: str, finish: str, num: int | None) -> tuple[str, str | None, bool]:
+    """Digits a Gather keeps from ``keys``: (digits, finishing key, whether input ended)."""
+    out = ""
+    for key in keys:
+        if finish and key in finish:
+            return out, key, True
+        out += key
+        if num and len(out) >= num:
+            return out, None, True
+    return out, None, False

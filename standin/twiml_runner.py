@@ -12,10 +12,9 @@ from typing import Any
 from standin.play import GATHER_PLAY_FAILED, PLAY_FAILED, PlayMixin
 from standin.resources import Call
 from standin.transport import Response
-from standin.twiml import TwimlError, Verb, method_of, parse, resolve
+from standin.twiml import TwimlError, Verb, collect_keys, method_of, parse, resolve, verb_seconds
 from standin.util import as_list, truthy, words_seconds
 
-PLAY_SECONDS = 8.0  # a <Play> clip lasts this long in the simulation
 BEEP_SECONDS = 0.5
 THINK_SECONDS = 1.0  # a caller starts pressing keys this long after the prompt
 KEY_SECONDS = 0.3
@@ -23,32 +22,6 @@ KEY_SECONDS = 0.3
 # (https://www.twilio.com/docs/api/errors/11200, https://www.twilio.com/docs/api/errors/12100).
 LOOP_FETCHES, LOOP_WINDOW = 200, 10.0
 APP_ERROR_SAY = "We are sorry, an application error has occurred. Goodbye."
-
-
-def verb_seconds(verb: Verb) -> float:
-    """How long a Say/Play/Pause takes."""
-    loops = verb.number("loop", 1) or 10  # loop="0" repeats "forever": count ten
-    if verb.name == "Say":
-        return words_seconds(verb.text) * loops
-    if verb.name == "Play":
-        if verb.attr("digits"):
-            return 0.5 * len(verb.attr("digits") or "")
-        return PLAY_SECONDS * loops
-    if verb.name == "Pause":
-        return verb.number("length", 1)
-    return 0.0
-
-
-def collect_keys(keys: str, finish: str, num: int | None) -> tuple[str, str | None, bool]:
-    """Digits a Gather keeps from ``keys``: (digits, finishing key, whether input ended)."""
-    out = ""
-    for key in keys:
-        if finish and key in finish:
-            return out, key, True
-        out += key
-        if num and len(out) >= num:
-            return out, None, True
-    return out, None, False
 
 
 class RunnerMixin(PlayMixin):
