@@ -6,15 +6,22 @@ import logging
 import uuid
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Blueprint, Flask, Response, g, request
 from flask.typing import ResponseReturnValue
 
 from core import inputs
 from core.logs import configure_logging, request_id_var
 from core.runtime import Runtime
 from core.settings import Settings
+from ivr import views as ivr_views
 from ops import metrics
+from outbound import sms_webhook
+from portal import views as portal_views
+from prescriptions import verify as prescription_verify
+from prescriptions import voice as prescription_voice
+from sampark import health
 from sampark.wiring import wire
+from workflows import views as workflow_views
 
 log = logging.getLogger(__name__)
 
@@ -62,22 +69,19 @@ def create_app(
 
 
 def _register_blueprints(app: Flask) -> None:
-    from sampark.health import bp as health_bp
-
-    app.register_blueprint(health_bp)
-    for module_name in BLUEPRINT_MODULES:
-        module = __import__(module_name, fromlist=["bp"])
-        app.register_blueprint(module.bp)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
 
 
-#: Each area's blueprint, registered in this order (later issues add theirs here).
-BLUEPRINT_MODULES: list[str] = [
-    "portal.views",
-    "prescriptions.voice",
-    "ivr.views",
-    "prescriptions.verify",
-    "outbound.sms_webhook",
-    "workflows.views",
+#: Each area's blueprint, registered in this order.
+BLUEPRINTS: list[Blueprint] = [
+    health.bp,
+    portal_views.bp,
+    prescription_voice.bp,
+    ivr_views.bp,
+    prescription_verify.bp,
+    sms_webhook.bp,
+    workflow_views.bp,
 ]
 
 
