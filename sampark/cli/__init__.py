@@ -1,4 +1,9 @@
-"""The ``sampark`` command line: one click group, one module per area."""
+"""The ``sampark`` command line: one click group, one module per area.
+
+The commands import what they run inside the command function: ``sampark --help`` and a
+command that needs little (``db current``) do not load the whole product first. This is the
+only place that does so; it dodges no cycle (the face stands above every package).
+"""
 
 from __future__ import annotations
 
