@@ -16,10 +16,14 @@ Inside a template:
     ``advice`` / ``tests`` / ``notes`` free text as a list of lines, each one DLT variable
                              of at most 40 characters, broken between words (never inside a
                              word or a number); ``continued``: something went to the next SMS.
+    ``diagnosis`` / ``referral_to`` the same lines (in a prescription), never clipped.
+    ``medicine_lines``       (a continuation) the medicines the first SMS could not hold,
+                             each ``{n, line}``: its number in the prescription and its line.
 
 A message over its budget (``sms.yaml`` ``max_segments``) is shortened step by step:
 first optional fields (tests, then instructions, then advice) are left out, then medicine
-lines from the end, each replaced by the template's "+N more, ask ANM" tail. A line is
+lines from the end, each replaced by the template's "+N more, ask ANM" tail (with
+``spill=True``, as ``render_prescription`` asks, they go whole to a continuation instead). A line is
 never cut. What is left out is named in ``RenderedSms.dropped``; ``split.render_prescription``
 sends the left-out text whole in continuation SMS (``prescription_more``).
 """
@@ -47,7 +51,7 @@ from sms_templates.config import (
     TEMPLATES_DIR,
     load_config,
 )
-from sms_templates.contexts import TEXT_FIELDS, complete
+from sms_templates.contexts import CONTEXTS, LINE_FIELDS, TEXT_FIELDS, complete
 from sms_templates.encoding import Encoding, clean_gsm, count_segments, normalise_native
 
 log = logging.getLogger(__name__)
@@ -225,11 +229,19 @@ def _lines(items: Iterable[Any], width: int, for_anm: bool) -> list[str]:
     return [medicine_line(item, width=width, for_anm=for_anm) for item in items or ()]
 
 
+def list_lines(purpose: str, items: Iterable[Any]) -> list[str]:
+    """Every compact line of ``purpose``'s list (its medicines), as its message shows them."""
+    shortening = _SHORTENING.get(purpose, _Shortening())
+    return _lines(items, load_config().variable_max_chars, shortening.for_anm)
+
+
 def render(
     purpose: str,
     language: str,
     script: str | None = "native",
     max_segments: int | None = None,
+    *,
+    spill: bool = False,
     **context: Any,
 ) -> RenderedSms:
     """Render the template for ``purpose`` in ``language`` and ``script``, shortened to fit.
@@ -240,6 +252,9 @@ def render(
         script: native or roman (None: the configured default for the language).
         max_segments: part budget; default ``sms.max_segments`` of the purpose for
             the message's encoding.
+        spill: medicine lines that do not fit are left to a continuation SMS (named in
+            ``dropped``; the message says "More in the next SMS") instead of the
+            template's "+N more, ask ANM" tail (``split.render_prescription``).
         **context: the template's variables (see the template and ``contexts.py``).
 
     Raises:
@@ -262,6 +277,10 @@ def render(
         ctx["lines"] = lines[: cfg.max_list_lines]
         ctx["more"] = len(lines) - len(ctx["lines"])
     dropped: list[str] = []
+    for text in LINE_FIELDS if shortening.list_field else ():
+        if text in ctx:  # broken between words, never clipped: kept in this message
+            lines = text_lines(ctx[text], cfg.variable_max_chars, latin)
+            ctx[text] = lines or ([""] if text in CONTEXTS[purpose].required else None)
     for text in TEXT_FIELDS:
         if ctx.get(text):
             ctx[text] = text_lines(ctx[text], cfg.variable_max_chars, latin)
@@ -269,8 +288,10 @@ def render(
                 ctx[text] = None  # too long for one message: it goes whole to the next
                 dropped.append(text)
     optional = [f for f in shortening.optional if ctx.get(f)]
+    held = ctx["more"]
     while True:
-        ctx["continued"] = any(f in TEXT_FIELDS for f in dropped)
+        ctx["continued"] = any(f in TEXT_FIELDS for f in dropped) or bool(spill and held)
+        ctx["more"] = 0 if spill else held
         module = template.make_module(ctx)
         body = _finish(str(module), latin)
         count = count_segments(body)
@@ -283,15 +304,15 @@ def render(
             dropped.append(gone)
         elif ctx["lines"]:
             ctx["lines"] = ctx["lines"][:-1]
-            ctx["more"] += 1
+            held += 1
         else:
             log.warning(
                 "SMS over its part budget even when shortened",
                 extra={"template": name, "segments": count.segments, "budget": budget},
             )
             break
-    if ctx["more"]:
-        dropped.append(f"{shortening.list_field}:{ctx['more']}")
+    if held:
+        dropped.append(f"{shortening.list_field}:{held}")
     return RenderedSms(
         body=body,
         encoding=count.encoding,
@@ -349,7 +370,9 @@ def dlt_registration_text(
         lines=[_Var()] * cfg.max_list_lines,
         more=_Var(),
         continued=True,
+        medicine_lines=[_Var()] * text_count,
         **{name: [_Var()] * text_count for name in TEXT_FIELDS},
+        **{name: [_Var()] * cfg.max_text_lines for name in LINE_FIELDS},
     )
     ctx.update(DLT_VARIANTS.get(purpose, {}).get(variant or "", {}))
     text = env.get_template(name).render(ctx)

@@ -1,11 +1,14 @@
 """A prescription in as many SMS as it needs: nothing the doctor wrote is cut.
 
 The first message is the prescription template (``prescription_patient`` or
-``prescription_anm``). Free text that does not fit its part budget (tests, a medicine's
-instructions, the advice) is left out of it whole and sent in continuation messages
-(``prescription_more``: "Prescription RX7K2P (2/3) continued: ..."), packed line by line
-(each line one DLT variable of at most 40 characters, broken between words) within the
-continuation's own budget. The first message then says "More in the next SMS".
+``prescription_anm``). Medicines beyond what it holds (``max_list_lines``, or its part
+budget), each line whole and numbered as in the prescription, and free text that does not
+fit (tests, a medicine's instructions, the advice) are left out of it whole and sent in
+continuation messages (``prescription_more``: "Prescription RX7K2P (2/3) continued: ..."),
+packed line by line (each line one DLT variable of at most 40 characters, free text broken
+between words) within the continuation's own budget. The first message then says "More in
+the next SMS". The diagnosis and the referral place stay in the first message, broken
+between words the same way.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from typing import Any
 
 from sms_templates.config import LATIN_LANGUAGES, load_config
 from sms_templates.contexts import TEXT_FIELDS, complete
-from sms_templates.render import RenderedSms, render, resolve_script, text_lines
+from sms_templates.render import RenderedSms, list_lines, render, resolve_script, text_lines
 
 CONTINUATION = "prescription_more"
+MEDICINES = "medicines"
 #: The part label packed against: as wide as any real one ("2/3" ... "12/14").
 _WIDEST_PART = "99/99"
 
@@ -42,14 +46,20 @@ def render_prescription(
         **context: the prescription's variables (``contexts.prescription_context``).
     """
     script = resolve_script(language, script)
+    context = {**context, "spill": True}  # kept in the context: a re-render is the same
     first = render(purpose, language, script, **context)
+    held = sum(int(d.split(":")[1]) for d in first.dropped if d.startswith(f"{MEDICINES}:"))
     spilled = [name for name in TEXT_FIELDS if name in first.dropped]
-    if not spilled:
+    if not spilled and not held:
         return [PlannedSms(purpose, context, first)]
     cfg = load_config()
     latin = script == "roman" or language in LATIN_LANGUAGES
     full = complete(purpose, dict(context))
-    lines = [
+    medicines = list(enumerate(list_lines(purpose, full[MEDICINES] or ()), start=1))
+    lines: list[tuple[str, Any]] = [
+        (MEDICINES, {"n": n, "line": line}) for n, line in medicines[len(medicines) - held :]
+    ]
+    lines += [
         (name, line)
         for name in spilled
         for line in text_lines(full[name], cfg.variable_max_chars, latin)
@@ -66,20 +76,21 @@ def render_prescription(
     return planned
 
 
-def _continuation_context(code: Any, part: str, group: list[tuple[str, str]]) -> dict[str, Any]:
+def _continuation_context(code: Any, part: str, group: list[tuple[str, Any]]) -> dict[str, Any]:
     context: dict[str, Any] = {"code": code, "part": part}
+    context["medicine_lines"] = [line for kind, line in group if kind == MEDICINES] or None
     for name in TEXT_FIELDS:
         context[name] = [line for kind, line in group if kind == name] or None
     return context
 
 
 def _pack(
-    lines: list[tuple[str, str]], code: Any, language: str, script: str
-) -> list[list[tuple[str, str]]]:
+    lines: list[tuple[str, Any]], code: Any, language: str, script: str
+) -> list[list[tuple[str, Any]]]:
     """The lines in groups, each one continuation within its budget (a line is never split)."""
     cfg = load_config()
-    groups: list[list[tuple[str, str]]] = []
-    current: list[tuple[str, str]] = []
+    groups: list[list[tuple[str, Any]]] = []
+    current: list[tuple[str, Any]] = []
     for line in lines:
         trial = [*current, line]
         if current and (
@@ -93,7 +104,7 @@ def _pack(
     return groups
 
 
-def _fits(group: list[tuple[str, str]], code: Any, language: str, script: str) -> bool:
+def _fits(group: list[tuple[str, Any]], code: Any, language: str, script: str) -> bool:
     context = _continuation_context(code, _WIDEST_PART, group)
     sms = render(CONTINUATION, language, script, max_segments=99, **context)
     return sms.segments <= load_config().segments_for(CONTINUATION, sms.encoding)
