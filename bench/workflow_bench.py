@@ -51,16 +51,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.cpu import CpuMeter  # noqa: E402
 from bench.workflow_mix import run_mix  # noqa: E402
 from bench.workflow_rounds import PLACED, alternate  # noqa: E402
+from bench.workflow_spokes import free_spokes  # noqa: E402
 from core.runtime import Runtime, install_process_runtime  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from core.timeutil import utcnow  # noqa: E402
-from models import Base, Consultation, ConsultationState, Patient, Spoke  # noqa: E402
+from models import Base, Consultation, ConsultationState, Patient  # noqa: E402
 from standin import StandIn, VirtualClock  # noqa: E402
 from workflows import jobs as workflow_jobs  # noqa: E402
 from workflows.handoff import hand_off  # noqa: E402
@@ -121,10 +122,11 @@ def _compare(out: dict[str, Any], mix: dict[str, Any]) -> dict[str, Any]:
     return mix
 
 
-def _new_consultations(runtime: Runtime, n: int, spoke_id: int) -> list[int]:
+def _new_consultations(runtime: Runtime, spoke_ids: list[int]) -> list[int]:
+    """One consultation, intake complete, at each spoke (``bench/workflow_spokes.py``)."""
     ids = []
     with runtime.db.session() as s:
-        for _ in range(n):
+        for spoke_id in spoke_ids:
             p = Patient(mobile=f"+9197{uuid.uuid4().int % 10**8:08d}", age_years=30, sex="female")
             c = Consultation(
                 reference=f"B{uuid.uuid4().hex[:8].upper()}", caller_mobile=p.mobile,
@@ -171,8 +173,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     install_process_runtime(runtime)
     with runtime.db.session() as s:
         mini = build_mini_district(s)
-        spoke_id = s.scalar(select(Spoke.id).where(Spoke.code == "HWC-001"))
-    for number in mini.spoke_numbers.values():
+        # Each consultation rings an ANM who is free (one call per staff number).
+        spokes, numbers = free_spokes(s, mini.district_id, args.jobs + args.latency_samples)
+    for number in [*mini.spoke_numbers.values(), *numbers]:
         standin.add_number(number)
     env = {
         **os.environ, "DATABASE_URL": db_url, "REDIS_URL": redis_url,
@@ -186,7 +189,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         out["send_threads"] = int(os.environ.get("SAMPARK_SEND_THREADS", "4"))
     try:
         # 1 and 2: throughput, no-op floor then workflow jobs, on a queue filled beforehand.
-        ids = _new_consultations(runtime, args.jobs, spoke_id)
+        ids = _new_consultations(runtime, spokes[: args.jobs])
         worker = _worker(env, args.worker_class)
         _warm(runtime)  # its start-up is neither timed nor counted in CPU per job
         meter = CpuMeter(worker.pid)
@@ -205,7 +208,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             scheduled.remove(job_id, delete_job=True)
         time.sleep(1.0)
         latencies = []
-        for cid in _new_consultations(runtime, args.latency_samples, spoke_id):
+        for cid in _new_consultations(runtime, spokes[args.jobs :]):
             before = len(standin.calls)
             time.sleep(0.02)  # the worker is idle, blocked on its queue
             t0 = time.perf_counter()
