@@ -23,7 +23,8 @@ class ContextSpec:
 _RX_OPTIONAL = ("advice", "tests", "notes", "follow_up_on", "referral_to", "referral_urgency")
 #: Free text broken into DLT-sized lines (``render``): a string, or a list of texts.
 TEXT_FIELDS = ("notes", "advice", "tests")
-#: Free text of a prescription broken into lines the same way but kept in the first SMS.
+#: Free text of a prescription broken into lines the same way, kept in the first SMS but
+#: for lines beyond ``max_text_lines`` (or its budget), which continue in the next.
 LINE_FIELDS = ("diagnosis", "referral_to")
 
 CONTEXTS: dict[str, ContextSpec] = {
@@ -52,7 +53,9 @@ CONTEXTS: dict[str, ContextSpec] = {
         ),
         _RX_OPTIONAL,
     ),
-    "prescription_more": ContextSpec(("code", "part"), ("medicine_lines", *TEXT_FIELDS)),
+    "prescription_more": ContextSpec(
+        ("code", "part"), ("medicine_lines", *TEXT_FIELDS, *LINE_FIELDS)
+    ),
     "followup_reminder": ContextSpec(("follow_up_on", "callback_number"), ("patient_name", "code")),
     "could_not_reach": ContextSpec(("callback_number",)),
     "emergency_advice": ContextSpec(("emergency_number",), ("referral_to",)),

@@ -16,14 +16,17 @@ Inside a template:
     ``advice`` / ``tests`` / ``notes`` free text as a list of lines, each one DLT variable
                              of at most 40 characters, broken between words (never inside a
                              word or a number); ``continued``: something went to the next SMS.
-    ``diagnosis`` / ``referral_to`` the same lines (in a prescription), never clipped.
+    ``diagnosis`` / ``referral_to`` the same lines (in a prescription), never clipped; with
+                             ``spill``, lines beyond ``max_text_lines`` (or the budget)
+                             continue in the next SMS, under the same label.
     ``medicine_lines``       (a continuation) the medicines the first SMS could not hold,
                              each ``{n, line}``: its number in the prescription and its line.
 
 A message over its budget (``sms.yaml`` ``max_segments``) is shortened step by step:
 first optional fields (tests, then instructions, then advice) are left out, then medicine
 lines from the end, each replaced by the template's "+N more, ask ANM" tail (with
-``spill=True``, as ``render_prescription`` asks, they go whole to a continuation instead). A line is
+``spill=True``, as ``render_prescription`` asks, they go whole to a continuation instead,
+and then the last lines of the diagnosis or referral place, the longer first). A line is
 never cut. What is left out is named in ``RenderedSms.dropped``; ``split.render_prescription``
 sends the left-out text whole in continuation SMS (``prescription_more``).
 """
@@ -229,6 +232,13 @@ def _lines(items: Iterable[Any], width: int, for_anm: bool) -> list[str]:
     return [medicine_line(item, width=width, for_anm=for_anm) for item in items or ()]
 
 
+def _longest_line_field(ctx: dict[str, Any]) -> str | None:
+    """The diagnosis or referral place of most lines, when one has a line to give up."""
+    sizes = {text: len(ctx.get(text) or ()) for text in reversed(LINE_FIELDS)}
+    text = max(sizes, key=lambda t: sizes[t])
+    return text if sizes[text] > 1 else None
+
+
 def list_lines(purpose: str, items: Iterable[Any]) -> list[str]:
     """Every compact line of ``purpose``'s list (its medicines), as its message shows them."""
     shortening = _SHORTENING.get(purpose, _Shortening())
@@ -277,10 +287,13 @@ def render(
         ctx["lines"] = lines[: cfg.max_list_lines]
         ctx["more"] = len(lines) - len(ctx["lines"])
     dropped: list[str] = []
+    tails: dict[str, list[str]] = {}  # lines of a LINE_FIELD left to the continuation
     for text in LINE_FIELDS if shortening.list_field else ():
-        if text in ctx:  # broken between words, never clipped: kept in this message
+        if text in ctx:  # broken between words, never clipped
             lines = text_lines(ctx[text], cfg.variable_max_chars, latin)
             ctx[text] = lines or ([""] if text in CONTEXTS[purpose].required else None)
+            if spill and len(lines) > cfg.max_text_lines:
+                ctx[text], tails[text] = lines[: cfg.max_text_lines], lines[cfg.max_text_lines :]
     for text in TEXT_FIELDS:
         if ctx.get(text):
             ctx[text] = text_lines(ctx[text], cfg.variable_max_chars, latin)
@@ -290,7 +303,9 @@ def render(
     optional = [f for f in shortening.optional if ctx.get(f)]
     held = ctx["more"]
     while True:
-        ctx["continued"] = any(f in TEXT_FIELDS for f in dropped) or bool(spill and held)
+        ctx["continued"] = (
+            any(f in TEXT_FIELDS for f in dropped) or bool(spill and held) or bool(tails)
+        )
         ctx["more"] = 0 if spill else held
         module = template.make_module(ctx)
         body = _finish(str(module), latin)
@@ -305,6 +320,9 @@ def render(
         elif ctx["lines"]:
             ctx["lines"] = ctx["lines"][:-1]
             held += 1
+        elif spill and (field := _longest_line_field(ctx)):
+            tails[field] = [ctx[field][-1], *tails.get(field, [])]
+            ctx[field] = ctx[field][:-1]
         else:
             log.warning(
                 "SMS over its part budget even when shortened",
@@ -313,6 +331,7 @@ def render(
             break
     if held:
         dropped.append(f"{shortening.list_field}:{held}")
+    dropped += [f"{text}:{len(tails[text])}" for text in LINE_FIELDS if tails.get(text)]
     return RenderedSms(
         body=body,
         encoding=count.encoding,
@@ -372,7 +391,7 @@ def dlt_registration_text(
         continued=True,
         medicine_lines=[_Var()] * text_count,
         **{name: [_Var()] * text_count for name in TEXT_FIELDS},
-        **{name: [_Var()] * cfg.max_text_lines for name in LINE_FIELDS},
+        **{name: [_Var()] * text_count for name in LINE_FIELDS},
     )
     ctx.update(DLT_VARIANTS.get(purpose, {}).get(variant or "", {}))
     text = env.get_template(name).render(ctx)

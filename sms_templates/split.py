@@ -8,7 +8,8 @@ continuation messages (``prescription_more``: "Prescription RX7K2P (2/3) continu
 packed line by line (each line one DLT variable of at most 40 characters, free text broken
 between words) within the continuation's own budget. The first message then says "More in
 the next SMS". The diagnosis and the referral place stay in the first message, broken
-between words the same way.
+between words the same way; their lines beyond ``max_text_lines`` (or the budget, once
+the medicines have gone) continue under the same label in the continuation.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sms_templates.config import LATIN_LANGUAGES, load_config
-from sms_templates.contexts import TEXT_FIELDS, complete
+from sms_templates.contexts import LINE_FIELDS, TEXT_FIELDS, complete
 from sms_templates.render import RenderedSms, list_lines, render, resolve_script, text_lines
 
 CONTINUATION = "prescription_more"
@@ -50,20 +51,28 @@ def render_prescription(
     first = render(purpose, language, script, **context)
     held = sum(int(d.split(":")[1]) for d in first.dropped if d.startswith(f"{MEDICINES}:"))
     spilled = [name for name in TEXT_FIELDS if name in first.dropped]
-    if not spilled and not held:
+    tails = {
+        name: int(d.split(":")[1])
+        for d in first.dropped
+        for name in LINE_FIELDS
+        if d.startswith(f"{name}:")
+    }
+    if not spilled and not held and not tails:
         return [PlannedSms(purpose, context, first)]
     cfg = load_config()
     latin = script == "roman" or language in LATIN_LANGUAGES
     full = complete(purpose, dict(context))
     medicines = list(enumerate(list_lines(purpose, full[MEDICINES] or ()), start=1))
     lines: list[tuple[str, Any]] = [
-        (MEDICINES, {"n": n, "line": line}) for n, line in medicines[len(medicines) - held :]
+        ("diagnosis", line) for line in _tail(full, "diagnosis", tails, latin)
     ]
+    lines += [(MEDICINES, {"n": n, "line": line}) for n, line in medicines[len(medicines) - held :]]
     lines += [
         (name, line)
         for name in spilled
         for line in text_lines(full[name], cfg.variable_max_chars, latin)
     ]
+    lines += [("referral_to", line) for line in _tail(full, "referral_to", tails, latin)]
     code = full["code"]
     groups = _pack(lines, code, language, script)
     total = 1 + len(groups)
@@ -76,10 +85,17 @@ def render_prescription(
     return planned
 
 
+def _tail(full: dict[str, Any], name: str, tails: dict[str, int], latin: bool) -> list[str]:
+    """The last lines of the diagnosis or referral place the first message left out."""
+    if not tails.get(name):
+        return []
+    return text_lines(full[name], load_config().variable_max_chars, latin)[-tails[name] :]
+
+
 def _continuation_context(code: Any, part: str, group: list[tuple[str, Any]]) -> dict[str, Any]:
     context: dict[str, Any] = {"code": code, "part": part}
     context["medicine_lines"] = [line for kind, line in group if kind == MEDICINES] or None
-    for name in TEXT_FIELDS:
+    for name in (*TEXT_FIELDS, *LINE_FIELDS):
         context[name] = [line for kind, line in group if kind == name] or None
     return context
 

@@ -329,3 +329,41 @@ def test_nine_medicines_are_planned_whole_and_in_order(
         assert ".." not in p.sms.body and "ask ANM" not in p.sms.body, p.sms.body
         for body_line in p.sms.body.split("\n"):
             assert any(r.fullmatch(body_line) for r in _registered(p.sms.template)), body_line
+
+
+@pytest.mark.parametrize("purpose", ["prescription_patient", "prescription_anm"])
+@pytest.mark.parametrize(
+    ("language", "script"), [("en", "native"), ("hi", "native"), ("bn", "roman")]
+)
+def test_the_longest_diagnosis_and_referral_continue_in_the_next_sms(
+    purpose: str, language: str, script: str
+) -> None:
+    diagnosis = (LONG_DIAGNOSIS + " ") * 5 + LONG_DIAGNOSIS[:50]  # 500: the most a draft takes
+    referral = LONG_REFERRAL + " " + LONG_REFERRAL
+    context = {
+        "code": "RX7K2P",
+        "issued_on": date(2026, 11, 25),
+        "patient_name": "Rukhsana Begum",
+        "patient_age": 34,
+        "patient_sex": "female",
+        "reference": "C-1042",
+        "doctor_name": "Dr Meera Sinha",
+        "doctor_registration": "BMC-48213",
+        "diagnosis": diagnosis,
+        "referral_to": referral,
+        "medicines": [_medicine(item) for item in NINE[:MAX_ITEMS]],
+        "advice": ISSUE_ADVICE,
+        "callback_number": "06456220001",
+    }
+    planned = render_prescription(purpose, language, script, **context)
+    joined = "\n".join(p.sms.body for p in planned)
+    if purpose == "prescription_patient":
+        assert_words_in_order(joined, diagnosis)
+    assert_words_in_order(joined, referral)
+    assert_words_in_order(joined, ISSUE_ADVICE)
+    cfg = load_config()
+    for p in planned:
+        assert p.sms.segments <= cfg.segments_for(p.purpose, p.sms.encoding), p.sms.body
+        registered = _registered(p.sms.template)
+        for body_line in p.sms.body.split("\n"):
+            assert any(r.fullmatch(body_line) for r in registered), body_line
