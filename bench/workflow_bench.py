@@ -175,6 +175,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         mini = build_mini_district(s)
         # Each consultation rings an ANM who is free (one call per staff number).
         spokes, numbers = free_spokes(s, mini.district_id, args.jobs + args.latency_samples)
+    # Planner statistics, as a district's database has them: fresh bulk-filled tables have
+    # none, and the intake job's queries then get plans for empty tables (seq scans).
+    with runtime.db.engine.connect() as conn:
+        conn.execute(text("ANALYZE"))
+        conn.commit()
     for number in [*mini.spoke_numbers.values(), *numbers]:
         standin.add_number(number)
     env = {
@@ -187,6 +192,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"worker_class": args.worker_class, "jobs": args.jobs}
     if args.worker_class == "simple":  # the worker's leg sender (SAMPARK_SEND_THREADS)
         out["send_threads"] = int(os.environ.get("SAMPARK_SEND_THREADS", "4"))
+    worker: subprocess.Popen[bytes] | None = None
     try:
         # 1 and 2: throughput, no-op floor then workflow jobs, on a queue filled beforehand.
         ids = _new_consultations(runtime, spokes[: args.jobs])
@@ -224,9 +230,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "max": round(max(latencies), 1),
             "samples": len(latencies),
         }
-        worker.terminate()
-        worker.wait(timeout=10)
-    finally:
+    finally:  # the worker too when the run stops early (SystemExit), or it outlives the run
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=10)
         install_process_runtime(None)
         standin.stop()
         runtime.close()
