@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, time
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Time, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Time, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, created_time, db_enum, e164, intpk, json_list, str40, str80, str200
@@ -144,6 +144,10 @@ class Staff(Base):
     missed_offers: Mapped[int] = mapped_column(Integer, default=0)
     idle_since: Mapped[datetime | None]
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    #: set by ``sampark staff set-password`` or an admin's reset: change it at next login
+    password_must_change: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     created_at: Mapped[created_time]
     spoke: Mapped[Spoke | None] = relationship(back_populates="staff")
     hub: Mapped[Hub | None] = relationship(back_populates="staff")
