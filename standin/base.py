@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -48,6 +48,8 @@ class EngineBase:
         self.account_sid = account_sid
         # the country rules applied (standin/regions.py); None: no country's rules
         self.region: Region | None = regions.region(region)
+        # requests the region's rules refused, by rule key (``region_note(refused=True)``)
+        self.region_refused: Counter[str] = Counter()
         self.auth_token = auth_token
         self.clock: VirtualClock | RealClock = clock if clock is not None else VirtualClock()
         self.seed = seed
@@ -131,11 +133,19 @@ class EngineBase:
         )
 
     # -- the region's rules (standin/regions.py) ------------------------------------------
-    def region_note(self, rule: Rule, **fields: Any) -> None:
-        """Log on the timeline that a documented rule of the region was applied."""
+    def region_note(self, rule: Rule, *, refused: bool = True, **fields: Any) -> None:
+        """Log on the timeline that a documented rule of the region was applied.
+
+        ``refused``: the rule stopped what was asked (an API error, a call or SMS that never
+        arrives, a message filtered, a number kept off the account); counted by rule key in
+        ``region_refused``, which unlike the timeline is never trimmed. False for a rule that
+        only transforms (an MMS sent as SMS)."""
         code = self.region.code if self.region else ""
+        if refused:
+            with self.lock:
+                self.region_refused[rule.key] += 1
         self.record("region", region=code, rule=rule.key, says=rule.says, source=rule.source,
-                    **fields)  # fmt: skip
+                    refused=refused, **fields)  # fmt: skip
 
     def region_call_check(self, to: str, from_: str) -> None:
         """Refuse a call the region's rules block, as Twilio does (400, 21216)."""
@@ -162,7 +172,7 @@ class EngineBase:
                 f"phone number: {from_} via SMS.",
             )
         if media and rg.mms_as_sms_with_url:
-            self.region_note(rg.rules["mms"], to=to, media=media)
+            self.region_note(rg.rules["mms"], refused=False, to=to, media=media)
             body, media = "\n".join([body, *media]) if body else "\n".join(media), []
         filtered = rg.has_shortened_url(body)
         if filtered:

@@ -180,7 +180,11 @@ def _route(app: RestApp, request: Request) -> Any:
         return {"events": jsonable(timeline[since:]), "next": len(timeline)}
     if path == "/region" and method == "GET":
         region = getattr(target, "region", None)
-        return {"region": region.as_dict() if region is not None else None}
+        refusals = getattr(target, "region_refusals", None)
+        return {
+            "region": region.as_dict() if region is not None else None,
+            "refused": refusals() if refusals is not None else {},
+        }
     if path == "/stats" and method == "GET":
         stats = app.stats
         return {"requests": stats.requests, "validation_seconds": stats.validation_seconds}
@@ -275,7 +279,7 @@ ENDPOINTS = [
     "GET  /_standin/calls[/CA...]   /_standin/conferences[/CF...]   /_standin/messages[/SM...]",
     "GET  /_standin/inbox/+91...",
     "GET  /_standin/stats",
-    "GET  /_standin/region   (the country rules applied: standin/regions.py)",
+    "GET  /_standin/region   (the country rules applied, refusals by rule: standin/regions.py)",
     "GET|PUT /_standin/dialing-permissions/IN {low_risk_numbers_enabled: false, ...}",
     "POST /_standin/numbers {number, voice_url, voice_method, status_callback, sms_url}",
     "PUT  /_standin/phones/+91... {answer_after, outcome, digits, speech, ...}",

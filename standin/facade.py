@@ -131,6 +131,14 @@ class StandIn:
         """The country rules applied (``standin/regions.py``), or None."""
         return self.engine.region
 
+    def region_refusals(self) -> dict[str, int]:
+        """Requests the region's rules refused so far, by rule key (``{}``: none, or no
+        region): calls blocked (21216, 32224), SMS senders refused (21612), numbers kept
+        off the account, dial-ins that never reach Twilio, inbound SMS dropped, messages
+        filtered. The same count whatever the timeline has dropped."""
+        with self.engine.lock:
+            return dict(self.engine.region_refused)
+
     def script(self, number: str, script: PhoneScript) -> None:
         """How the phone at ``number`` behaves."""
         self.engine.set_script(number, script)
