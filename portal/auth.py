@@ -1,4 +1,9 @@
-"""Doctors log in (mobile number or staff code + password) and out."""
+"""Staff log in (mobile number or staff code + password), out, and change their password.
+
+Doctors, ANMs and district admins sign in here (``blueprint.HOME_BY_ROLE``); each lands on
+their role's own page. A password someone else set (``sampark staff set-password``, an
+admin's reset) must be changed before anything else opens.
+"""
 
 from __future__ import annotations
 
@@ -14,23 +19,32 @@ from sqlalchemy.orm import Session
 
 from core.phones import InvalidPhoneNumber, normalize
 from core.timeutil import format_ist, utcnow
-from models import PortalSession, Staff, StaffRole
+from models import PortalSession, Staff
 from portal import throttle
 from portal.blueprint import (
     ABSOLUTE_TIMEOUT,
+    HOME_BY_ROLE,
     audit,
     bp,
     get_db,
+    home_for,
+    login_required,
     request_ip,
     safe_next,
 )
-from portal.security import new_token, token_hash, verify_password
+from portal.security import (
+    hash_password,
+    new_token,
+    password_problem,
+    token_hash,
+    verify_password,
+)
 
 log = logging.getLogger(__name__)
 
 
-def find_doctor(db: Session, identifier: str) -> Staff | None:
-    """The active doctor whose staff code or mobile number is ``identifier``."""
+def find_staff(db: Session, identifier: str) -> Staff | None:
+    """The active staff member who may sign in whose code or mobile is ``identifier``."""
     identifier = identifier.strip()
     if not identifier:
         return None
@@ -39,7 +53,7 @@ def find_doctor(db: Session, identifier: str) -> Staff | None:
         conditions.append(Staff.mobile == normalize(identifier))
     return db.scalars(
         select(Staff).where(
-            or_(*conditions), Staff.role == StaffRole.DOCTOR, Staff.active.is_(True)
+            or_(*conditions), Staff.role.in_(list(HOME_BY_ROLE)), Staff.active.is_(True)
         )
     ).first()
 
@@ -48,7 +62,7 @@ def find_doctor(db: Session, identifier: str) -> Staff | None:
 def login() -> ResponseReturnValue:
     """The login form; on POST, check the password under the failed-login limits."""
     if g.staff is not None:
-        return redirect(safe_next(request.args.get("next")))
+        return redirect(safe_next(request.args.get("next"), home_for(g.staff)))
     if request.method == "GET":
         if request.args.get("expired"):
             flash(gettext("Your session ended. Please log in again."), "err")
@@ -58,7 +72,7 @@ def login() -> ResponseReturnValue:
     password = request.form.get("password", "")[:200]
     db = get_db()
     now = utcnow()
-    doctor = find_doctor(db, identifier)
+    doctor = find_staff(db, identifier)  # or ANM, or district admin
     keys = [
         throttle.account_key(doctor.id if doctor else None, identifier),
         throttle.address_key(request_ip()),
@@ -114,7 +128,7 @@ def login() -> ResponseReturnValue:
     session["csrf"] = new_token()
     if lang:
         session["lang"] = lang
-    return redirect(safe_next(request.args.get("next")))
+    return redirect(safe_next(request.args.get("next"), home_for(doctor)))
 
 
 def _refused(identifier: str, until: datetime, now: datetime) -> ResponseReturnValue:
@@ -150,3 +164,48 @@ def logout() -> ResponseReturnValue:
         session["lang"] = lang
     flash(gettext("You are logged out."), "ok")
     return redirect(url_for("portal.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> ResponseReturnValue:
+    """Choose a new password (forced after a password someone else set)."""
+    staff: Staff = g.staff
+    if request.method == "GET":
+        return render_template("portal/password.html")
+    current = request.form.get("current", "")[:200]
+    new = request.form.get("new", "")[:200]
+    db = get_db()
+    ok, _ = verify_password(staff.password_hash, current)
+    problem = None if ok else gettext("The current password is wrong.")
+    problem = problem or _new_password_problem(new, request.form.get("again", "")[:200], current)
+    if problem:
+        audit(db, "password_change_refused", "staff", staff.id)
+        db.commit()
+        flash(problem, "err")
+        return render_template("portal/password.html"), 400
+    staff.password_hash = hash_password(new)
+    staff.password_must_change = False
+    now = utcnow()
+    for other in db.scalars(
+        select(PortalSession).where(
+            PortalSession.staff_id == staff.id,
+            PortalSession.revoked_at.is_(None),
+            PortalSession.id != g.portal_session.id,
+        )
+    ):
+        other.revoked_at = now  # a stolen old password's sessions end here
+    audit(db, "password_changed", "staff", staff.id)
+    db.commit()
+    flash(gettext("Your password is changed."), "ok")
+    return redirect(home_for(staff))
+
+
+def _new_password_problem(new: str, again: str, current: str) -> str | None:
+    if new != again:
+        return gettext("The two new passwords are not the same.")
+    if new == current:
+        return gettext("Choose a password different from the one you were given.")
+    if password_problem(new):
+        return gettext("Use at least 10 characters, with letters as well as digits.")
+    return None

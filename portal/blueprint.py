@@ -10,10 +10,8 @@ the portal's own code and not Flask extensions: see ``portal.security``.
 
 from __future__ import annotations
 
-import base64
 import functools
 import gzip
-import hashlib
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -34,6 +32,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import Forbidden
 
 from core.runtime import current_runtime
 from core.timeutil import format_ist, utcnow
@@ -41,42 +40,29 @@ from models import AuditEvent, PortalSession, Staff, StaffRole
 from portal import i18n, labels
 from portal.i18n import LANGUAGES, RTL_LANGUAGES, SEXES, URGENCIES, label, pick_language
 from portal.security import CSRF_FIELD, client_ip, csrf_ok, masked_csrf_token, token_hash
+from portal.style import stylesheet
 
 log = logging.getLogger(__name__)
 bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templates")
 bp.record_once(lambda state: i18n.init_app(state.app))
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: Who may sign in, and the page each role starts at (other roles cannot sign in).
+HOME_BY_ROLE: dict[StaffRole, str] = {
+    StaffRole.DOCTOR: "portal.consultations",
+    StaffRole.ANM: "portal.anm_home",
+    StaffRole.DISTRICT_ADMIN: "portal.district_home",
+}
+#: What a person whose password must change may still open.
+_OPEN_BEFORE_PASSWORD_CHANGE = frozenset(
+    {"portal.change_password", "portal.logout", "portal.set_language", "portal.login"}
+)
+
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 _TOUCH_EVERY = timedelta(seconds=60)
 
-#: The whole style sheet, inlined (one round trip less on a slow link) and pinned by hash.
-CSS = (
-    "body{font:16px/1.4 sans-serif;margin:0 auto;max-width:46em;padding:.5em;color:#111}"
-    "header{display:flex;flex-wrap:wrap;gap:.5em;align-items:center;"
-    "border-bottom:2px solid #065;padding-bottom:.3em}"
-    "header b{flex:1}a{color:#04c}h1{font-size:1.3em}h2{font-size:1.1em;margin-top:1.2em}"
-    "table{border-collapse:collapse;width:100%}td,th{border:1px solid #bbb;padding:.25em;"
-    "text-align:start;vertical-align:top}label{display:block;margin-top:.5em}"
-    "input,select,textarea,button{font:inherit;max-width:100%}"
-    "input[type=text],input[type=password],textarea,select{width:100%;box-sizing:border-box}"
-    "button{padding:.4em .9em;margin-top:.6em}"
-    ".err{background:#fee;border:1px solid #c00;padding:.4em}"
-    ".ok{background:#efe;border:1px solid #080;padding:.4em}"
-    ".emg{background:#c00;color:#fff;padding:.3em;font-weight:bold}"
-    "fieldset{margin:.6em 0;border:1px solid #999}.inline{display:inline}"
-    ".muted{color:#555;font-size:.9em}main{overflow-wrap:anywhere}audio{width:100%}"
-    "figure{margin:.5em 0}:lang(ur){font-family:'Noto Nastaliq Urdu','Jameel Noori Nastaleeq',"
-    "'Urdu Typesetting',serif;line-height:2}"
-    "@media (max-width:40em){table,tbody,tr,th,td{display:block}"
-    ".kv tr{border:1px solid #bbb;border-bottom:0}.kv tr:last-child{border-bottom:1px solid #bbb}"
-    ".kv th,.kv td{border:0}.kv td{padding-top:0}"
-    ".grid tr.head{display:none}.grid tr{border:1px solid #bbb;margin-bottom:.4em}"
-    '.grid td{border:0}.grid td[data-label]:before{content:attr(data-label) ": ";'
-    "font-weight:bold}}"
-)
-_CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
+CSS, _CSS_HASH = stylesheet()
 CSP = (
     "default-src 'none'; "
     f"style-src 'sha256-{_CSS_HASH}'; "
@@ -123,12 +109,20 @@ def audit(
 
 
 @bp.before_request
-def _before() -> None:
+def _before() -> ResponseReturnValue | None:
     g.lang = pick_language(request)
     if request.method == "POST" and not csrf_ok(request):
         log.warning("portal: POST without a valid CSRF token", extra={"path": request.path})
         abort(400)
     _load_signed_in_staff()
+    staff: Staff | None = g.staff
+    if (
+        staff is not None
+        and staff.password_must_change
+        and request.endpoint not in _OPEN_BEFORE_PASSWORD_CHANGE
+    ):
+        return redirect(url_for("portal.change_password"))
+    return None
 
 
 def _load_signed_in_staff() -> None:
@@ -148,7 +142,7 @@ def _load_signed_in_staff() -> None:
         and row.expires_at > now
         and now - row.last_seen_at < IDLE_TIMEOUT
         and row.staff.active
-        and row.staff.role == StaffRole.DOCTOR
+        and row.staff.role in HOME_BY_ROLE
     )
     if not valid:
         if row is not None and row.revoked_at is None:
@@ -165,19 +159,51 @@ def _load_signed_in_staff() -> None:
     g.portal_session = row
 
 
+def _to_login() -> ResponseReturnValue:
+    args_out: dict[str, Any] = {"next": request.full_path.rstrip("?")}
+    if g.get("session_expired"):
+        args_out["expired"] = "1"
+    return redirect(url_for("portal.login", **args_out))
+
+
 def login_required(view: F) -> F:
     """Send a visitor who is not signed in to the login page (then back here)."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if g.get("staff") is None:
-            args_out: dict[str, Any] = {"next": request.full_path.rstrip("?")}
-            if g.get("session_expired"):
-                args_out["expired"] = "1"
-            return redirect(url_for("portal.login", **args_out))
+            return _to_login()
         return view(*args, **kwargs)
 
     return cast(F, wrapper)
+
+
+class NotForYourRole(Forbidden):
+    """403: the signed-in person's role does not open this page."""
+
+
+def roles_required(*roles: StaffRole) -> Callable[[F], F]:
+    """Open the view to signed-in staff of ``roles`` only (others: 403; visitors: login)."""
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            staff: Staff | None = g.get("staff")
+            if staff is None:
+                return _to_login()
+            if staff.role not in roles:
+                raise NotForYourRole()
+            return view(*args, **kwargs)
+
+        wrapper.allowed_roles = roles  # type: ignore[attr-defined]  # read by the route matrix test
+        return cast(F, wrapper)
+
+    return decorate
+
+
+def home_for(staff: Staff) -> str:
+    """The page ``staff`` starts at after logging in."""
+    return url_for(HOME_BY_ROLE[staff.role])
 
 
 @bp.after_request
@@ -243,7 +269,9 @@ def _bad_request(_e: Exception) -> ResponseReturnValue:
 
 
 @bp.errorhandler(403)
-def _forbidden(_e: Exception) -> ResponseReturnValue:
+def _forbidden(e: Exception) -> ResponseReturnValue:
+    if isinstance(e, NotForYourRole):
+        return _error_page(403, gettext("This page is not open to your role."))
     return _error_page(403, gettext("This consultation is not assigned to you."))
 
 
@@ -258,8 +286,10 @@ def _server_error(_e: Exception) -> ResponseReturnValue:
 
 
 @bp.get("/")
+@login_required
 def home() -> ResponseReturnValue:
-    return redirect(url_for("portal.consultations"))
+    """Each role's own start page."""
+    return redirect(home_for(g.staff))
 
 
 @bp.get("/lang/<code>")
@@ -270,12 +300,12 @@ def set_language(code: str) -> ResponseReturnValue:
     return redirect(safe_next(request.args.get("next")))
 
 
-def safe_next(target: str | None) -> str:
-    """``target`` if it is a path inside the portal, else the consultation list."""
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """``target`` if it is a path inside the portal, else ``default`` (the portal's home)."""
     if (
         target
         and target.startswith("/portal/")
         and not any(bad in target for bad in ("\\", "\n", "\r", "//"))
     ):
         return target
-    return url_for("portal.consultations")
+    return default or url_for("portal.home")

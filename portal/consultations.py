@@ -7,9 +7,9 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Consultation, IntakeAnswer
+from models import Consultation, IntakeAnswer, StaffRole
 from portal import access
-from portal.blueprint import audit, bp, get_db, login_required
+from portal.blueprint import audit, bp, get_db, roles_required
 from portal.i18n import COMPLAINTS, label
 from portal.labels import RECORDED
 from portal.rx_form import form_context
@@ -21,7 +21,7 @@ def complaint_label(consultation: Consultation) -> str:
 
 
 @bp.get("/consultations")
-@login_required
+@roles_required(StaffRole.DOCTOR)
 def consultations() -> ResponseReturnValue:
     """Open consultations (most urgent first) and the last two weeks' finished ones."""
     db = get_db()
@@ -95,7 +95,7 @@ def recordings_of(c: Consultation) -> list[str]:
 
 
 @bp.get("/consultations/<dbid:consultation_id>")
-@login_required
+@roles_required(StaffRole.DOCTOR)
 def consultation(consultation_id: int) -> ResponseReturnValue:
     """One consultation: intake, recording, past visits, prescriptions and the form."""
     db = get_db()

@@ -9,10 +9,10 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Consultation, Prescription, SmsMessage
+from models import Consultation, Prescription, SmsMessage, StaffRole
 from outbound.sms_status import FINAL_STATUSES
 from portal import access
-from portal.blueprint import audit, bp, get_db, login_required
+from portal.blueprint import audit, bp, get_db, roles_required
 from portal.consultations import consultation_context, load_visible
 from portal.rx_form import RxForm, consultation_mode, form_context
 from prescriptions.notify import SmsPlan
@@ -115,7 +115,7 @@ def _preview(
 
 
 @bp.post("/consultations/<dbid:consultation_id>/prescription")
-@login_required
+@roles_required(StaffRole.DOCTOR)
 def issue(consultation_id: int) -> ResponseReturnValue:
     """Issue the prescription; or add a row; or show the form again with what is wrong."""
     db = get_db()
@@ -145,7 +145,7 @@ def issue(consultation_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/consultations/<dbid:consultation_id>/prescription")
-@login_required
+@roles_required(StaffRole.DOCTOR)
 def issue_form(consultation_id: int) -> ResponseReturnValue:
     """The form lives on the consultation page (e.g. after logging in again mid-form)."""
     return redirect(url_for("portal.consultation", consultation_id=consultation_id, _anchor="rx"))
@@ -161,7 +161,7 @@ def load_prescription(db: Session, code: str, action: str) -> Prescription:
 
 
 @bp.get("/prescriptions/<code>")
-@login_required
+@roles_required(StaffRole.DOCTOR)
 def prescription(code: str) -> ResponseReturnValue:
     """The issued prescription (every TPG field), its versions and its SMS delivery."""
     db = get_db()
@@ -192,7 +192,7 @@ def prescription(code: str) -> ResponseReturnValue:
 
 
 @bp.route("/prescriptions/<code>/correct", methods=["GET", "POST"])
-@login_required
+@roles_required(StaffRole.DOCTOR)
 def correct(code: str) -> ResponseReturnValue:
     """Correct an issued prescription: a new version that says what it replaces, and why."""
     db = get_db()

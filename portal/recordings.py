@@ -13,15 +13,16 @@ from flask import Response, abort
 from flask.typing import ResponseReturnValue
 
 from core.runtime import current_runtime
+from models import StaffRole
 from outbound.calls import gateway as provider
-from portal.blueprint import audit, bp, get_db, login_required
+from portal.blueprint import audit, bp, get_db, roles_required
 from portal.consultations import KINDS, load_visible, recording_source
 from telephony.errors import GatewayError
 from telephony.gateway import recording_sid
 
 
 @bp.get("/consultations/<dbid:consultation_id>/recordings/<kind>.wav")
-@login_required
+@roles_required(StaffRole.DOCTOR)
 def recording(consultation_id: int, kind: str) -> ResponseReturnValue:
     """Stream one recording of the consultation (audited); 404 when there is none."""
     db = get_db()

@@ -1,4 +1,4 @@
-"""``sampark staff set-password CODE``: give a doctor a portal password."""
+"""``sampark staff set-password CODE``: give a staff member a portal password."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sampark.cli import load_settings
 
 @click.group("staff")
 def staff_group() -> None:
-    """Staff accounts of the doctors' portal."""
+    """Staff accounts of the portal (doctors, ANMs, district admins)."""
 
 
 @staff_group.command("set-password")
@@ -22,10 +22,16 @@ def staff_group() -> None:
     prompt="New password",
     help="The new password (prompted, hidden, when omitted).",
 )
-def set_password_cmd(code: str, password: str) -> None:
+@click.option(
+    "--permanent",
+    is_flag=True,
+    help="Do not ask for a new password at the next login (e.g. a shared training account).",
+)
+def set_password_cmd(code: str, password: str, permanent: bool) -> None:
     """Set the portal password of staff member CODE (stored as an argon2id hash).
 
-    Also clears any lock left by failed logins on that account.
+    The password is temporary: the portal asks for a new one at the next login, unless
+    --permanent. Also clears any lock left by failed logins on that account.
     """
     from core.db import Database
     from models import LoginThrottle, Staff
@@ -46,6 +52,7 @@ def set_password_cmd(code: str, password: str) -> None:
                 click.echo(f"sampark: no staff member with code {code!r}", err=True)
                 sys.exit(1)
             staff.password_hash = hash_password(password)
+            staff.password_must_change = not permanent
             lock = session.scalars(
                 select(LoginThrottle).where(LoginThrottle.key == account_key(staff.id, code))
             ).one_or_none()

@@ -138,4 +138,4 @@ def test_language_switch_to_hindi_and_back(
 def test_language_switch_never_redirects_off_site(client: FlaskClient, seeded: Seeded) -> None:
     for target in ("https://evil.example/", "//evil.example/portal/", "/portal/\\evil"):
         response = client.get("/portal/lang/hi", query_string={"next": target})
-        assert response.headers["Location"] == "/portal/consultations"
+        assert response.headers["Location"] == "/portal/"  # home: the login, or her page
