@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -90,6 +91,22 @@ def _networks(name: str, value: str) -> tuple[str, ...]:
     return tuple(networks)
 
 
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+
+
+def _e164(name: str, value: str) -> str | None:
+    """An E.164 number (``+`` and 7 to 15 digits) or None when empty; spaces are dropped."""
+    number = "".join(value.split())
+    if not number:
+        return None
+    if not _E164.fullmatch(number):
+        raise SettingsError(
+            f"{name}={value!r} is not an E.164 number: write it as + and the country code "
+            "and number, digits only (e.g. +14155550100)"
+        )
+    return number
+
+
 def _is_twilio_api(url: str) -> bool:
     """Twilio's https REST API: ``api.twilio.com`` or a regional ``api.EDGE.REGION.twilio.com``."""
     parsed = urlparse(url)
@@ -119,6 +136,9 @@ class Settings:
             (CIDR list, default loopback only).
         metrics_token: ``METRICS_TOKEN``: a bearer token that reads ``/metrics`` from
             anywhere (unset: none does).
+        outbound_caller_id: ``OUTBOUND_CALLER_ID``: an E.164 number on the Twilio account
+            that every outbound call and SMS comes from when set (for India an international,
+            non-+91 number: ``outbound.caller_id``); unset: the registry's lines.
     """
 
     database_url: str
@@ -135,6 +155,7 @@ class Settings:
     production: bool = False
     metrics_allow: tuple[str, ...] = _networks("METRICS_ALLOW", DEFAULT_METRICS_ALLOW)
     metrics_token: str | None = None
+    outbound_caller_id: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -252,4 +273,5 @@ class Settings:
                 "METRICS_ALLOW", env.get("METRICS_ALLOW", DEFAULT_METRICS_ALLOW)
             ),
             metrics_token=metrics_token,
+            outbound_caller_id=_e164("OUTBOUND_CALLER_ID", env.get("OUTBOUND_CALLER_ID", "")),
         )

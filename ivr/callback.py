@@ -6,12 +6,17 @@ any time. The job writes a ``CallLeg`` whose ``purpose`` (unique) is the idempot
 and has outbound dial it after the commit (``outbound.calls``), so a retried webhook or
 job never calls twice. When the patient answers, Twilio fetches ``/ivr/incoming`` and
 the same intake runs.
+
+The call comes from the line the patient rang, or from the configured outbound number
+(``OUTBOUND_CALLER_ID``: the caller-ID rule's first step, ``outbound.caller_id``); then
+the line rides in the answer URL (``?line=``) so the intake knows which line it is on.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -70,10 +75,11 @@ def place_callback(
         schedule_callback(runtime, caller=caller, line=line, purpose=purpose, now=now)
         return ""
     base = runtime.settings.public_base_url
+    from_ = runtime.settings.outbound_caller_id or line
     call = calls.Call(
         to=caller,
-        from_=line,
-        url=f"{base}/ivr/incoming",
+        from_=from_,
+        url=f"{base}/ivr/incoming" + ("" if from_ == line else f"?{urlencode({'line': line})}"),
         status_callback=f"{base}/ivr/status",
         timeout=30,
     )

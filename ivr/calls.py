@@ -57,7 +57,8 @@ def engine_for(runtime: Runtime) -> Engine:
 
 @dataclass(frozen=True)
 class CallInfo:
-    """Who is calling which of our numbers (an outbound call-back reverses From/To)."""
+    """Who is calling which of our numbers (an outbound call-back reverses From/To; one
+    from the configured outbound number names its line in the URL, ``line``)."""
 
     call_sid: str
     caller: str
@@ -65,13 +66,13 @@ class CallInfo:
     direction: str
 
     @classmethod
-    def from_form(cls, form: Mapping[str, str]) -> CallInfo:
+    def from_form(cls, form: Mapping[str, str], line: str | None = None) -> CallInfo:
         direction = form.get("Direction", "inbound")
         outbound = direction.startswith("outbound")
         return cls(
             call_sid=form.get("CallSid", ""),
             caller=form.get("To" if outbound else "From", ""),
-            dialled=form.get("From" if outbound else "To", ""),
+            dialled=(outbound and line) or form.get("From" if outbound else "To", ""),
             direction=direction,
         )
 
@@ -79,7 +80,7 @@ class CallInfo:
 # -- POST /ivr/incoming -------------------------------------------------------------------
 def incoming(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str]) -> VoiceResponse:
     """A call arrives (or a call-back is answered): find the spoke, start or resume."""
-    info = CallInfo.from_form(form)
+    info = CallInfo.from_form(form, args.get("line"))
     engine = engine_for(runtime)
     config = engine.config
     after = After(inline=args.get("replay") == "1")

@@ -8,8 +8,10 @@ order Twilio's callbacks arrive in):
                                                       \\-> undelivered | failed
 
 1. ``queue_sms(session, ...)`` renders the template and adds the row (``pending``) in the
-   caller's transaction; the same ``idempotency_key`` returns the same row. The sender is
-   the consultation's caller ID (``outbound.caller_id``), else the DLT sender header.
+   caller's transaction; the same ``idempotency_key`` returns the same row. The number
+   stored with it is the consultation's dial-in line (``outbound.caller_id``), else the
+   DLT sender header; what goes in Twilio's From is decided when it is sent (``sender_for``:
+   the configured outbound number first).
 2. After commit, ``enqueue_delivery(runtime, sms_id)`` puts ``deliver_pending`` on the
    ``<prefix>-sms`` RQ queue; it never raises (Redis down: the row stays ``pending``).
 3. ``deliver_pending`` (``outbound/sms_delivery.py``) claims the row, calls
@@ -41,7 +43,7 @@ from core.phones import InvalidPhoneNumber, is_mobile, normalize
 from core.runtime import Runtime
 from core.timeutil import utcnow
 from models import Consultation, Patient, SmsMessage, SmsStatus
-from outbound.caller_id import caller_id
+from outbound.caller_id import dial_in_line
 from outbound.sms_delivery import (
     deliver,
     deliver_pending,
@@ -107,6 +109,11 @@ def _recipient_script(
     return choose_script(patient, language)
 
 
+def _stored_sender(session: Session, consultation: Consultation | None) -> str:
+    line = dial_in_line(session, consultation)
+    return line[0] if line is not None else load_config().dlt_header
+
+
 def queue_sms(
     session: Session,
     *,
@@ -131,8 +138,10 @@ def queue_sms(
             consultation's patient or by the number), else the default.
         idempotency_key: the same key returns the row already written (e.g.
             ``rx:42:patient``), so a retried job never sends twice.
-        from_: the sender; default the consultation's caller ID (``outbound.caller_id``),
-            else the DLT sender header.
+        from_: the number to store as the sender; default the consultation's dial-in
+            line (``outbound.caller_id.dial_in_line``), else the DLT sender header.
+            ``sender_for`` turns it into Twilio's From when it is sent (the configured
+            outbound number, ``OUTBOUND_CALLER_ID``, wins there).
 
     Raises:
         NotAMobileNumber: ``to`` is invalid or not a mobile.
@@ -154,7 +163,7 @@ def queue_sms(
         consultation_id=consultation_id,
         prescription_id=prescription_id,
         to_number=to_e164,
-        from_number=from_ or caller_id(session, consultation, load_config().dlt_header),
+        from_number=from_ or _stored_sender(session, consultation),
         template=rendered.template,
         dlt_template_id=rendered.dlt_template_id,
         language=rendered.language,

@@ -72,18 +72,31 @@ def _claim(runtime: Runtime, sms_id: int) -> _Claimed | str:
 
 
 def sender_for(runtime: Runtime, number: str | None) -> str:
-    """What goes in Twilio's ``From`` (``sms.yaml`` ``sender``).
+    """What goes in Twilio's ``From`` (``sms.yaml`` ``sender``), the caller-ID rule's
+    first step included (``outbound.caller_id``).
 
-    ``number``: the number stored with the message (the spoke's, so a patient can ring
-    it back); ``header``: the DLT-registered sender ID, which is what an Indian operator
-    accepts from an international route such as Twilio's; a Messaging Service SID
-    (``MG...``); ``auto``: the header when talking to Twilio itself, else the number.
+    Modes:
+
+    - ``auto`` (default): the configured outbound number (``OUTBOUND_CALLER_ID``) when
+      set: an international long code, the one sender Twilio accepts for India (its
+      recipient sees a random 5NNNN sender); else the DLT header when talking to Twilio
+      itself, else ``number``;
+    - ``number``: the configured outbound number when set, else ``number``, the number
+      stored with the message (the dial-in line, or the line an RX query was sent to);
+    - ``header``: always the DLT-registered sender ID (a domestic DLT route; Twilio
+      refuses it for India with 21612);
+    - a Messaging Service SID (``MG...``): the service picks its own sender.
     """
     cfg = load_config()
     mode = cfg.sender
     if mode.startswith("MG"):
         return mode
-    if mode == "header" or (mode == "auto" and runtime.settings.talks_to_real_twilio):
+    if mode == "header":
+        return cfg.dlt_header
+    configured = runtime.settings.outbound_caller_id
+    if configured:
+        return configured
+    if mode == "auto" and runtime.settings.talks_to_real_twilio:
         return cfg.dlt_header
     return number or cfg.dlt_header
 

@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 from core import clock as wclock
 from core.clock import CallWindow
 from core.runtime import Runtime, process_runtime
+from core.settings import Settings
 from models import AuditEvent, CallLeg, LegRole, Prescription, SmsMessage
 from models.telephony import LegStatus
 from outbound import calls
-from prescriptions.recipients import callback_number, patient_language
+from prescriptions.recipients import call_from, patient_language
 from prescriptions.speech import readout_config
 from telephony.errors import GatewayError
 
@@ -64,10 +65,9 @@ def place_readout_call(
         the line busy).
     """
     runtime = runtime or process_runtime()
-    base = runtime.settings.public_base_url
     try:
         with runtime.db.session() as session:
-            prepared = _prepare_leg(session, base, prescription_id, attempt)
+            prepared = _prepare_leg(session, runtime.settings, prescription_id, attempt)
     except IntegrityError:
         log.info("read-aloud call already placed", extra={"prescription_id": prescription_id})
         return None
@@ -98,7 +98,7 @@ def place_readout_call(
 
 
 def _prepare_leg(
-    session: Session, base: str, prescription_id: int, attempt: int
+    session: Session, settings: Settings, prescription_id: int, attempt: int
 ) -> tuple[int, calls.Call] | str | None:
     """Write the CallLeg before the REST request; an existing leg means "already done"."""
     rx = session.get(Prescription, prescription_id)
@@ -112,15 +112,15 @@ def _prepare_leg(
     consultation = rx.consultation
     patient = consultation.patient
     to = (patient.mobile if patient else None) or consultation.caller_mobile
-    from_ = callback_number(session, consultation)
+    from_ = call_from(session, consultation, settings)
     if not to or not from_:
         log.warning("no read-aloud: no number to call from or to", extra={"code": rx.code})
         return None
     call = calls.Call(
         to=to,
         from_=from_,
-        url=read_url(base, prescription_id, patient_language(consultation)),
-        status_callback=f"{base}/rx/{prescription_id}/call-status",
+        url=read_url(settings.public_base_url, prescription_id, patient_language(consultation)),
+        status_callback=f"{settings.public_base_url}/rx/{prescription_id}/call-status",
         timeout=40,
     )
     if leg is None:

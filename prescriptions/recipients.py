@@ -5,15 +5,23 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.settings import Settings
 from models import Consultation, Staff, StaffRole
-from outbound.caller_id import caller_id
+from outbound.caller_id import caller_id, dial_in_line
 
 SMS_LANGUAGES = ("hi", "ur", "bn", "en")
 
 
 def callback_number(session: Session, consultation: Consultation) -> str | None:
-    """The number the patient rings back (and the read-aloud call comes from)."""
-    return caller_id(session, consultation)
+    """The number a message tells the patient to ring: the dial-in line
+    (``outbound.caller_id.dial_in_line``), never the configured outbound number."""
+    line = dial_in_line(session, consultation)
+    return line[0] if line is not None else None
+
+
+def call_from(session: Session, consultation: Consultation, settings: Settings) -> str | None:
+    """The number a call of ours about ``consultation`` comes from (the caller-ID rule)."""
+    return caller_id(session, consultation, settings=settings)
 
 
 def dispensing_anm(session: Session, consultation: Consultation) -> Staff | None:

@@ -56,8 +56,10 @@ CONTEXTS: dict[str, ContextSpec] = {
     "prescription_more": ContextSpec(
         ("code", "part"), ("medicine_lines", *TEXT_FIELDS, *LINE_FIELDS)
     ),
-    "followup_reminder": ContextSpec(("follow_up_on", "callback_number"), ("patient_name", "code")),
-    "could_not_reach": ContextSpec(("callback_number",)),
+    "followup_reminder": ContextSpec(
+        ("follow_up_on", "callback_number"), ("patient_name", "code", "callback_kind")
+    ),
+    "could_not_reach": ContextSpec(("callback_number",), ("callback_kind",)),
     "emergency_advice": ContextSpec(("emergency_number",), ("referral_to",)),
     "emergency_anm_alert": ContextSpec(
         ("reference", "patient_mobile", "danger_signs"), ("village", "emergency_number")

@@ -74,6 +74,7 @@ class Ctx:
             purpose=purpose,
             role=role,
             to=to,
+            settings=self.runtime.settings,
             staff_id=staff_id,
             attempt=attempt,
             status=LegStatus.DIALING if self.claim else LegStatus.CREATED,

@@ -151,7 +151,7 @@ def _start(runtime: Runtime, conn: Connection, cid: int, now: datetime) -> Effec
         purpose=plan.call.purpose(cid),
         role=LegRole.ANM,
         staff_id=plan.call.staff_id,
-        from_number=pick(row.caller_id),
+        from_number=pick(runtime.settings, row.caller_id),
         to_number=plan.call.mobile,
         attempt=plan.call.attempt,
     )

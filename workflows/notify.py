@@ -15,10 +15,10 @@ from sqlalchemy import select
 
 from core.phones import reach
 from models import SmsMessage, Staff, StaffRole
+from outbound.caller_id import dial_in_line
 from outbound.sms import queue_sms
 from workflows.context import Ctx
 from workflows.people import staff_language
-from workflows.store import caller_id
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,13 @@ def _queue(
 def could_not_reach(ctx: Ctx) -> None:
     """Tell the patient (and the ANM) that every call-back failed and what to do next."""
     c = ctx.c
-    number = caller_id(ctx.session, c)
-    context = {"callback_number": number}
+    # The line the patient rings (never the configured outbound number), and its kind: a
+    # missed-call line is "give a missed call", any other "call (free)".
+    line = dial_in_line(ctx.session, c)
+    context = {
+        "callback_number": line[0] if line else "",
+        "callback_kind": line[1].value if line else "",
+    }
     _queue(
         ctx,
         to=c.caller_mobile,

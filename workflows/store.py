@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, noload
 
 from core.runtime import Runtime
+from core.settings import Settings
 from models import CallLeg, Consultation, LegRole
 from models.telephony import LegStatus
 from outbound.caller_id import NO_CALLER_ID, caller_id_column, pick
@@ -128,9 +129,9 @@ def present(c: Consultation) -> dict[str, str]:
     return dict(details(c).get("present") or {})
 
 
-def caller_id(session: Session, c: Consultation) -> str:
+def caller_id(session: Session, c: Consultation, settings: Settings) -> str:
     """The number our calls for ``c`` come from (``outbound.caller_id``; else a placeholder)."""
-    return outbound_caller_id(session, c, NO_CALLER_ID)
+    return outbound_caller_id(session, c, NO_CALLER_ID, settings=settings)
 
 
 def leg_for(
@@ -140,6 +141,7 @@ def leg_for(
     purpose: str,
     role: LegRole,
     to: str,
+    settings: Settings,
     staff_id: int | None = None,
     attempt: int = 1,
     status: str = LegStatus.CREATED,
@@ -148,8 +150,9 @@ def leg_for(
 
     ``purpose`` is the leg's idempotency key: a second request for the same purpose
     returns the first leg, so no purpose is ever dialled twice. One round trip looks
-    for it and reads the caller id; the insert flushes only the leg (the consultation's
-    own changes are written once, at commit).
+    for it and reads the caller id (``settings``' outbound number wins: ``pick``); the
+    insert flushes only the leg (the consultation's own changes are written once, at
+    commit).
     """
     params = {"purpose": purpose, "spoke_id": c.spoke_id, "consultation_id": c.id}
     with session.no_autoflush:  # every leg is flushed when made: nothing pending to see
@@ -162,7 +165,7 @@ def leg_for(
         role=role,
         direction="outbound-api",
         staff_id=staff_id,
-        from_number=pick(number),
+        from_number=pick(settings, number),
         to_number=to,
         status=status,
         attempt=attempt,

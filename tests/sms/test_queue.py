@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
+from unittest.mock import patch
 
 import pytest
 from sqlalchemy import select, update
@@ -17,6 +19,7 @@ from outbound.sms import (
     redrive_pending,
     sender_for,
 )
+from sms_templates.config import load_config
 from tests.builders import MiniDistrict
 from tests.sms.conftest import PATIENT, rows
 from tests.sms.samples import SAMPLES
@@ -139,3 +142,19 @@ def test_sender_is_the_dlt_header_when_talking_to_twilio_itself(runtime: Runtime
     assert sender_for(real, "+916456220001") == "SMPARK"
     assert sender_for(runtime, "+916456220001") == "+916456220001"  # the local stand-in
     assert sender_for(runtime, None) == "SMPARK"
+
+
+def test_sender_is_the_configured_outbound_number_when_set(runtime: Runtime) -> None:
+    """OUTBOUND_CALLER_ID: an international long code, the one sender Twilio takes for India."""
+    for api in ("https://api.twilio.com", runtime.settings.twilio_api_base_url):
+        configured = Runtime(
+            runtime.settings.with_overrides(
+                twilio_api_base_url=api, outbound_caller_id="+14155550142"
+            ),
+            runtime.db,
+        )
+        assert sender_for(configured, "+916456220001") == "+14155550142"
+        assert sender_for(configured, None) == "+14155550142"
+    cfg = replace(load_config(), sender="header")  # a domestic DLT route: the header, always
+    with patch("outbound.sms_delivery.load_config", return_value=cfg):
+        assert sender_for(configured, "+916456220001") == "SMPARK"

@@ -45,7 +45,7 @@ def _call_back(rt: Runtime, cid: int, attempt: int) -> int:
     with rt.db.session() as s:
         c = s.get_one(Consultation, cid)
         leg = CallLeg(consultation_id=cid, purpose=f"c{cid}:patient:{attempt}",
-                      role=LegRole.PATIENT_CALLBACK, from_number=caller_id(s, c),
+                      role=LegRole.PATIENT_CALLBACK, from_number=caller_id(s, c, rt.settings),
                       to_number=c.caller_mobile, status="created", attempt=attempt)  # fmt: skip
         s.add(leg)
         s.flush()
@@ -120,7 +120,7 @@ def test_workers_placing_legs_to_one_number_at_once_ring_it_once(
             c = intake_done(s, spoke, n)
             c.caller_mobile, c.state = "+919800000001", S.BRIDGING
             leg = CallLeg(consultation_id=c.id, purpose=f"c{c.id}:patient:1",
-                          role=LegRole.PATIENT_CALLBACK, from_number=caller_id(s, c),
+                          role=LegRole.PATIENT_CALLBACK, from_number=caller_id(s, c, rt.settings),
                           to_number="+919800000001", status="created")  # fmt: skip
             s.add(leg)
             s.flush()
@@ -211,7 +211,7 @@ def test_a_doctor_on_one_of_our_calls_is_not_offered_another_nor_counted_as_miss
             c.state = S.FINDING_DOCTOR
             leg = CallLeg(consultation_id=c.id, purpose=f"c{c.id}:offer:1",
                           role=LegRole.DOCTOR_OFFER, staff_id=doctor.id, to_number=number,
-                          from_number=caller_id(s, c), status="created")  # fmt: skip
+                          from_number=caller_id(s, c, rt.settings), status="created")  # fmt: skip
             s.add(leg)
             s.flush()
             set_details(c, offer_leg=leg.id)
