@@ -49,6 +49,9 @@ class IvrConfig:
             last fraction of a second of answers (the caller is asked that question again
             on ring-back), never an outcome (complete, emergency, abandoned), which always
             commits synchronously.
+        dial_caller_id: the caller ID of a ``<Dial>`` from a call (the emergency forward):
+            ``OUTBOUND_CALLER_ID`` (``Settings.outbound_caller_id``); None: Twilio's default,
+            the caller's own number (``ivr.twiml.connect_emergency``).
     """
 
     call_window: CallWindow = CALL_WINDOW
@@ -60,6 +63,7 @@ class IvrConfig:
     gather_timeout: int = 7
     audio_base_url: str | None = None
     fast_commit: str = "sync"
+    dial_caller_id: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IvrConfig:
@@ -68,6 +72,7 @@ class IvrConfig:
         if cached is not None and cached[0] is settings:
             return cached[1]
         config = cls.from_mapping(_env_values(os.environ))
+        config = replace(config, dial_caller_id=settings.outbound_caller_id)
         overrides = settings.extra.get("ivr") if settings.extra else None
         if isinstance(overrides, Mapping):
             config = replace(config, **_coerce(dict(overrides)))

@@ -222,7 +222,10 @@ def prepend(
 
 
 def connect_emergency(
-    cat: Catalog, ambulance_number: str, audio_base: str | None = None
+    cat: Catalog,
+    ambulance_number: str,
+    audio_base: str | None = None,
+    caller_id: str | None = None,
 ) -> VoiceResponse:
     """Connect the caller to the district's ambulance line (E.164), or say we cannot.
 
@@ -230,13 +233,26 @@ def connect_emergency(
     108 itself. Whatever the <Dial> ends with (talked, busy, no answer), the caller then
     hears to dial 108 if they could not speak to the ambulance. Without a line: that we
     cannot connect the call and to dial 108 from their own phone now.
+
+    ``caller_id`` (``OUTBOUND_CALLER_ID``, ``IvrConfig.dial_caller_id``): the forwarded
+    call's caller ID, when set.
     """
     if not ambulance_number:
         lines = [Line(cat, "emergency_no_connect"), Line(cat, "emergency_end")]
         return say_and_hang_up(lines, audio_base)
     response = VoiceResponse()
     _say_all(response, [Line(cat, "emergency_connecting")], audio_base)
-    response.dial(ambulance_number, timeout=30)
+    # Without callerId a <Dial> from an inbound call shows the caller's own number
+    # (https://www.twilio.com/docs/voice/twiml/dial, attribute callerId: "Caller's callerId");
+    # callerId must be the calling number, the called number or one of the account's
+    # (https://www.twilio.com/docs/errors/13214). To an Indian ambulance line the
+    # patient's +91 number is refused (outbound calls to India only from international
+    # caller IDs: https://www.twilio.com/en-us/guidelines/in/voice), so the configured
+    # outbound number, an international number of the account, is used when set.
+    if caller_id:
+        response.dial(ambulance_number, timeout=30, caller_id=caller_id)
+    else:
+        response.dial(ambulance_number, timeout=30)
     _say_all(response, [Line(cat, "emergency_dial_ended"), Line(cat, "emergency_end")], audio_base)
     response.hangup()
     return response

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 from flask.testing import FlaskClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from core.runtime import Runtime
 from core.timeutil import utcnow
@@ -14,6 +15,8 @@ from models import CallLeg, IvrSession, LegRole
 from tests.builders import MiniDistrict
 from tests.ivr.caller import Caller
 from tests.ivr.conftest import PATIENT, full_day
+
+OUTBOUND = "+14155550142"  # an international number of the account
 
 
 def _age(runtime: Runtime, minutes: int, call_sid: str | None = None) -> None:
@@ -93,3 +96,32 @@ def test_a_call_back_waits_while_another_of_our_calls_rings_the_patient(
     assert call_back_forgotten(runtime) == 1  # the sweeper schedules it again
     sid = place_callback(runtime, PATIENT, mini.missed_call_number, purpose)
     assert sid and si.calls[sid]["to"] == PATIENT
+
+
+def test_a_call_back_from_the_configured_outbound_number_still_knows_its_line(
+    si, runtime: Runtime, client: FlaskClient, mini: MiniDistrict
+) -> None:
+    """OUTBOUND_CALLER_ID: the call-back comes from it, and the intake it starts is on the
+    missed-call line the patient rang (named in the answer URL)."""
+    from ivr.callback import place_callback
+
+    full_day(runtime)
+    runtime.settings = runtime.settings.with_overrides(
+        twilio_api_base_url=si.start(), outbound_caller_id=OUTBOUND
+    )
+    si.add_number(OUTBOUND, voice_url="http://sampark.test/ivr/incoming")
+    phone = Caller(client, PATIENT, mini.missed_call_number)
+    phone.dial()
+    sid = place_callback(
+        runtime, PATIENT, mini.missed_call_number, f"missed-callback:{phone.call_sid}"
+    )
+    placed = si.calls[sid]
+    assert (placed["from"], placed["to"]) == (OUTBOUND, PATIENT)
+    url = urlsplit(si.engine.calls[sid].url or "")
+    assert parse_qs(url.query) == {"line": [mini.missed_call_number]}
+    answered = Caller(client, PATIENT, OUTBOUND, call_sid=sid, direction="outbound-api")
+    welcome = answered._post(f"{url.path}?{url.query}", answered._form())
+    assert welcome.find("Gather") is not None  # the intake, not "not our number"
+    with runtime.db.session() as s:
+        session = s.scalars(select(IvrSession).where(IvrSession.call_sid == sid)).one()
+        assert session.dialled == mini.missed_call_number

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from core.settings import Settings
 from ivr import twiml
 from ivr.catalog import LANGUAGES, catalog
 from ivr.config import IvrConfig
@@ -370,3 +371,17 @@ def test_urdu_is_written_in_nastaliq_and_spoken_from_devanagari() -> None:
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_language_has_every_prompt(lang: str) -> None:
     assert set(catalog(lang).texts) == set(catalog("en").texts)
+
+
+def test_the_emergency_forward_comes_from_the_configured_outbound_number() -> None:
+    """Twilio's <Dial> shows the patient's own (+91) number unless callerId is set, and
+    Twilio refuses a +91 caller ID to India: with OUTBOUND_CALLER_ID it is the callerId."""
+    cat = catalog("hi")
+    dial = [t for t in parsed(twiml.connect_emergency(cat, "+916456222108")) if t[0] == "Dial"]
+    assert dial == [("Dial", {"timeout": "30"}, "+916456222108", [])]
+    configured = twiml.connect_emergency(cat, "+916456222108", caller_id="+14155550142")
+    dial = [t for t in parsed(configured) if t[0] == "Dial"]
+    assert dial == [("Dial", {"timeout": "30", "callerId": "+14155550142"}, "+916456222108", [])]
+    settings = Settings.from_env({"OUTBOUND_CALLER_ID": "+14155550142"})
+    assert IvrConfig.from_settings(settings).dial_caller_id == "+14155550142"
+    assert IvrConfig.from_settings(Settings.from_env({})).dial_caller_id is None
