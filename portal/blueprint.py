@@ -39,6 +39,7 @@ from core.timeutil import format_ist, utcnow
 from models import AuditEvent, PortalSession, Staff, StaffRole
 from portal import i18n, labels
 from portal.i18n import LANGUAGES, RTL_LANGUAGES, SEXES, URGENCIES, label, pick_language
+from portal.nav import nav_links
 from portal.security import CSRF_FIELD, client_ip, csrf_ok, masked_csrf_token, token_hash
 from portal.style import stylesheet
 
@@ -243,6 +244,7 @@ def _template_globals() -> dict[str, Any]:
         "csrf_field": CSRF_FIELD,
         "csrf_token": masked_csrf_token,
         "staff": g.get("staff"),
+        "nav_links": nav_links,
         "css": CSS,
         "ist": format_ist,
         "when": labels.when,
