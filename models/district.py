@@ -5,7 +5,17 @@ from __future__ import annotations
 import enum
 from datetime import datetime, time
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Time, UniqueConstraint, false
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    ForeignKey,
+    Integer,
+    String,
+    Time,
+    UniqueConstraint,
+    and_,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, created_time, db_enum, e164, intpk, json_list, str40, str80, str200
@@ -157,6 +167,17 @@ class Staff(Base):
 
     def __repr__(self) -> str:
         return f"Staff(code={self.code!r}, role={self.role.value!r})"
+
+
+#: Who may check a prescription's code, by SMS (``prescriptions/verify.py``) or by phone
+#: call (``prescriptions/check.py``; the IVR offers it, ``ivr/returning.py``).
+RX_VERIFIER_ROLES = (StaffRole.ANM, StaffRole.PHARMACIST)
+
+
+def rx_verifier(mobile: str) -> ColumnElement[bool]:
+    """The staff row that may check prescriptions from ``mobile``: an active ANM or
+    pharmacist registered with that number (one rule for the SMS and the phone call)."""
+    return and_(Staff.mobile == mobile, Staff.active.is_(True), Staff.role.in_(RX_VERIFIER_ROLES))
 
 
 class Roster(Base):

@@ -22,6 +22,9 @@ class Prescription(Base):
 
     id: Mapped[intpk]
     code: Mapped[str] = mapped_column(String(12), unique=True)
+    #: the code as keyed on a phone (a letter is its key: K -> 5), for a check by call;
+    #: set at issue (``prescriptions.codes.keypad_code``), several codes may share it
+    keypad_code: Mapped[str | None] = mapped_column(String(12), index=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("prescriptions.id"))

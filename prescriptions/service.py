@@ -27,7 +27,13 @@ from models import (
     PrescriptionItem,
     Staff,
 )
-from prescriptions.codes import ALPHABET, CODE_LENGTH, normalize_code, unused_prescription_code
+from prescriptions.codes import (
+    ALPHABET,
+    CODE_LENGTH,
+    keypad_code,
+    normalize_code,
+    unused_prescription_code,
+)
 from prescriptions.draft import DraftItem, PrescriptionDraft, check_draft_fields
 from prescriptions.identity import (
     PatientIdentity,
@@ -222,7 +228,8 @@ def _prepare(
         or 0
     ) + 1
     rx = Prescription(
-        code=_code(session, code),
+        code=(issued_code := _code(session, code)),
+        keypad_code=keypad_code(issued_code),
         consultation_id=consultation.id,
         version=version,
         replaces_id=replaced.id if replaced else None,

@@ -29,7 +29,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 from core.phones import InvalidPhoneNumber, normalize
 from core.runtime import Runtime, current_runtime
 from core.timeutil import to_ist, utcnow
-from models import AuditEvent, Prescription, Staff, StaffRole
+from models import AuditEvent, Prescription, Staff
+from models.district import rx_verifier
 from outbound.sms import NotAMobileNumber, enqueue_delivery, queue_sms
 from prescriptions.recipients import SMS_LANGUAGES
 from telephony.errors import mask_number
@@ -39,7 +40,6 @@ log = logging.getLogger(__name__)
 bp = Blueprint("rx_verify", __name__)
 
 RX_COMMAND = re.compile(r"^\s*RX\b[\s:#.-]*([A-Za-z0-9][A-Za-z0-9 -]{1,20})\s*$", re.IGNORECASE)
-VERIFIER_ROLES = (StaffRole.ANM, StaffRole.PHARMACIST)
 
 
 def _twiml() -> Response:
@@ -66,11 +66,7 @@ def parse_rx(body: str) -> str | None:
 
 
 def _verifier(session: Session, mobile: str) -> Staff | None:
-    return session.scalar(
-        select(Staff).where(
-            Staff.mobile == mobile, Staff.active.is_(True), Staff.role.in_(VERIFIER_ROLES)
-        )
-    )
+    return session.scalar(select(Staff).where(rx_verifier(mobile)))  # the call's rule too
 
 
 def _reply_context(rx: Prescription | None, code: str) -> dict[str, Any]:
