@@ -28,9 +28,10 @@ from models import (
     ServiceNumber,
     SmsMessage,
 )
+from outbound.caller_id import dial_in_line
 from outbound.sms import NotAMobileNumber, queue_sms
 from prescriptions.notify import deliver_after_commit
-from prescriptions.recipients import callback_number, patient_language
+from prescriptions.recipients import patient_language
 from prescriptions.voice import next_window_opening
 
 log = logging.getLogger(__name__)
@@ -53,14 +54,18 @@ def due_followups(session: Session, today: date) -> list[Prescription]:
     )
 
 
-def _callback_offer_number(session: Session, consultation: Consultation) -> str | None:
-    """The missed-call line (free for the patient), else the spoke's number."""
+def _callback_offer(session: Session, consultation: Consultation) -> tuple[str, str]:
+    """The missed-call line (free for the patient), else the dial-in line; with its kind
+    (the reminder says "give a missed call" only to a missed-call line)."""
     missed = session.scalar(
         select(ServiceNumber.number)
         .where(ServiceNumber.kind == NumberKind.MISSED_CALL)
         .order_by(ServiceNumber.id)
     )
-    return missed or callback_number(session, consultation)
+    if missed:
+        return missed, NumberKind.MISSED_CALL.value
+    line = dial_in_line(session, consultation)
+    return (line[0], line[1].value) if line else ("", "")
 
 
 def queue_followup_reminders(
@@ -75,6 +80,7 @@ def queue_followup_reminders(
         consultation = rx.consultation
         patient = consultation.patient
         to = (patient.mobile if patient else None) or consultation.caller_mobile
+        number, kind = _callback_offer(session, consultation)
         try:
             sms = queue_sms(
                 session,
@@ -83,7 +89,8 @@ def queue_followup_reminders(
                 language=patient_language(consultation),
                 context={
                     "follow_up_on": rx.follow_up_on,
-                    "callback_number": _callback_offer_number(session, consultation) or "",
+                    "callback_number": number,
+                    "callback_kind": kind,
                     "patient_name": rx.patient_name,
                     "code": rx.code,
                 },

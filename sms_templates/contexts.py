@@ -56,6 +56,9 @@ CONTEXTS: dict[str, ContextSpec] = {
     "prescription_more": ContextSpec(
         ("code", "part"), ("medicine_lines", *TEXT_FIELDS, *LINE_FIELDS)
     ),
+    # callback_kind: the dial-in line's kind (outbound.caller_id.dial_in_line): a
+    # "missed_call" line (or none given) says "give a missed call", "district" or "spoke"
+    # says "call X (free)".
     "followup_reminder": ContextSpec(
         ("follow_up_on", "callback_number"), ("patient_name", "code", "callback_kind")
     ),
@@ -64,7 +67,9 @@ CONTEXTS: dict[str, ContextSpec] = {
     "emergency_anm_alert": ContextSpec(
         ("reference", "patient_mobile", "danger_signs"), ("village", "emergency_number")
     ),
-    "callback_notice": ContextSpec(("callback_from", "minutes")),
+    # callback_from: the number the call-back comes from, only when it is a line the
+    # patient's phone will show (not OUTBOUND_CALLER_ID); None: the text names no number.
+    "callback_notice": ContextSpec(("minutes",), ("callback_from",)),
     "intake_alert_anm": ContextSpec(
         ("reference", "patient_mobile", "complaint"), ("days", "village")
     ),

@@ -362,6 +362,9 @@ class _Var(str):
 #: Context that selects each registered branch of a template (see ``dlt.yaml``).
 DLT_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
     "rx_verify_reply": {"not_found": {"found": False}, "replaced": {"current": False}},
+    "could_not_reach": {"call": {"callback_kind": "district"}},
+    "followup_reminder": {"call": {"callback_kind": "district"}},
+    "callback_notice": {"no_number": {"callback_from": None}},
 }
 
 

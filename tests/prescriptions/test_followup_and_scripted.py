@@ -5,12 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from core import clock as wclock
 from core.runtime import Runtime
 from core.timeutil import IST, to_ist, utcnow
-from models import Consultation, ConsultationState, Patient, Prescription, SmsMessage
+from models import (
+    Consultation,
+    ConsultationState,
+    NumberKind,
+    Patient,
+    Prescription,
+    ServiceNumber,
+    SmsMessage,
+)
 from outbound.sms import SMS_QUEUE
 from prescriptions.draft import DraftItem
 from prescriptions.followup import (
@@ -23,6 +31,7 @@ from prescriptions.formulary import DrugList, get_medicine
 from prescriptions.scripted import issue_scripted_prescription
 from prescriptions.service import PrescriptionRejected, issue_prescription
 from prescriptions.voice import next_window_opening
+from sms_templates.config import load_config
 from tests.prescriptions.helpers import (
     PATIENT_MOBILE,
     add_consultation,
@@ -275,3 +284,21 @@ def test_the_every_minute_sweeper_sends_the_follow_up_reminder_on_its_day(
             select(SmsMessage).where(SmsMessage.purpose == "followup_reminder")
         ).all()
         assert code in reminder.body
+
+
+def test_without_a_missed_call_line_the_reminder_asks_for_a_call_not_a_missed_call(
+    runtime: Runtime,
+) -> None:
+    """A district line (toll-free on Twilio in India) is not rung off: "call X (free)"."""
+    _, _, follow_up_on = _issue_with_follow_up(runtime)
+    with runtime.db.session() as s:
+        s.execute(delete(ServiceNumber).where(ServiceNumber.kind == NumberKind.MISSED_CALL))
+    assert send_followup_reminders(follow_up_on, runtime=runtime) == 1  # type: ignore[arg-type]
+    with runtime.db.session() as s:
+        [reminder] = s.scalars(
+            select(SmsMessage).where(SmsMessage.purpose == "followup_reminder")
+        ).all()
+        calls = load_config().dlt_templates["followup_reminder"]
+        variant = f"{reminder.language}.{reminder.script}"
+        assert reminder.dlt_template_id == calls[f"{variant}.call"]
+        assert "missed" not in reminder.body.lower() and "मिस्ड" not in reminder.body

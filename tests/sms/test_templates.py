@@ -176,3 +176,68 @@ def test_each_branch_of_the_rx_reply_has_its_own_dlt_registration() -> None:
     assert "BADLA GAYA {#var#}" in dlt_registration_text(
         "rx_verify_reply", "hi", "roman", "replaced"
     )
+
+
+#: What a patient reads; two-way SMS is not supported in India (Twilio's India SMS
+#: guidelines), so none of them may ask for an answer by SMS.
+PATIENT_FACING = (
+    "prescription_patient",
+    "prescription_more",
+    "followup_reminder",
+    "could_not_reach",
+    "emergency_advice",
+    "callback_notice",
+)
+ASKS_FOR_AN_SMS = re.compile(
+    r"\breply\b|\btext us\b|\bsend (an |us an )?sms\b|\bsms (us|karein|karen|kare|korun|din)\b"
+    r"|\bbhej(ein|en|iye)\b|\bjawab\b|\buttor\b|\bpathan\b"
+    r"|जवाब|उत्तर दें|भेजें|جواب|بھیجیں|উত্তর|পাঠান",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize("purpose", PATIENT_FACING)
+def test_no_patient_text_asks_for_an_answer_by_sms(purpose: str) -> None:
+    registered = load_config().dlt_templates[purpose]
+    assert len(registered) >= 7
+    for key in registered:
+        language, script, *variant = key.split(".")
+        text = dlt_registration_text(purpose, language, script, *variant)
+        assert not ASKS_FOR_AN_SMS.search(text), f"{purpose} {key}: {text}"
+    assert ASKS_FOR_AN_SMS.search("Reply YES to confirm")  # the check can fail
+    assert ASKS_FOR_AN_SMS.search("RX code likhkar SMS karein")
+
+
+@pytest.mark.parametrize("purpose", ["could_not_reach", "followup_reminder"])
+def test_give_a_missed_call_only_to_a_missed_call_line(purpose: str) -> None:
+    base = {**SAMPLES[purpose], "callback_number": "+911800123001"}
+    by_kind = {
+        kind: render(purpose, "en", **base, callback_kind=kind)
+        for kind in ("missed_call", "district", "spoke", None)
+    }
+    assert "Give a missed call to" in by_kind["missed_call"].body
+    assert "Give a missed call to" in by_kind[None].body  # no kind given: as before
+    for kind in ("district", "spoke"):
+        assert "missed call" not in by_kind[kind].body
+        assert re.search(
+            r"\nCall 1800[ 0-9]+(\(free\)| to speak to us\. The call is free)", by_kind[kind].body
+        )
+    assert by_kind["district"].dlt_template_id != by_kind["missed_call"].dlt_template_id
+    for language, script in VARIANTS:  # every script has the branch, registered
+        sms = render(purpose, language, script, **base, callback_kind="district")
+        assert (
+            sms.dlt_template_id == load_config().dlt_templates[purpose][f"{language}.{script}.call"]
+        )
+        assert "1800" in sms.body and sms.within_budget
+
+
+def test_the_callback_notice_names_no_number_it_will_not_call_from() -> None:
+    named = render("callback_notice", "en", callback_from="+916456220099", minutes=2)
+    assert "from 06456 220 099" in named.body
+    for language, script in VARIANTS:
+        sms = render("callback_notice", language, script, minutes=2)
+        assert "220" not in sms.body and "None" not in sms.body
+        assert (
+            sms.dlt_template_id
+            == load_config().dlt_templates["callback_notice"][f"{language}.{script}.no_number"]
+        )
