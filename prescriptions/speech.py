@@ -146,10 +146,29 @@ def prescription_sentences(rx: Prescription, language: str | None) -> list[str]:
     if rx.replaces_id is not None:
         out.append(v.say("correction"))
     out.append(v.say("diagnosis", diagnosis=rx.diagnosis))
+    out += medicine_sentences(v, rx)
+    if rx.advice:
+        out.append(v.say("advice", advice=rx.advice))
+    if rx.tests:
+        out.append(v.say("tests", tests=", ".join(rx.tests)))
+    if rx.referral_to:
+        urgency = v.words["urgency"].get(rx.referral_urgency or "routine", "")
+        out.append(v.say("referral", place=rx.referral_to, urgency=urgency))
+    if rx.follow_up_on:
+        out.append(v.say("follow_up", date=spoken_date(v, rx.follow_up_on)))
+    if rx.items:
+        out.append(v.say("collect"))
+    out.append(v.say("code", code=" ".join(rx.code)))
+    return out
+
+
+def medicine_sentences(v: Voice, rx: Prescription) -> list[str]:
+    """How many medicines, then each: name, strength, when, how many days, instructions
+    (the patient's read-aloud and a pharmacist's check by call say them alike)."""
     items = list(rx.items)
-    out.append(
+    out = [
         v.say("medicines", count=number_words(v, len(items))) if items else v.say("no_medicines")
-    )
+    ]
     for n, item in enumerate(items, start=1):
         out.append(
             v.say(
@@ -164,16 +183,4 @@ def prescription_sentences(rx: Prescription, language: str | None) -> list[str]:
         if item.instructions:
             spoken = (v.words.get("instructions") or {}).get(item.instructions.strip())
             out.append(v.say("instructions", text=spoken or item.instructions))
-    if rx.advice:
-        out.append(v.say("advice", advice=rx.advice))
-    if rx.tests:
-        out.append(v.say("tests", tests=", ".join(rx.tests)))
-    if rx.referral_to:
-        urgency = v.words["urgency"].get(rx.referral_urgency or "routine", "")
-        out.append(v.say("referral", place=rx.referral_to, urgency=urgency))
-    if rx.follow_up_on:
-        out.append(v.say("follow_up", date=spoken_date(v, rx.follow_up_on)))
-    if items:
-        out.append(v.say("collect"))
-    out.append(v.say("code", code=" ".join(rx.code)))
     return out

@@ -17,6 +17,7 @@ from ivr import views as ivr_views
 from ops import metrics
 from outbound import sms_webhook
 from portal import views as portal_views
+from prescriptions import check as prescription_check
 from prescriptions import verify as prescription_verify
 from prescriptions import voice as prescription_voice
 from sampark import health
@@ -80,6 +81,7 @@ BLUEPRINTS: list[Blueprint] = [
     prescription_voice.bp,
     ivr_views.bp,
     prescription_verify.bp,
+    prescription_check.bp,
     sms_webhook.bp,
     workflow_views.bp,
 ]
