@@ -26,6 +26,8 @@ from standin.account_api import DialingPermissions
 from standin.errors import TwilioApiError
 from standin.faults import FaultDice
 from standin.faults_rest import RestFaults
+from standin.phone_api import page_response
+from standin.phone_api import route as phone_route
 from standin.phones import PhoneScript
 
 log = logging.getLogger(__name__)
@@ -174,6 +176,10 @@ def _route(app: RestApp, request: Request) -> Any:
     method = request.method
     if path == "/" and method == "GET":
         return {"endpoints": ENDPOINTS}
+    if path.startswith("/phone/"):
+        served = phone_route(target, request, path)
+        if served is not None:
+            return served
     if path == "/timeline" and method == "GET":
         timeline = _need(target, "timeline")()
         since = int(request.args.get("since", 0))
@@ -259,6 +265,9 @@ def refuse_remote(request: Request) -> Response | None:
 
 def handle_control(app: RestApp, request: Request) -> Response:
     """Serve one ``/_standin/`` request."""
+    page = page_response(request)
+    if page is not None:
+        return page
     try:
         body, status = _route(app, request), 200
     except ControlError as exc:
@@ -288,4 +297,7 @@ ENDPOINTS = [
     "GET|PUT|DELETE /_standin/faults/rest {seed, rules: [{endpoint, error_rate, ...}]}",
     "GET|PUT /_standin/faults/webhooks {seed, drop_rate, duplicate_rate, delay_rate, ...}",
     "GET  /_standin/clock   POST /_standin/clock/advance {seconds}   POST /_standin/clock/run",
+    "GET  /_standin/phone   (a keypad phone in the browser: standin/phone_api.py)",
+    "GET  /_standin/phone/lines   /_standin/phone/events?after=N   PUT /_standin/phone/settings",
+    "POST /_standin/phone/calls {from, to}   .../calls/CA.../digits|answer|hangup|recording",
 ]

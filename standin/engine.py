@@ -14,6 +14,7 @@ from typing import Any
 
 from standin.api_conferences import ConferenceApiMixin
 from standin.errors import TwilioApiError, not_found
+from standin.interactive import InteractiveMixin
 from standin.phones import PhoneScript
 from standin.resources import Call, PhoneNumber
 from standin.util import ALPHA_SENDER, as_list, first, is_e164, is_landline, truthy
@@ -22,7 +23,7 @@ Params = Mapping[str, Any]
 MAX_MEDIA_SECONDS = 30  # recording media is silence, at most this long
 
 
-class Engine(ConferenceApiMixin):
+class Engine(InteractiveMixin, ConferenceApiMixin):
     """A local Twilio: calls, TwiML, conferences, SMS, recordings, phones with scripts."""
 
     # -- validation -----------------------------------------------------------------------
@@ -249,11 +250,13 @@ class Engine(ConferenceApiMixin):
 
     def recording_media(self, sid: str, fmt: str = "wav") -> bytes:
         """The recording's audio as Twilio serves it (``wav``, or ``mp3``): silence as long
-        as the recording (capped at ``MAX_MEDIA_SECONDS``)."""
+        as the recording (capped at ``MAX_MEDIA_SECONDS``), or a browser phone's own WAV."""
         with self.lock:
             rec = self.recordings.get(sid)
             if rec is None:
                 raise not_found(f"Accounts/{self.account_sid}/Recordings", sid)
+            if fmt == "wav" and sid in self.board.audio:
+                return self.board.audio[sid]
             seconds = min(rec.duration, MAX_MEDIA_SECONDS)
         if fmt == "mp3":
             return silent_mp3(seconds)
