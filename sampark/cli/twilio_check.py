@@ -24,6 +24,8 @@ from telephony.gateway import TelephonyGateway
 from telephony.region_rules import DOMESTIC_PROVIDERS, REGIONS, RegionRules, Rule, region_for
 
 SETUP = "sampark twilio setup --apply"
+#: The kind ``check`` and ``setup`` give the configured outbound number.
+OUTBOUND_KIND = "outbound caller ID (OUTBOUND_CALLER_ID)"
 #: A status callback for a call that does not exist, still ringing: /ivr/status answers it
 #: with an empty response and changes nothing.
 PROBE_FORM = {"CallSid": "CA" + "0" * 32, "CallStatus": "ringing", "Direction": "inbound"}
@@ -44,10 +46,11 @@ class Problem:
 class Registry:
     """What the registry makes the product use on Twilio."""
 
-    numbers: dict[str, str]  # service number -> its kind
+    numbers: dict[str, str]  # service number (and the outbound number) -> its kind
     #: number -> what the product uses it for ("caller ID for HWC-001", "SMS sender", ...)
     uses: dict[str, list[str]] = field(default_factory=dict)
     people: list[str] = field(default_factory=list)  # staff mobiles (where patients live)
+    outbound: str | None = None  # OUTBOUND_CALLER_ID: what every call and SMS comes from
 
     def use(self, identity: str, purpose: str) -> None:
         self.uses.setdefault(identity, [])
@@ -82,15 +85,25 @@ def differences(number: dict[str, Any], wanted: dict[str, str]) -> list[tuple[st
 def read_registry(runtime: Runtime) -> Registry:
     """The registry's numbers, and the caller IDs and SMS senders the product would use.
 
-    Caller IDs come from the product's own rule (``outbound.caller_id``) evaluated for each
-    spoke, plus each line patients call (the rule's "line the patient called"); the SMS
-    sender for each is what ``outbound.sms.sender_for`` would put in ``From``.
+    Caller IDs come from the product's own rule (``outbound.caller_id``): the configured
+    outbound number (``OUTBOUND_CALLER_ID``) for every call and SMS when set, which must
+    then be on the account and point here too (a patient may ring it back); else the rule
+    evaluated for each spoke, plus each line patients call (the rule's "line the patient
+    called"). The SMS sender for each is what ``outbound.sms.sender_for`` would put in
+    ``From``.
     """
     with runtime.db.session() as s:
         rows = s.execute(select(ServiceNumber.number, ServiceNumber.kind)).all()
         registry = Registry(numbers={n: k.value for n, k in rows})
         registry.people = list(s.scalars(select(Staff.mobile)))
         spokes = s.execute(select(Spoke.code, caller_id_column(Spoke.id, null()))).all()
+    outbound = runtime.settings.outbound_caller_id
+    if outbound:
+        registry.outbound = outbound
+        registry.numbers.setdefault(outbound, OUTBOUND_KIND)
+        registry.use(outbound, "caller ID for every outbound call (OUTBOUND_CALLER_ID)")
+        registry.use(sender_for(runtime, outbound), "SMS sender")
+        return registry
     for code, number in spokes:
         if number:
             registry.use(number, f"caller ID for {code}")
@@ -159,6 +172,11 @@ def check_numbers(
                 if refusal
                 else f"buy or port it on this account (Console, Phone Numbers), then {SETUP}"
             )
+            if refusal and kind == OUTBOUND_KIND:
+                fix = (
+                    f"Twilio cannot supply it ({_cite(refusal)}): set OUTBOUND_CALLER_ID to "
+                    "an international number of the account"
+                )
             problems.append(Problem(f"{kind} number {number} is not on the account", fix))
             continue
         diff = differences(pn, wanted)
@@ -189,13 +207,20 @@ def check_identities(registry: Registry, region: RegionRules | None) -> list[Pro
             if rule is not None and rule not in refusals:
                 refusals.append(rule)
         if refusals:
+            fix = (
+                f"set OUTBOUND_CALLER_ID to an international number of the account (not "
+                f"{region.country_prefix}), pointed at this deployment ({SETUP}): every call "
+                "and SMS then comes from it; the registry's lines stay for dialling in"
+            )
+            if registry.outbound is not None and identity != registry.outbound:
+                fix = "set sms.yaml sender to auto (the OUTBOUND_CALLER_ID number) " + (
+                    "or to a Messaging Service SID"
+                )
             problems.append(
                 Problem(
                     f"{identity} is used as {' and as '.join(uses)}, which Twilio refuses for "
                     f"{region.name}: " + "; ".join(_cite(r) for r in refusals),
-                    "make outbound calls and SMS come from an international number of the "
-                    f"account (not {region.country_prefix}); a toll-free line stays for "
-                    "dialling in",
+                    fix,
                 )
             )
     return problems

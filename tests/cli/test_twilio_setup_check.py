@@ -21,10 +21,13 @@ from werkzeug.serving import make_server
 
 from core.runtime import Runtime
 from models import NumberKind, ServiceNumber
+from outbound.sms import sender_for
 from sampark.app import create_app
 from sampark.cli import main
 from sampark.cli.twilio_check import Registry, check_identities, check_numbers, check_signature
 from standin import StandIn, VirtualClock
+from telephony.errors import GatewayError
+from telephony.gateway import TelephonyGateway
 from telephony.region_rules import INDIA
 from tests.builders import build_mini_district
 
@@ -128,6 +131,7 @@ def test_misconfigured_account_is_three_problems_until_fixed_and_set_up(live: Li
     assert "http://old.example/voice" in wrong and "sampark twilio setup --apply" in wrong
     assert "caller ID" in caller_id and "guidelines/in/voice" in caller_id
     assert "SMS sender" in caller_id and "guidelines/in/sms" in caller_id
+    assert "set OUTBOUND_CALLER_ID to an international number of the account" in caller_id
     assert "not on the account" in missing and "buy or port" in missing
     assert "3 problem(s)" in result.output
 
@@ -220,3 +224,59 @@ def test_signature_probe_problems() -> None:
         True,
     ]
     assert "TRUST_PROXY" in problems[0].fix
+
+
+def test_the_configured_outbound_number_is_what_calls_and_sms_use(live: Live) -> None:
+    """With OUTBOUND_CALLER_ID the registry's lines are only dialled in to; the outbound
+    number must be allowed by India's rules, on the account, and point here."""
+    si, public = live.standin, live.public
+    for number in [*SPOKES.values(), TOLL_FREE]:
+        si.add_number(number, **_urls(public))
+    live.env["OUTBOUND_CALLER_ID"] = "+919431012345"  # an Indian mobile: neither allowed
+    result = live.run("check")
+    assert result.exit_code == 1, result.output
+    [missing, refused] = sorted(_problems(result), key=lambda p: "not on the account" not in p)
+    assert "+919431012345 is not on the account" in missing
+    assert "set OUTBOUND_CALLER_ID to an international number" in missing
+    assert "caller ID for every outbound call (OUTBOUND_CALLER_ID)" in refused
+    assert "SMS sender" in refused and "guidelines/in/voice" in refused
+    assert TOLL_FREE not in result.output  # the toll-free line is only dialled in to
+
+    live.env["OUTBOUND_CALLER_ID"] = ABROAD_LINE
+    si.add_number(ABROAD_LINE, voice_url="http://old.example/voice")
+    wrong = live.run("check")
+    assert wrong.exit_code == 1
+    [problem] = _problems(wrong)
+    assert f"outbound caller ID (OUTBOUND_CALLER_ID) number {ABROAD_LINE} does not point" in (
+        problem
+    )
+    assert live.run("setup", "--apply").exit_code == 0
+    assert {k: live.numbers()[ABROAD_LINE][k] for k in _urls(public)} == _urls(public)
+    passed = live.run("check")
+    assert passed.exit_code == 0, passed.output
+
+
+def test_the_stand_in_under_india_takes_calls_and_sms_from_the_outbound_number_only(
+    live: Live,
+) -> None:
+    """What Twilio does in India, played by the stand-in (region IN): a call or SMS to an
+    Indian mobile from the international outbound number goes; from +91 it is refused."""
+    si = live.standin
+    si.add_number(ABROAD_LINE)
+    si.add_number(TOLL_FREE)
+    settings = live.runtime.settings.with_overrides(
+        twilio_api_base_url=live.env["TWILIO_API_BASE_URL"], outbound_caller_id=ABROAD_LINE
+    )
+    gateway, to = TelephonyGateway(settings), "+919431012345"
+    status = f"{live.public}/ivr/status"
+    call = {"to": to, "url": f"{live.public}/ivr/incoming", "status_callback": status}
+    assert gateway.place_call(from_=ABROAD_LINE, **call).startswith("CA")
+    with pytest.raises(GatewayError) as call_refused:
+        gateway.place_call(from_=TOLL_FREE, **call)
+    assert call_refused.value.code == 21216
+    sms = {"to": to, "body": "Sampark test", "status_callback": None}
+    assert gateway.send_sms(from_=sender_for(Runtime(settings, live.runtime.db), None), **sms)
+    for sender in (TOLL_FREE, "SMPARK"):
+        with pytest.raises(GatewayError) as sms_refused:
+            gateway.send_sms(from_=sender, **sms)
+        assert sms_refused.value.code == 21612
