@@ -3,7 +3,8 @@
 Everything runs in this process on a database and queue prefix of its own: the
 app receives the stand-in's webhooks through WSGI, an RQ ``SimpleWorker`` drains
 the queues in bursts, and the sweeper fires the workflow's deadlines. Every patient
-dials a spoke's number through the stand-in and presses keys in the IVR
+dials a spoke's number (or, under a region's rules, the district line and the spoke's
+code: ``ops.simulate_setup``) through the stand-in and presses keys in the IVR
 (``ops.simulate_callers``: stay on the line, call-back, emergency, hang-ups at
 every step, silence, wrong keys, consent refused, never reachable). With the
 virtual clock (default) the run is a discrete-event simulation: the workflow
@@ -50,6 +51,7 @@ from models import (
     LegRole,
 )
 from ops.simulate_data import Journey, build_sim_district, journeys
+from ops.simulate_setup import TelephonySetup, resolve_region
 from ops.simulate_summary import DONE, Summary, summarise
 from ops.sweeper import sweep
 from prescriptions.scripted import issue_scripted_prescription
@@ -107,8 +109,12 @@ class Simulation:
         over_seconds: float | None = None,
         database_url: str | None = None,
         app_factory: AppFactory,
+        setup: TelephonySetup | None = None,
     ) -> None:
         self.rng = random.Random(seed)
+        if setup is None:  # the simulated registry's own region (India), as configured
+            setup = TelephonySetup.for_region(resolve_region("auto"), settings.outbound_caller_id)
+        self.setup = setup
         self.real_time = real_time
         self.stop_signal: int | None = None  # set by SIGINT / SIGTERM: the loop ends
         db_url = (
@@ -116,7 +122,7 @@ class Simulation:
             or f"sqlite:///{tempfile.gettempdir()}/sampark-sim-{uuid.uuid4().hex[:8]}.db"
         )
         workflow = {"call_window": ["00:00", "00:00"]} if real_time else {}
-        self.settings = settings.with_overrides(
+        self.settings = setup.settings(settings).with_overrides(
             database_url=db_url,
             queue_prefix=f"sim{uuid.uuid4().hex[:6]}",
             extra={**dict(settings.extra or {}), "workflow": workflow},
@@ -131,6 +137,7 @@ class Simulation:
             clock=sim_clock,
             seed=seed,
             transport=WsgiTransport(lambda env, start: holder["app"](env, start)),
+            region=setup.region,
         )
         api = self.standin.start()
         self.settings = self.settings.with_overrides(twilio_api_base_url=api)
@@ -142,7 +149,9 @@ class Simulation:
         with self.runtime.db.session() as s:
             self.district = build_sim_district(s, patients, self.rng)
         over = over_seconds if over_seconds is not None else (3600.0 if not real_time else 60.0)
-        self.journeys = journeys(patients, self.district, self.rng, over)
+        self.journeys = journeys(
+            patients, self.district, self.rng, over, via_district_line=setup.via_district_line
+        )
         self.flaky = {j.mobile for j in self.journeys if j.kind == "flaky"}
         self.worker = _BurstWorker(
             [self.runtime.queue(q) for q in QUEUES], connection=self.runtime.redis
@@ -151,14 +160,7 @@ class Simulation:
 
     def _script_phones(self) -> None:
         si, d = self.standin, self.district
-        base = self.settings.public_base_url
-        for number in d.spoke_numbers:  # as an operator configures Twilio's numbers
-            si.add_number(
-                number,
-                voice_url=f"{base}/ivr/incoming",
-                status_callback=f"{base}/ivr/status",
-                sms_url=f"{base}/sms/inbound",
-            )
+        self.setup.configure(si, d, self.settings)  # the numbers on the account
         for mobile in d.anm_mobiles:
             digits: list[str | None] = ["3"] if mobile in d.passing_anm_mobiles else ["1"]
             si.script(mobile, PhoneScript(answer_after=5.0, digits=digits, hangup_after=330.0))
@@ -175,8 +177,12 @@ class Simulation:
             si.clock.schedule(j.arrives_after, partial(self._arrive, j))
 
     def _arrive(self, j: Journey) -> None:
-        """The patient dials the spoke's number; their phone presses its keys."""
-        self.standin.dial_in(from_=j.mobile, to=j.spoke_number)
+        """The patient dials their spoke's number or the district line; their phone presses
+        its keys. A dial-in the region's rules refuse never reaches us (counted as refused)."""
+        try:
+            self.standin.dial_in(from_=j.mobile, to=j.dials)
+        except ValueError as exc:
+            log.warning("simulate: the call did not reach us: %s", exc)
 
     # -- the loop -------------------------------------------------------------------------
     def _drain(self) -> None:
@@ -295,6 +301,8 @@ class Simulation:
             begin=begin,
             end=self.standin.now(),
             wall_seconds=time.perf_counter() - started,
+            region=self.setup.region,
+            refused_by_region_rules=self.standin.region_refusals(),
         )
 
 
@@ -340,13 +348,16 @@ def run_simulation(
     keep_db: str | os.PathLike[str] | None = None,
     on_progress: Callable[[int], None] | None = None,
     app_factory: AppFactory,
+    setup: TelephonySetup | None = None,
 ) -> Summary:
     """Run ``patients`` journeys and summarise them (see the module docstring).
 
     ``app_factory`` builds the web application the stand-in calls (the face's
     ``sampark.app.create_app``): operations stand below the face, so it is passed in.
     Without ``database_url`` the run has a SQLite file of its own: ``keep_db`` where it
-    is kept, else a temporary one removed at the end.
+    is kept, else a temporary one removed at the end. ``setup``: the stand-in's country
+    rules and the district's numbers on its account (``ops.simulate_setup``; default: the
+    registry's region, India: the toll-free district line and an international caller ID).
 
     Raises:
         Interrupted: SIGINT or SIGTERM stopped the run (with the summary so far).
@@ -375,6 +386,7 @@ def run_simulation(
                 over_seconds=over_seconds,
                 database_url=database_url,
                 app_factory=app_factory,
+                setup=setup,
             )
             sim.stop_signal = received[0] if received else None
             return sim.run(on_progress)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from ivr.flow import COMPLAINTS, DANGER_SIGNS, NATIVE_SCRIPT_LANGUAGES
+from ivr.flow import COMPLAINTS, DANGER_SIGNS, NATIVE_SCRIPT_LANGUAGES, NODES
 from standin import PhoneScript
 
 #: Scenario -> weight in the mix.
@@ -49,6 +49,25 @@ def intake_keys(
     if LANGUAGE_KEYS[lang_key] in NATIVE_SCRIPT_LANGUAGES:
         keys.append(None)  # the SMS script question: silence keeps the default
     return keys
+
+
+def spoke_code_keys(short_code: str, max_digits: int = NODES["spoke_code"].max_digits) -> str:
+    """The keys for the IVR's ``spoke_code`` question: the code, ended by # when shorter
+    than the question's digits (a full-length code ends the input by itself)."""
+    return short_code if len(short_code) >= max_digits else f"{short_code}#"
+
+
+def with_spoke_code(digits: list[str | None], short_code: str) -> list[str | None]:
+    """A script for the district line: the spoke's code keyed after the language.
+
+    A first-time caller of the district line is asked ``spoke_code`` right after the
+    language (``ivr/flow.py``; a caller with a prescription would hear ``rx_offer`` first,
+    and a returning caller ``spoke_confirm`` instead, which no simulated caller is: each
+    dials once, with a phone of their own).
+    """
+    if not digits:
+        return digits
+    return [digits[0], spoke_code_keys(short_code), *digits[1:]]
 
 
 def pick_scenario(index: int, rng: random.Random) -> str:

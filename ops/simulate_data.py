@@ -14,21 +14,30 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from models import Block, District, Hub, NumberKind, Roster, ServiceNumber, Spoke, Staff, StaffRole
-from ops.simulate_callers import caller_script, pick_scenario
+from ops.simulate_callers import caller_script, pick_scenario, with_spoke_code
 from standin import PhoneScript
 
 SPECIALTIES = ("general_medicine", "paediatrics", "obgyn", "dermatology")
 #: Share of doctors per specialty (general medicine carries most of the load).
 SPECIALTY_SHARE = {"general_medicine": 0.5, "paediatrics": 0.2, "obgyn": 0.2, "dermatology": 0.1}
 LANGUAGES = ("hi", "ur", "bn", "en")
+#: The district-wide toll-free line (fictional): the only kind of Indian number Twilio has.
+DISTRICT_LINE = "+9118004569000"
+
+
+def spoke_number(index: int) -> str:
+    """The landline of the ``index``-th simulated spoke (fictional, Indian)."""
+    return f"+9164569{index:05d}"
 
 
 @dataclass
 class SimDistrict:
     """What was built: numbers to give the stand-in, spokes to call from."""
 
+    district_line: str = DISTRICT_LINE  # toll-free; the IVR asks for the spoke's short code
     spoke_ids: list[int] = field(default_factory=list)
     spoke_numbers: list[str] = field(default_factory=list)
+    spoke_codes: list[str] = field(default_factory=list)  # short codes, as spoke_ids
     anm_mobiles: list[str] = field(default_factory=list)
     passing_anm_mobiles: list[str] = field(default_factory=list)
     doctor_mobiles: list[str] = field(default_factory=list)
@@ -56,6 +65,11 @@ def build_sim_district(session: Session, patients: int, rng: random.Random) -> S
     ]
     session.add_all([district, *blocks, *hubs])
     session.flush()
+    session.add(
+        ServiceNumber(
+            number=DISTRICT_LINE, kind=NumberKind.DISTRICT, district_id=district.id, fictional=True
+        )
+    )
     n_spokes = max(3, min(60, patients // 10))
     for i in range(n_spokes):
         spoke = Spoke(
@@ -65,7 +79,7 @@ def build_sim_district(session: Session, patients: int, rng: random.Random) -> S
             block=blocks[i % len(blocks)],
             hub=hubs[i % len(hubs)],
         )
-        number = f"+9164569{i:05d}"
+        number = spoke_number(i)
         session.add_all(
             [
                 spoke,
@@ -81,6 +95,7 @@ def build_sim_district(session: Session, patients: int, rng: random.Random) -> S
         session.flush()
         out.spoke_ids.append(spoke.id)
         out.spoke_numbers.append(number)
+        out.spoke_codes.append(spoke.short_code)
         for rank in (1, 2):
             mobile = f"+9199961{i:03d}{rank:02d}"
             anm = Staff(
@@ -143,12 +158,14 @@ class Journey:
 
     ``scenario`` is what they do in the IVR (``ops.simulate_callers``); ``kind`` is
     how their phone takes our call-backs: answers, flaky (misses the first, answers the
-    next), unreachable (never answers) or machine (voicemail).
+    next), unreachable (never answers) or machine (voicemail). ``dials`` is the number
+    they ring: their spoke's own, or the district line, where they key the spoke's code.
     """
 
     mobile: str
     spoke_id: int
     spoke_number: str
+    dials: str
     scenario: str
     language: str
     kind: str
@@ -171,9 +188,19 @@ CALLER_HANGUP_AFTER_S = 1200.0
 
 
 def journeys(
-    n: int, district: SimDistrict, rng: random.Random, over_seconds: float
+    n: int,
+    district: SimDistrict,
+    rng: random.Random,
+    over_seconds: float,
+    *,
+    via_district_line: bool = False,
 ) -> list[Journey]:
-    """``n`` patients dialling in at random over ``over_seconds``, with a mix of scenarios."""
+    """``n`` patients dialling in at random over ``over_seconds``, with a mix of scenarios.
+
+    ``via_district_line``: they ring the toll-free district line and key their spoke's
+    short code when asked (a district on Twilio in India, whose spoke landlines cannot be
+    Twilio numbers); else each rings their spoke's own number.
+    """
     out = []
     for i in range(n):
         scenario = pick_scenario(i, rng)
@@ -188,11 +215,16 @@ def journeys(
         elif kind == "machine":
             phone.outcome = "machine"
         spoke = rng.randrange(len(district.spoke_ids))
+        if via_district_line:
+            phone.digits = with_spoke_code(phone.digits, district.spoke_codes[spoke])
         out.append(
             Journey(
                 mobile=f"+91970{i:07d}",
                 spoke_id=district.spoke_ids[spoke],
                 spoke_number=district.spoke_numbers[spoke],
+                dials=district.district_line
+                if via_district_line
+                else district.spoke_numbers[spoke],
                 scenario=scenario,
                 language=language,
                 kind=kind,

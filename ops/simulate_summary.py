@@ -51,6 +51,11 @@ EXPLAINED = {
     "danger sign), callbacks (consultations that waited for a call-back), "
     "stayed_on_line (pressed 1 to wait in the conference), hung_up (hung up during "
     "the intake), prescribed, by_scenario (what each caller did -> outcome).",
+    "region": "the country whose Twilio rules the stand-in applied (null: none); "
+    "refused_by_region_rules: requests those rules refused, by rule key (standin/regions.py: "
+    "caller-id and toll-free-outbound 21216/32224, alphanumeric and sender 21612, numbers "
+    "not ownable, toll-free-inbound dial-ins, two-way-sms inbound SMS dropped, shortened-url "
+    "filtered); {} is a run real Twilio would have taken whole.",
 }
 
 
@@ -80,6 +85,13 @@ class Summary:
     wall_seconds: float
     by_scenario: dict[str, dict[str, int]] = field(default_factory=dict)
     lost_patients: list[dict[str, Any]] = field(default_factory=list)
+    region: str | None = None
+    refused_by_region_rules: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def refused(self) -> int:
+        """Requests the region's rules refused, all rules together."""
+        return sum(self.refused_by_region_rules.values())
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "explained": EXPLAINED}
@@ -109,8 +121,17 @@ class Summary:
                 f"calls placed    {self.calls_placed}, SMS {self.sms_sent}",
                 f"prescriptions   {self.prescribed}, SMS delivered {self.sms_delivered}, "
                 f"read-aloud calls {self.readout_calls}",
+                self._region_line(),
                 f"simulated {self.simulated_seconds / 3600:.2f} h in {self.wall_seconds:.1f} s",
             ]
+        )
+
+    def _region_line(self) -> str:
+        if self.region is None:
+            return "region          none (the stand-in applied no country's Twilio rules)"
+        by_rule = ", ".join(f"{k} {v}" for k, v in sorted(self.refused_by_region_rules.items()))
+        return f"region          {self.region}: {self.refused} requests refused by its rules" + (
+            f" ({by_rule})" if by_rule else ""
         )
 
 
@@ -122,6 +143,8 @@ def summarise(
     begin: datetime,
     end: datetime,
     wall_seconds: float,
+    region: str | None = None,
+    refused_by_region_rules: dict[str, int] | None = None,
 ) -> Summary:
     """The run's summary from the database (``calls``: the stand-in's, as Twilio JSON)."""
     dialled = {j.mobile: begin + timedelta(seconds=j.arrives_after) for j in journeys}
@@ -200,6 +223,8 @@ def summarise(
         wall_seconds=wall_seconds,
         by_scenario=by_scenario,
         lost_patients=lost,
+        region=region,
+        refused_by_region_rules=dict(refused_by_region_rules or {}),
     )
 
 

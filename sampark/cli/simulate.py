@@ -39,23 +39,36 @@ def _must_be_empty(url: str) -> None:
 @click.option("--seed", default=1, show_default=True, type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option(
+    "--region",
+    type=click.Choice(["auto", "IN", "none"], case_sensitive=False),
+    default="auto",
+    show_default=True,
+    help="The Twilio country rules the stand-in applies (standin/regions.py); auto: those of "
+    "the registry's numbers (the simulated district's are Indian: IN). Under IN patients ring "
+    "the toll-free district line and key their spoke's code, and calls and SMS come from "
+    "OUTBOUND_CALLER_ID (else a fictional US number).",
+)
+@click.option(
     "--keep-db",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the run's SQLite database to PATH and keep it (else it is temporary).",
 )
 def simulate_cmd(
-    patients: int, real_time: bool, seed: int, as_json: bool, keep_db: Path | None
+    patients: int, real_time: bool, seed: int, as_json: bool, region: str, keep_db: Path | None
 ) -> None:
     """Run N patient journeys (a mix of outcomes) and print what became of them.
 
     The run has a temporary SQLite database of its own, removed at the end (--keep-db
     keeps it); with DATABASE_URL set it runs in that database, which must be empty.
     Ctrl-C or SIGTERM stops it within seconds and prints what it had done (exit 130/143).
+    Exit 1 when a patient was lost or the region's rules refused a request.
     """
     from ops.simulate import Interrupted, run_simulation
+    from ops.simulate_setup import TelephonySetup, resolve_region
     from sampark.app import create_app
 
     settings = load_settings()
+    setup = TelephonySetup.for_region(resolve_region(region), settings.outbound_caller_id)
     database_url = settings.database_url if os.environ.get("DATABASE_URL") else None
     if database_url and keep_db:
         raise CliError(
@@ -81,6 +94,7 @@ def simulate_cmd(
             keep_db=keep_db,
             on_progress=(lambda done: progress.update(done - progress.pos)) if progress else None,
             app_factory=create_app,
+            setup=setup,
         )
     except Interrupted as exc:
         interrupted, summary = exc, exc.summary
@@ -98,7 +112,7 @@ def simulate_cmd(
     if interrupted is not None:
         click.echo(f"sampark simulate: {interrupted}; the summary is of the run so far", err=True)
         sys.exit(128 + interrupted.signum)
-    sys.exit(0 if summary.lost == 0 else 1)
+    sys.exit(0 if summary.lost == 0 and summary.refused == 0 else 1)
 
 
 COMMANDS = [simulate_cmd]

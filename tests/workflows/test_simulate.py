@@ -45,5 +45,6 @@ def test_the_command_prints_json_that_explains_its_categories() -> None:
     summary = json.loads(result.stdout)
     assert result.exit_code == (0 if summary["lost"] == 0 else 1), result.output
     assert summary["patients"] == 4 and sum(summary[name] for name in OUTCOMES) == 4
-    assert set(summary["explained"]) == {"outcomes", "overlapping"}
+    assert set(summary["explained"]) == {"outcomes", "overlapping", "region"}
+    assert summary["region"] == "IN" and summary["refused_by_region_rules"] == {}
     assert {"emergencies", "callbacks", "stayed_on_line", "hung_up", "by_scenario"} <= set(summary)
