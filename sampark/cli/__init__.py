@@ -56,6 +56,7 @@ COMMAND_MODULES = [
     "fallback",
     "loadtest",
     "twilio",
+    "report",
 ]
 
 _register()
