@@ -127,6 +127,9 @@ class Phone {
     this.sid = null;
     this.state = "idle"; // idle | calling | ringing | connected
     this.recorder = null;
+    this.keys = Promise.resolve(); // keys reach the stand-in in the order pressed
+    this.el.dataset.gathers = "0"; // how many prompts for keys / recordings so far
+    this.el.dataset.records = "0";
     this.part = (role) => el.querySelector(`[data-role="${role}"]`);
     const pad = this.part("keypad");
     KEYS.forEach(([key, letters]) => {
@@ -201,7 +204,9 @@ class Phone {
     setTimeout(() => button.classList.remove("pressed"), 150);
     hush(); // a key stops the prompt, as on Twilio
     if (this.recorder) { this.recorder.stop(key); return; }
-    try { await api(`/calls/${this.sid}/digits`, { digits: key }); } catch (err) { this.line(`(${err.message})`, "note"); }
+    const sid = this.sid;
+    this.keys = this.keys.then(() => api(`/calls/${sid}/digits`, { digits: key }))
+      .catch((err) => this.line(`(${err.message})`, "note"));
   }
 
   async record(event) {
@@ -226,12 +231,14 @@ class Phone {
       this.line(`♪ ${decodeURIComponent(e.url.split("/").pop())}`, "note");
       if (mine) { new Audio(e.url).play().catch(() => {}); }
     } else if (e.kind === "gather") {
+      this.el.dataset.gathers = String(Number(this.el.dataset.gathers) + 1);
       const many = e.num_digits !== 1 && e.finish_on_key === "#";
       this.hint(mine ? `Press a key${many ? ", then #" : ""}` : "Waiting for keys…");
     } else if (e.kind === "record") {
       this.hint("Recording…");
       if (mine && e.call_sid === this.sid) { this.record(e); }
     } else if (e.kind === "record-done") {
+      this.el.dataset.records = String(Number(this.el.dataset.records) + 1);
       this.hint(e.recording_sid ? `Recorded ${Math.round(e.seconds)} s` : "Nothing recorded");
     } else if (e.kind === "keys") {
       this.line(`You pressed ${e.keys}`, "me");
@@ -249,14 +256,13 @@ class Phone {
     if (e.event === "dialling") {
       this.sid = e.call_sid;
       if (e.direction === "inbound") { this.state = "calling"; }
-      else {
-        this.state = "ringing";
-        this.part("transcript").textContent = "";
-        this.status(`Incoming call from ${e.line}`);
-        if (!e.interactive) { this.hint("Its script answers"); }
-      }
     } else if (e.call_sid !== this.sid) {
       return;
+    } else if (e.event === "ringing" && e.direction !== "inbound") {
+      this.state = "ringing";
+      this.part("transcript").textContent = "";
+      this.status(`Incoming call from ${e.line}`);
+      this.hint(e.interactive ? "" : "Its script answers");
     } else if (e.event === "answered") {
       this.state = "connected";
       this.status(`Connected · ${e.line}`);
