@@ -11,6 +11,7 @@ from models.consultation import (
     IllegalTransition,
     IntakeAnswer,
 )
+from models.dispensing import DispenseOutcome, PrescriptionDispensing
 from models.district import (
     Block,
     District,
@@ -38,6 +39,7 @@ __all__ = [
     "Consultation",
     "ConsultationState",
     "ConsultationTransition",
+    "DispenseOutcome",
     "District",
     "Hub",
     "IllegalTransition",
@@ -49,6 +51,7 @@ __all__ = [
     "Patient",
     "PortalSession",
     "Prescription",
+    "PrescriptionDispensing",
     "PrescriptionItem",
     "Roster",
     "ServiceNumber",

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from models import Consultation, IntakeAnswer, StaffRole
 from portal import access
+from portal.anm_lists import stock_requests
 from portal.blueprint import audit, bp, get_db, roles_required
 from portal.i18n import COMPLAINTS, label
 from portal.labels import RECORDED
@@ -38,6 +39,7 @@ def consultations() -> ResponseReturnValue:
         "portal/consultations.html",
         open_rows=open_rows,
         recent_rows=recent_rows,
+        stock_requests=stock_requests(db, g.staff.id),
         complaint_label=complaint_label,
     )
 

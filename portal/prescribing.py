@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from models import Consultation, Prescription, SmsMessage, StaffRole
 from outbound.sms_status import FINAL_STATUSES
 from portal import access
+from portal.anm_lists import dispensings_of
 from portal.blueprint import audit, bp, get_db, roles_required
 from portal.consultations import consultation_context, load_visible
 from portal.rx_form import RxForm, consultation_mode, form_context
@@ -187,6 +188,7 @@ def prescription(code: str) -> ResponseReturnValue:
         replaces=replaces,
         replaced_by=replaced_by,
         pending=pending,
+        dispensings=dispensings_of(db, rx),
         may_correct=rx.is_current and access.may_prescribe(g.staff.id, rx.consultation),
     )
 

@@ -1,7 +1,8 @@
 """The patient's recordings, played in the page: fetched from Twilio through the gateway.
 
 The browser never sees a Twilio URL or credential: ``<audio src>`` points here, the portal
-checks that the doctor may see the consultation (the same rule as the consultation page),
+checks that the doctor may see the consultation (the same rule as the consultation page;
+for an ANM, her HWC's rule: ``portal.anm_scope``),
 fetches the media with the account's credentials (the gateway's ``fetch_recording_media``,
 reached through ``outbound.calls.gateway``) and streams it on. Every play writes an
 ``AuditEvent`` (who, which recording, when, outcome).
@@ -9,12 +10,13 @@ reached through ``outbound.calls.gateway``) and streams it on. Every play writes
 
 from __future__ import annotations
 
-from flask import Response, abort
+from flask import Response, abort, g
 from flask.typing import ResponseReturnValue
 
 from core.runtime import current_runtime
 from models import StaffRole
 from outbound.calls import gateway as provider
+from portal import anm_scope
 from portal.blueprint import audit, bp, get_db, roles_required
 from portal.consultations import KINDS, load_visible, recording_source
 from telephony.errors import GatewayError
@@ -22,11 +24,14 @@ from telephony.gateway import recording_sid
 
 
 @bp.get("/consultations/<dbid:consultation_id>/recordings/<kind>.wav")
-@roles_required(StaffRole.DOCTOR)
+@roles_required(StaffRole.DOCTOR, StaffRole.ANM)
 def recording(consultation_id: int, kind: str) -> ResponseReturnValue:
     """Stream one recording of the consultation (audited); 404 when there is none."""
     db = get_db()
-    c = load_visible(db, consultation_id, "play_recording")
+    if g.staff.role == StaffRole.ANM:
+        c = anm_scope.load_for_anm(db, consultation_id, "play_recording")
+    else:
+        c = load_visible(db, consultation_id, "play_recording")
     source = recording_source(c, kind) if kind in KINDS else None
     sid = recording_sid(source)
     if source is None or sid is None:
