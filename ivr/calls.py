@@ -28,8 +28,8 @@ from ivr.config import IvrConfig
 from ivr.engine import CallState, Engine, Input
 from ivr.fallback import append_record
 from ivr.fastpath import try_fast_step
-from ivr.flow import HANG_UP_OUTCOMES, NO_CALLBACK, NODES, ORDER, START
-from ivr.returning import has_current_prescription, remember_sms_script
+from ivr.flow import HANG_UP_OUTCOMES, NO_CALLBACK, NODE_REASONS, NODES, ORDER, START, VERIFIER
+from ivr.returning import caller_standing, remember_sms_script
 from ivr.twiml import Line, Urls
 from models import CallLeg, Consultation, ConsultationState, IvrSession
 from models.ivr import SessionStatus
@@ -190,6 +190,11 @@ def _start_or_resume(
     language, guess_id, guess_code = (
         (None, None, None) if withheld else store.caller_memory(s, info.caller)
     )
+    # The one look-up of the first menus: a prescription to offer? an ANM or pharmacist?
+    standing = None if withheld else caller_standing(s, info.caller)
+    staff_language = standing.verifier_language if standing else None
+    if staff_language:  # offered a code check in her language; a patient's is asked later
+        language = None
     spoke_id = dialled.spoke_id if dialled.kind == "spoke" else None
     variables = {
         "spoke_id": spoke_id,
@@ -198,11 +203,13 @@ def _start_or_resume(
         "ambulance_number": dialled.ambulance_number,  # the district's line, "" if none
         "language_chosen": language,
         "danger_signs": [],
-        # The one look-up of the first menu: is there a prescription to offer?
-        "has_rx": True if not withheld and has_current_prescription(s, info.caller) else None,
+        "has_rx": True if standing and standing.has_rx else None,
+        VERIFIER: True if staff_language else None,
         NO_CALLBACK: None if reach(info.caller).can_call else True,
     }
-    state = CallState(node=START, language=normalise_language(language), vars=variables)
+    state = CallState(
+        node=START, language=staff_language or normalise_language(language), vars=variables
+    )
     engine.enter(state, START, [])
     store.create_intake(
         s,
@@ -273,7 +280,11 @@ def _answer(
         status = call.status
     store.write_step(s, call, answered.effects, status)
     if outcome:
-        reason = answered.effects.reason or REASONS.get(outcome, "caller-refused")
+        reason = (
+            answered.effects.reason
+            or NODE_REASONS.get(state.node)
+            or REASONS.get(outcome, "caller-refused")
+        )
         if store.finish(s, call.consultation_id, outcome, reason):
             after.hand_off(runtime, call.consultation_id, outcome)
         if outcome == "emergency" and call.consultation_id is not None:
@@ -333,7 +344,11 @@ def status(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str]) -
         if call is None or call.status != SessionStatus.ACTIVE:
             return twiml.empty()
         outcome = HANG_UP_OUTCOMES.get(call.state.node, "abandoned")
-        reason = REASONS[outcome] if outcome in REASONS else args.get("reason", "caller-hung-up")
+        reason = (
+            NODE_REASONS.get(call.state.node)
+            or REASONS.get(outcome)
+            or args.get("reason", "caller-hung-up")
+        )
         if store.finish(s, call.consultation_id, outcome, reason):
             after.hand_off(runtime, call.consultation_id, outcome)
         elif call.consultation_id is not None:  # handed off earlier: a held call-back may go

@@ -19,6 +19,7 @@ from ivr import twiml
 from ivr.catalog import catalog
 from ivr.config import IvrConfig
 from ivr.flow import (
+    AWAY,
     NO_CALLBACK,
     NODES,
     OUTCOMES,
@@ -35,14 +36,20 @@ from workflows.urls import patient_join
 
 #: The node where the caller's latest prescription is read: the call is redirected to
 #: ``prescriptions.voice``'s ``POST /rx/latest``, which comes back here when the listener
-#: is done (the IVR imports nothing of prescriptions: the URL is the contract).
+#: is done (the IVR imports nothing of prescriptions: the URL is the contract). A
+#: verifier's code check (``rx_check``, ``prescriptions.check``) goes the same way (``AWAY``).
 READ_PRESCRIPTION = "rx_read"
+
+
+def away_url(urls: Urls, node: str, language: str) -> str:
+    """Where the call goes at an ``AWAY`` node, to come back to it when done."""
+    after = urls.step(node, language)
+    return f"{urls.base}{AWAY[node][0]}?{urlencode({'lang': language, 'after': after})}"
 
 
 def latest_prescription_url(urls: Urls, language: str) -> str:
     """Where the caller hears their latest prescription, then comes back to the IVR."""
-    after = urls.step(READ_PRESCRIPTION, language)
-    return f"{urls.base}/rx/latest?{urlencode({'lang': language, 'after': after})}"
+    return away_url(urls, READ_PRESCRIPTION, language)
 
 
 class Engine:
@@ -63,8 +70,8 @@ class Engine:
             return Answered(goto=node.id, repeat=True)
         if node.id == "emergency":
             return self._emergency_choice(digits)
-        if node.id == READ_PRESCRIPTION:  # back from the read-aloud: what next?
-            return Answered(goto="rx_next")
+        if node.id in AWAY:  # back from the read-aloud (or the code check): what next?
+            return Answered(goto=AWAY[node.id][1])
         if node.kind == "record":  # Digits here is the key that ended the recording
             if given.recording_url:
                 return self._recorded(node, given)
@@ -238,7 +245,7 @@ class Engine:
         added later that does not declare the fast path can carry it takes the full path.
         """
         node = NODES.get(state.node)
-        if node is not None and (node.outcome or node.id == READ_PRESCRIPTION):
+        if node is not None and (node.outcome or node.id in AWAY):
             return True
         return effects.needs_full_path()
 
@@ -284,9 +291,9 @@ class Engine:
             lines = [*twiml.reference_lines(cat, reference), Line(cat, "emergency_end")]
             return twiml.say_and_hang_up(lines, self.urls.audio_base)
         node = NODES[node_id]
-        if node_id == READ_PRESCRIPTION:  # read by ``prescriptions.voice``, then back here
+        if node_id in AWAY:  # read by ``prescriptions``, then back here
             response = VoiceResponse()
-            response.redirect(latest_prescription_url(self.urls, state.language), method="POST")
+            response.redirect(away_url(self.urls, node_id, state.language), method="POST")
             return response
         if node_id == "language":
             return twiml.language_menu(self.urls, before, timeout=timeout)
@@ -302,7 +309,8 @@ class Engine:
         if node.kind == "final":
             # No reference where there is none, nor twice (the stay offer said it first).
             said = node.id == "end" and state.vars.get(STAY_OFFER)
-            ref = "" if node.id in ("consent_refused", "rx_goodbye") or said else reference
+            unrelated = node.id in ("consent_refused", "rx_goodbye", "rx_check_goodbye")
+            ref = "" if unrelated or said else reference
             closing = node.prompt
             if node.id in ("end", "callback_end") and state.vars.get(NO_CALLBACK):
                 closing = "end_no_callback"  # no call-back promised to a phone we cannot ring

@@ -26,6 +26,10 @@ STAY_OFFER = "stay_offer"
 #: Set on a call whose caller ID we cannot ring back (``core.phones.reach``): nothing
 #: the IVR says may promise a call-back.
 NO_CALLBACK = "no_callback"
+#: Set on a call from a registered, active ANM or pharmacist (``models.district.rx_verifier``,
+#: looked up once at the start with the prescription offer, ``ivr.returning``): she is
+#: offered a prescription code check first.
+VERIFIER = "verifier"
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,19 @@ YES, NO = "1", "2"
 NATIVE_SCRIPT_LANGUAGES = ("hi", "ur", "bn")
 
 INTAKE: tuple[Node, ...] = (
+    Node(
+        # Only for an ANM or pharmacist (``VERIFIER``), in her language: check a
+        # prescription's code by keypad, or go on (e.g. a consultation for a patient).
+        "rx_check_offer",
+        "menu",
+        prompt="rx_check_offer",
+        choices={"1": "consult", "2": "check"},
+        goto={"check": "rx_check"},
+        store="var",
+        ask_if={VERIFIER: PRESENT, "rx_check_offer": ABSENT},
+        optional=True,
+        on_no_input="consult",  # silence (or keys gone wrong): on, as any caller
+    ),
     Node(
         "language",
         "menu",
@@ -257,7 +274,29 @@ INTAKE: tuple[Node, ...] = (
         on_no_input="end",  # silence (or keys gone wrong): goodbye
     ),
     Node("rx_goodbye", "final", prompt="rx_goodbye"),
+    # A prescription code check (reached from rx_check_offer): asked and read by the
+    # prescriptions package, which comes back here (``rx_check``) after reading it.
+    Node("rx_check", "menu", prompt="rx_check_next"),
+    Node(
+        "rx_check_next",
+        "menu",
+        prompt="rx_check_next",
+        choices={"1": "consult", "2": "check", "3": "end"},
+        goto={"consult": "language", "check": "rx_check", "end": "rx_check_goodbye"},
+        store="var",
+        optional=True,
+        on_no_input="end",  # silence (or keys gone wrong): goodbye
+    ),
+    Node("rx_check_goodbye", "final", prompt="rx_check_goodbye"),
 )
+
+#: Nodes where the call leaves the IVR for a webhook of the prescriptions package (path),
+#: which reads to the caller and redirects back to the node; its answer goes on to the
+#: second node. The IVR imports nothing of prescriptions (independent): URLs are the contract.
+AWAY: dict[str, tuple[str, str]] = {
+    "rx_read": ("/rx/latest", "rx_next"),  # the caller's latest prescription
+    "rx_check": ("/rx/check", "rx_check_next"),  # a verifier keys a code and hears it
+}
 
 #: What reaching a final node means for the consultation.
 OUTCOMES: dict[str, str] = {
@@ -266,11 +305,25 @@ OUTCOMES: dict[str, str] = {
     "consent_refused": "consent_refused",
     "callback_end": "abandoned",
     "rx_goodbye": "cancelled",
+    "rx_check_goodbye": "cancelled",
 }
 
 #: Where a hang-up does not leave an abandoned intake: the caller only heard their
-#: prescription, so nothing is handed to the ANM.
-HANG_UP_OUTCOMES: dict[str, str] = {"rx_read": "cancelled", "rx_next": "cancelled"}
+#: prescription, or checked one, so nothing is handed to the ANM.
+HANG_UP_OUTCOMES: dict[str, str] = {
+    "rx_read": "cancelled",
+    "rx_next": "cancelled",
+    "rx_check_offer": "cancelled",  # a verifier who said nothing of a patient
+    "rx_check": "cancelled",
+    "rx_check_next": "cancelled",
+}
+#: Why a consultation reached its outcome at these nodes (else by outcome, ``ivr.calls``).
+NODE_REASONS: dict[str, str] = {
+    "rx_check_offer": "verifier-hung-up",
+    "rx_check": "prescription-checked",
+    "rx_check_next": "prescription-checked",
+    "rx_check_goodbye": "prescription-checked",
+}
 
 NODES: dict[str, Node] = {node.id: node for node in INTAKE}
 ORDER: tuple[str, ...] = tuple(node.id for node in INTAKE[: INTAKE.index(NODES["end"]) + 1])
