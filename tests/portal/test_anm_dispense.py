@@ -1,0 +1,157 @@
+"""The ANM dispenses, says what is not in stock (the doctor sees both), and has the
+prescription read aloud to the patient in front of her (one call per press)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from core import clock as wclock
+from core.runtime import Runtime
+from models import CallLeg, LegRole, PrescriptionDispensing, PrescriptionItem
+from prescriptions.calls import READOUT_QUEUE, readout_purpose
+from tests.portal.anm_seed import ANM, AnmSeeded, seed_anm
+from tests.portal.conftest import DOCTOR, PASSWORD, AuthActions, Seeded
+from tests.portal.test_anm import audits
+
+MIDDAY = datetime(2026, 12, 3, 6, 30, tzinfo=UTC)  # 12:00 IST: inside the call hours
+NIGHT = datetime(2026, 12, 3, 17, 30, tzinfo=UTC)  # 23:00 IST
+ATTEMPT = re.compile(r'name="attempt" value="(\d+)"')
+
+
+@pytest.fixture
+def anm_seeded(runtime: Runtime, seeded: Seeded) -> AnmSeeded:
+    return seed_anm(runtime, seeded)
+
+
+def signed_in(app: Flask, code: str) -> tuple[FlaskClient, AuthActions]:
+    client = app.test_client()
+    auth = AuthActions(client)
+    auth.login(code, PASSWORD)
+    return client, auth
+
+
+def rows(runtime: Runtime) -> list[PrescriptionDispensing]:
+    with runtime.db.session() as s:
+        return list(s.scalars(select(PrescriptionDispensing).order_by(PrescriptionDispensing.id)))
+
+
+def test_dispensed_is_recorded_once_and_the_doctor_sees_who_and_when(
+    app: Flask, anm_seeded: AnmSeeded, runtime: Runtime
+) -> None:
+    anm, auth = signed_in(app, ANM)
+    url = f"/portal/anm/prescriptions/{anm_seeded.rx_code}"
+    token = auth.csrf(url)
+    for _ in range(2):  # a double tap
+        assert anm.post(f"{url}/dispensed", data={"csrf_token": token}).status_code == 302
+    (row,) = rows(runtime)
+    assert (row.outcome, row.staff_id) == ("dispensed", anm_seeded.base.staff_ids[ANM])
+    assert len(audits(runtime, "dispense_prescription")) == 1
+    page = anm.get(url).text
+    assert "Dispensed by Sunita Devi at" in page and 'id="dispensed"' not in page
+    assert anm_seeded.rx_code not in anm.get("/portal/anm").text.split('id="own-today"')[0]
+    doctor, _ = signed_in(app, DOCTOR)
+    doctors_page = doctor.get(f"/portal/prescriptions/{anm_seeded.rx_code}").text
+    assert "Dispensed by Sunita Devi at" in doctors_page
+
+
+def test_not_in_stock_asks_the_prescribing_doctor_for_an_alternative(
+    app: Flask, anm_seeded: AnmSeeded, runtime: Runtime
+) -> None:
+    with runtime.db.session() as s:
+        ors = s.scalars(
+            select(PrescriptionItem).where(
+                PrescriptionItem.prescription_id == anm_seeded.rx_id,
+                PrescriptionItem.medicine_code == "ors",
+            )
+        ).one()
+        ors_id, ors_name = ors.id, f"{ors.name} {ors.strength}"
+    anm, auth = signed_in(app, ANM)
+    url = f"/portal/anm/prescriptions/{anm_seeded.rx_code}"
+    token = auth.csrf(url)
+    nothing_ticked = anm.post(f"{url}/not-in-stock", data={"csrf_token": token})
+    assert nothing_ticked.status_code == 302 and rows(runtime) == []
+    form = {"csrf_token": token, "missing": str(ors_id), "note": "back on Monday"}
+    for _ in range(2):  # re-sent: recorded once
+        anm.post(f"{url}/not-in-stock", data=form)
+    (row,) = rows(runtime)
+    assert (row.outcome, row.missing, row.note) == ("not_in_stock", [ors_name], "back on Monday")
+    (event,) = audits(runtime, "prescription_not_in_stock")
+    assert event.detail["missing"] == [ors_name]
+    home = anm.get("/portal/anm").text
+    assert f"Not in stock: {ors_name}" in home  # still to dispense, waiting for the doctor
+    doctor, _ = signed_in(app, DOCTOR)
+    start = doctor.get("/portal/consultations").text
+    assert f"Not in stock: {ors_name}" in start and anm_seeded.rx_code in start
+    page = doctor.get(f"/portal/prescriptions/{anm_seeded.rx_code}").text
+    assert f"Not in stock: {ors_name}" in page and "(back on Monday)" in page
+    assert f"/portal/prescriptions/{anm_seeded.rx_code}/correct" in page
+    other_doctor, _ = signed_in(app, "DR-GM-2")  # not her prescription: no alert
+    assert "Not in stock" not in other_doctor.get("/portal/consultations").text
+    anm.post(f"{url}/dispensed", data={"csrf_token": token})  # it came after all
+    assert "Not in stock" not in doctor.get("/portal/consultations").text
+
+
+def _press(client: FlaskClient, auth: AuthActions, code: str, times: int = 1) -> int:
+    """Open the prescription page and press read-aloud ``times`` times with that form."""
+    url = f"/portal/anm/prescriptions/{code}"
+    page = client.get(url).text
+    match = ATTEMPT.search(page)
+    assert match, "no read-aloud button"
+    token = auth.csrf(url)
+    for _ in range(times):
+        response = client.post(
+            f"{url}/read-aloud", data={"csrf_token": token, "attempt": match.group(1)}
+        )
+        assert response.status_code == 302
+    return int(match.group(1))
+
+
+def test_read_aloud_queues_one_call_per_press_even_when_posted_twice(
+    app: Flask, anm_seeded: AnmSeeded, runtime: Runtime
+) -> None:
+    anm, auth = signed_in(app, ANM)
+    queue = runtime.queue(READOUT_QUEUE)
+    with wclock.use_clock(wclock.ManualClock(MIDDAY)):
+        first = _press(anm, auth, anm_seeded.rx_code, times=2)
+        assert first == 2  # attempt 1 is the SMS fallback's
+        assert queue.count == 1
+        [job] = queue.jobs
+        assert job.args == (anm_seeded.rx_id, first)
+        again = _press(anm, auth, anm_seeded.rx_code)  # the call not placed yet: same press
+        assert again == first and queue.count == 1
+        with runtime.db.session() as s:  # the worker placed the call (its leg)
+            s.add(
+                CallLeg(
+                    consultation_id=anm_seeded.base.consultation_id,
+                    purpose=readout_purpose(anm_seeded.rx_code, first),
+                    role=LegRole.READOUT,
+                    from_number="+916456220001",
+                    to_number="+919990300001",
+                    status="completed",
+                )
+            )
+        second = _press(anm, auth, anm_seeded.rx_code, times=2)
+    assert second == first + 1
+    assert queue.count == 2
+    assert [(a.actor, a.detail["attempt"]) for a in audits(runtime, "read_aloud_requested")] == [
+        (ANM, first),
+        (ANM, second),
+    ]
+
+
+def test_read_aloud_outside_the_call_hours_waits_for_them(
+    app: Flask, anm_seeded: AnmSeeded, runtime: Runtime
+) -> None:
+    anm, auth = signed_in(app, ANM)
+    queue = runtime.queue(READOUT_QUEUE)
+    with wclock.use_clock(wclock.ManualClock(NIGHT)):
+        _press(anm, auth, anm_seeded.rx_code, times=2)
+        page = anm.get(f"/portal/anm/prescriptions/{anm_seeded.rx_code}").text
+    assert queue.count == 0 and queue.scheduled_job_registry.count == 1
+    assert "the call waits until" in page and "A call is on its way." in page
