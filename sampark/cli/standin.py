@@ -43,13 +43,37 @@ def number_urls(app_url: str | None) -> dict[str, str | None]:
 
 def configure_numbers(standin: Any, numbers: list[str], app_url: str | None) -> None:
     """Give the stand-in's account ``numbers``, each with :func:`number_urls`; a number
-    the region's rules keep off a Twilio account is reported on stderr and skipped."""
+    the region's rules keep off a Twilio account (a +91 landline or mobile) is reported on
+    stderr and left off, as an operator could not buy it (not a request the product made,
+    so not counted among the region's refusals)."""
     urls = number_urls(app_url)
+    region = getattr(standin, "region", None)
     for number in numbers:
+        if region is not None and (rule := region.number_refusal(number)) is not None:
+            click.echo(
+                f"sampark standin: not on the account: {number}: Twilio has no such number "
+                f"in {region.name} ({rule.source})",
+                err=True,
+            )
+            continue
         try:
             standin.add_number(number, **urls)
         except ValueError as exc:
             click.echo(f"sampark standin: not on the account: {exc}", err=True)
+
+
+def pick_region(choice: str, registry: list[str]) -> str | None:
+    """``IN``, ``none`` (None), or ``auto``: the country of the registry's numbers when the
+    stand-in has its rules (``standin/regions.py``; India for an Indian registry)."""
+    from standin.regions import REGIONS
+    from telephony.region_rules import region_for
+
+    if choice.lower() == "none":
+        return None
+    if choice.lower() != "auto":
+        return choice.upper()
+    found = region_for(registry)
+    return found.code if found is not None and found.code in REGIONS else None
 
 
 def _registry_numbers(settings: Any) -> list[str]:
@@ -83,9 +107,11 @@ def _registry_numbers(settings: Any) -> list[str]:
 @click.option("--number", "numbers", multiple=True, help="Another number the account owns (E.164).")
 @click.option(
     "--region",
-    type=click.Choice(["IN"], case_sensitive=False),
-    default=None,
-    help="Apply a country's Twilio rules (standin/regions.py), e.g. IN: India's guidelines.",
+    type=click.Choice(["auto", "IN", "none"], case_sensitive=False),
+    default="auto",
+    show_default=True,
+    help="Apply a country's Twilio rules (standin/regions.py), e.g. IN: India's guidelines; "
+    "auto: those of the registry's numbers (read with --app-url), none without a registry.",
 )
 @click.option(
     "--control-from-anywhere",
@@ -100,7 +126,7 @@ def standin_cmd(
     seed: int,
     app_url: str | None,
     numbers: tuple[str, ...],
-    region: str | None,
+    region: str,
     control_from_anywhere: bool,
 ) -> None:
     """Run the local Twilio stand-in until interrupted.
@@ -109,22 +135,33 @@ def standin_cmd(
     signs webhooks with that token, and serves control endpoints under /_standin/
     (see standin/README.md), to loopback clients only unless
     --control-from-anywhere. Point the app at it with TWILIO_API_BASE_URL=http://HOST:PORT.
+    OUTBOUND_CALLER_ID, when set, is on the account too (every call and SMS comes from it).
     """
     from standin import RealClock, StandIn, VirtualClock
 
     settings = load_settings()
     clock = VirtualClock() if virtual else RealClock()
+    registry = _registry_numbers(settings) if app_url else []
     standin = StandIn(
         settings.twilio_account_sid,
         settings.twilio_auth_token,
         clock=clock,
         seed=seed,
-        region=region,
+        region=pick_region(region, registry),
     )
     owned = list(numbers)
-    if app_url:
-        owned += [n for n in _registry_numbers(settings) if n not in owned]
+    owned += [n for n in registry if n not in owned]
+    outbound = settings.outbound_caller_id
+    if outbound and outbound not in owned:
+        owned.append(outbound)
     configure_numbers(standin, owned, app_url)
+    if standin.region is not None and not outbound:
+        click.echo(
+            f"sampark standin: {standin.region.name}'s rules refuse a {standin.region.name} "
+            "caller ID: set OUTBOUND_CALLER_ID to an international number (see "
+            "outbound/caller_id.py), else the product's calls and SMS are refused",
+            err=True,
+        )
     with binding(host, port, "the stand-in", " (another --port, or 0 for a free one)"):
         base_url = standin.start(port=port, host=host, control_from_anywhere=control_from_anywhere)
     base = (app_url or "").rstrip("/")
