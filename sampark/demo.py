@@ -333,6 +333,7 @@ def run(args: argparse.Namespace) -> None:
         for login in doctor_logins(runtime, [name for name, _ in spokes]):
             print(f"      {login}")
         print(f"  local Twilio:   {twilio}/_standin/timeline  (see standin/README.md)")
+        print(f"  phone in the browser: {twilio}/_standin/phone  (dial a spoke, answer staff)")
         print(
             f"  call a spoke:   curl -X POST {twilio}/_standin/dial-in "
             f'-d \'{{"from": "{MANUAL_NUMBER}", "to": "{spoke_number}"}}\''
@@ -342,6 +343,7 @@ def run(args: argparse.Namespace) -> None:
             '-d \'{"digits": "1"}\'\n'
         )
         people = _people(runtime, patients)
+        standin.label_phones(people)
         earlier = _states(runtime)  # an earlier run's consultations: only their changes
         threading.Thread(target=_watch, daemon=True,
                          args=(runtime, stop, not args.no_scripted_doctor, people, earlier),

@@ -139,6 +139,11 @@ class StandIn:
         with self.engine.lock:
             return dict(self.engine.region_refused)
 
+    def label_phones(self, labels: Mapping[str, str]) -> None:
+        """Names the browser phone page (``/_standin/phone``) shows for these numbers."""
+        with self.engine.lock:
+            self.engine.board.labels.update(labels)
+
     def script(self, number: str, script: PhoneScript) -> None:
         """How the phone at ``number`` behaves."""
         self.engine.set_script(number, script)
