@@ -13,6 +13,7 @@ from outbound import events as outbound_events
 from outbound.sms_fallback import register_undeliverable_handler
 from prescriptions.calls import on_prescription_sms_undeliverable
 from prescriptions.notify import PATIENT_PURPOSE, on_continuation_undeliverable
+from sampark.registry import staff_edit
 from sms_templates import CONTINUATION
 from workflows import leg_events
 from workflows import legs as workflow_legs
@@ -25,3 +26,5 @@ def wire() -> None:
     # SMS: a prescription the patient's phone never received is read aloud to them.
     register_undeliverable_handler(PATIENT_PURPOSE, on_prescription_sms_undeliverable)
     register_undeliverable_handler(CONTINUATION, on_continuation_undeliverable)
+    # Staff pages: a change in the browser goes through the district registry's import.
+    staff_edit.wire()

@@ -21,7 +21,8 @@ class NoDistrict(LookupError):
     """No district (or not the one asked for) is in the database."""
 
 
-def _staff(person: Staff, default_fictional: bool) -> dict[str, Any]:
+def staff_record(person: Staff, default_fictional: bool) -> dict[str, Any]:
+    """One ``STAFF`` record of a district file (``fictional`` only where it differs)."""
     out: dict[str, Any] = {"code": person.code, "name": person.name}
     if person.role == StaffRole.ANM:
         out["rank"] = person.rank
@@ -104,7 +105,7 @@ def export_document(session: Session, district_code: str | None = None) -> dict[
         chosen = [
             p for p in staff if p.role == role and all(getattr(p, k) == v for k, v in where.items())
         ]
-        return [_staff(p, fictional) for p in chosen]
+        return [staff_record(p, fictional) for p in chosen]
 
     district_doc: dict[str, Any] = {
         "code": district.code,
@@ -163,8 +164,13 @@ def export_document(session: Session, district_code: str | None = None) -> dict[
 
 def export_yaml(session: Session, district_code: str | None = None) -> str:
     """The district as YAML text (see :func:`export_document`)."""
+    return dump_document(export_document(session, district_code))
+
+
+def dump_document(document: dict[str, Any]) -> str:
+    """A district file's plain data (:func:`export_document`'s shape) as YAML text."""
     body = yaml.safe_dump(
-        export_document(session, district_code),
+        document,
         sort_keys=False,
         allow_unicode=True,
         default_flow_style=None,

@@ -87,9 +87,10 @@ def _assign(obj: Any, values: dict[str, Any]) -> bool:
 class Importer:
     """One import of one document into one session."""
 
-    def __init__(self, session: Session, doc: RegistryDoc) -> None:
+    def __init__(self, session: Session, doc: RegistryDoc, actor: str = "district import") -> None:
         self.s = session
         self.doc = doc
+        self.actor = actor
         self.report = ImportReport(district=doc.district.code)
 
     def count(self, kind: str, created: bool, changed: bool) -> None:
@@ -116,7 +117,7 @@ class Importer:
         self.s.flush()
         self.s.add(
             AuditEvent(
-                actor="district import",
+                actor=self.actor,
                 action="district.import",
                 subject_type="district",
                 subject_id=district.id,
@@ -302,11 +303,14 @@ class Importer:
             person.rosters.remove(row)
 
 
-def import_registry(session: Session, doc: RegistryDoc) -> ImportReport:
-    """Upsert a validated document in ``session`` (flushed, not committed).
+def import_registry(
+    session: Session, doc: RegistryDoc, actor: str = "district import"
+) -> ImportReport:
+    """Upsert a validated document in ``session`` (flushed, not committed); ``actor`` is
+    who the audit row names (the portal passes the admin's staff code).
 
     Raises:
         RegistryInvalid: the database already gives a code or number in the file to
             something outside it (nothing has been written).
     """
-    return Importer(session, doc).run()
+    return Importer(session, doc, actor).run()
