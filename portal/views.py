@@ -8,3 +8,4 @@ from portal import admin_actions, admin_staff  # noqa: F401  (staff administrati
 from portal.blueprint import bp
 
 __all__ = ["bp"]
+from portal import district, report  # noqa: F401  (the district dashboard, the monthly report)
