@@ -286,7 +286,9 @@ class Engine:
         reference = str(state.vars.get("reference") or "")
         ambulance = str(state.vars.get("ambulance_number") or "")  # "": none to connect to
         if node_id == "emergency_connect":
-            return twiml.connect_emergency(cat, ambulance, self.urls.audio_base)
+            return twiml.connect_emergency(
+                cat, ambulance, self.urls.audio_base, self.config.dial_caller_id
+            )
         if node_id == "emergency_goodbye":
             lines = [*twiml.reference_lines(cat, reference), Line(cat, "emergency_end")]
             return twiml.say_and_hang_up(lines, self.urls.audio_base)
