@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -90,6 +90,9 @@ def incoming(runtime: Runtime, form: Mapping[str, str], args: Mapping[str, str])
             if known.status != SessionStatus.ACTIVE:
                 return twiml.say_and_hang_up([])
             return engine.render(known.state, [])
+        if info.dialled == runtime.settings.outbound_caller_id:
+            # A patient ringing back the number our calls came from reaches the district line.
+            info = replace(info, dialled=store.district_line(s) or info.dialled)
         dialled = store.dialled_number(s, info.dialled)
         if dialled is None:
             log.warning(

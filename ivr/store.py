@@ -34,6 +34,7 @@ from models import (
     Spoke,
 )
 from models.ivr import SessionStatus
+from outbound.caller_id import DISTRICT_LINE
 
 log = logging.getLogger(__name__)
 S = ConsultationState
@@ -201,6 +202,11 @@ def dialled_number(s: Session, number: str) -> Dialled | None:
     if row.kind.value == "missed_call":
         MISSED_CALL_LINES.add(number)
     return Dialled(row.kind.value, row.spoke_id, row.ambulance_number)
+
+
+def district_line(s: Session) -> str | None:
+    """The district-wide line (the first ``district`` number), if the registry has one."""
+    return s.scalar(select(DISTRICT_LINE))
 
 
 def recent_calls(s: Session, caller: str, minutes: int) -> int:
