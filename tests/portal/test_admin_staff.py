@@ -4,9 +4,8 @@ reactivates staff through the registry's own validation, and the export writes i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
-from unittest.mock import patch
 
 import pytest
 import yaml
@@ -16,13 +15,11 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from core.runtime import Runtime
-from models import AuditEvent, Roster, Staff, StaffRole
-from portal.blueprint import HOME_BY_ROLE
-from portal.security import hash_password
+from models import AuditEvent, Roster, Staff
 from sampark.registry import check, export_yaml
-from tests.portal.conftest import PASSWORD, AuthActions, Seeded
+from tests.portal.admin_seed import ADMIN, admin_start_page, give_password, post
+from tests.portal.conftest import AuthActions, Seeded
 
-ADMIN = "ADM-1"
 NEW_DOCTOR = {
     "code": "DR-GM-9",
     "name": "Dr. Meera Jha",
@@ -40,37 +37,13 @@ NEW_DOCTOR = {
 }
 
 
-def give_password(runtime: Runtime, *codes: str) -> None:
-    """The seeded staff ``codes`` can log in with ``PASSWORD``."""
-    with runtime.db.session() as s:
-        for person in s.scalars(select(Staff).where(Staff.code.in_(codes))):
-            person.password_hash = hash_password(PASSWORD)
-
-
 @pytest.fixture
-def admin_home(app: Flask) -> Iterator[None]:
-    """The district admin's start page; the staff list until the dashboard is registered
-    (issue 17 item 2 lands beside this one)."""
-    if "portal.district_home" in app.view_functions:
-        yield
-        return
-    with patch.dict(HOME_BY_ROLE, {StaffRole.DISTRICT_ADMIN: "portal.admin_staff"}):
-        yield
-
-
-@pytest.fixture
-def admin(runtime: Runtime, seeded: Seeded, auth: AuthActions, admin_home: None) -> AuthActions:
+def admin(runtime: Runtime, seeded: Seeded, auth: AuthActions, app: Flask) -> Iterator[AuthActions]:
     """The district admin, logged in."""
     give_password(runtime, ADMIN)
-    assert auth.login(ADMIN).status_code == 302
-    return auth
-
-
-def post(
-    client: FlaskClient, auth: AuthActions, path: str, data: Mapping[str, object], page: str = ""
-) -> TestResponse:
-    """POST ``data`` to ``path`` with the CSRF token of the form's page (``path`` itself)."""
-    return client.post(path, data={**data, "csrf_token": auth.csrf(page or path)})
+    with admin_start_page(app):
+        assert auth.login(ADMIN).status_code == 302
+        yield auth
 
 
 def add_doctor(client: FlaskClient, auth: AuthActions, **changes: object) -> TestResponse:
