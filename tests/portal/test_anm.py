@@ -160,3 +160,20 @@ def test_the_anm_plays_her_patients_recording_and_the_play_is_audited(
     assert response.data[:4] == b"RIFF"
     (play,) = audits(runtime, "play_recording")
     assert (play.actor, play.subject_id, play.detail["outcome"]) == (ANM, cid, "ok")
+
+
+@pytest.mark.parametrize("lang", ["hi", "ur", "bn", "en"])
+def test_her_pages_open_in_the_language_she_chooses(
+    client: FlaskClient, auth: AuthActions, anm_seeded: AnmSeeded, lang: str
+) -> None:
+    auth.login(ANM)
+    client.get(f"/portal/lang/{lang}")
+    cid = anm_seeded.base.consultation_id
+    for path in (
+        "/portal/anm",
+        f"/portal/anm/consultations/{cid}",
+        f"/portal/anm/prescriptions/{anm_seeded.rx_code}",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert f'<html lang="{lang}" dir="{"rtl" if lang == "ur" else "ltr"}">' in response.text
