@@ -29,11 +29,14 @@ typecheck: $(STAMP)
 pytest: $(STAMP) browser-deps
 	$(BIN)/pytest
 
-# The browser tests (tests/portal, marker "browser") drive Debian's Chromium; installing it
-# needs root (as in CI); elsewhere run `sudo apt-get install -y chromium` once.
+# The browser tests (tests/portal, marker "browser") drive Debian's Chromium, with the Noto
+# fonts for Devanagari, Bengali and Nastaliq (else Hindi, Bengali and Urdu pages render as
+# boxes in the screenshots); installing them needs root (as in CI); elsewhere run
+# `sudo apt-get install -y chromium fonts-noto-core` once.
+NOTO := /usr/share/fonts/truetype/noto/NotoSansDevanagari-Regular.ttf
 browser-deps:
-	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] || { echo "browser-deps: /usr/bin/chromium is missing; run as root: apt-get install -y chromium" >&2; exit 1; }; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	@{ test -x /usr/bin/chromium && test -f $(NOTO); } || { [ "$$(id -u)" = 0 ] || { echo "browser-deps: chromium or fonts-noto-core is missing; run as root: apt-get install -y chromium fonts-noto-core" >&2; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-core >/dev/null; }
 
 test: lint typecheck pytest
 
