@@ -40,10 +40,11 @@ def entry_from_form(form: MultiDict[str, str], role: str) -> StaffEntry:
         return form.get(name, "")[:_MAX].strip()
 
     count = form.get("roster_rows", "")
-    rows = [
+    typed = [
         (text(f"roster_days_{n}"), text(f"roster_hours_{n}"))
         for n in range(min(int(count), 50) if count.isdigit() else 0)
     ]
+    rows = [(days, hours) for days, hours in typed if days or hours]  # empty rows: removed
     return StaffEntry(
         code=text("code"),
         name=text("name"),
