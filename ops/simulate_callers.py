@@ -9,6 +9,7 @@ script answers (or not) the workflow's call-backs to that phone.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from typing import Any
 
 from ivr.flow import COMPLAINTS, DANGER_SIGNS, NATIVE_SCRIPT_LANGUAGES, NODES
@@ -57,7 +58,7 @@ def spoke_code_keys(short_code: str, max_digits: int = NODES["spoke_code"].max_d
     return short_code if len(short_code) >= max_digits else f"{short_code}#"
 
 
-def with_spoke_code(digits: list[str | None], short_code: str) -> list[str | None]:
+def with_spoke_code(digits: Sequence[str | None], short_code: str) -> list[str | None]:
     """A script for the district line: the spoke's code keyed after the language.
 
     A first-time caller of the district line is asked ``spoke_code`` right after the
@@ -66,7 +67,7 @@ def with_spoke_code(digits: list[str | None], short_code: str) -> list[str | Non
     dials once, with a phone of their own).
     """
     if not digits:
-        return digits
+        return list(digits)
     return [digits[0], spoke_code_keys(short_code), *digits[1:]]
 
 

@@ -168,7 +168,8 @@ def standin_cmd(
     who = "any client" if control_from_anywhere else "loopback clients only"
     rules = f", {standin.region.name}'s rules" if standin.region else ""
     click.echo(f"Twilio stand-in on {base_url} ({'virtual' if virtual else 'real'} clock{rules})")
-    click.echo(f"  numbers: {len(owned)}; webhooks to {base or '(set per number)'}")
+    on_account = len(standin.engine.numbers)
+    click.echo(f"  numbers: {on_account}; webhooks to {base or '(set per number)'}")
     click.echo(f"  control: {base_url}/_standin/ ({who})   app: TWILIO_API_BASE_URL={base_url}")
     sys.stdout.flush()
     stop = threading.Event()

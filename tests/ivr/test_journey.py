@@ -5,6 +5,12 @@ The stand-in Twilio (virtual clock) calls the app's webhooks in-process; RQ's
 ``SimpleWorker`` drains the queues in this process (the way ``make demo`` does), so the
 journey runs on both backends of ``tests/ivr``: PostgreSQL with Redis, and SQLite with
 the in-process Redis stand-in.
+
+The stand-in applies Twilio's India rules (``standin/regions.py``), and the district is set
+up as one on Twilio in India can be: its toll-free district line and an international
+``OUTBOUND_CALLER_ID`` on the account (its spoke landlines cannot be), the patient keying
+her spoke's short code at the district line. Twilio would refuse none of the journey's
+requests.
 """
 
 from __future__ import annotations
@@ -12,33 +18,49 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from flask import Flask
 from rq import SimpleWorker
 from sqlalchemy import select
 
 from core.runtime import Runtime, install_process_runtime
 from ivr.after_commit import settle
 from models import Consultation, ConsultationState, SmsMessage
+from ops.simulate_callers import with_spoke_code
 from prescriptions.service import issue_prescription
-from standin import PhoneScript, StandIn
+from standin import PhoneScript, StandIn, VirtualClock, WsgiTransport
 from tests.builders import MiniDistrict
-from tests.ivr.conftest import PATIENT
+from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
+from tests.ivr.conftest import BASE, PATIENT
 from tests.ivr.phoned import COMPLETE
 from tests.prescriptions.helpers import fever_draft
 
 pytestmark = pytest.mark.slow
 S = ConsultationState
 QUEUES = ("workflow", "calls", "sms", "default")
+#: The international number every call and SMS comes from (fictional).
+OUTBOUND_CALLER_ID = "+12025550143"
 
 
 @pytest.fixture
-def live(si: StandIn, runtime: Runtime, mini: MiniDistrict) -> Iterator[StandIn]:
-    """The stand-in's REST API on, this process's runtime for the jobs, staff who answer."""
-    runtime.settings = runtime.settings.with_overrides(twilio_api_base_url=si.start())
+def live(app: Flask, runtime: Runtime, mini: MiniDistrict) -> Iterator[StandIn]:
+    """The stand-in under India's rules with the numbers Twilio can supply there, its REST
+    API on, this process's runtime for the jobs (calls and SMS from the international
+    number), staff who answer."""
+    si = StandIn(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, clock=VirtualClock(), seed=3,
+                 transport=WsgiTransport(app), region="IN")  # fmt: skip
+    for number in (mini.district_number, OUTBOUND_CALLER_ID):
+        si.add_number(
+            number, voice_url=f"{BASE}/ivr/incoming", status_callback=f"{BASE}/ivr/status"
+        )
+    runtime.settings = runtime.settings.with_overrides(
+        twilio_api_base_url=si.start(), outbound_caller_id=OUTBOUND_CALLER_ID
+    )
     for mobile in [*mini.anms.values(), *mini.doctors.values()]:
         si.script(mobile, PhoneScript(answer_after=2.0, digits=["1"], hangup_after=90.0))
     install_process_runtime(runtime)
     yield si
     install_process_runtime(None)
+    si.stop()
 
 
 def _drain(runtime: Runtime) -> None:
@@ -83,15 +105,17 @@ def _consultation(runtime: Runtime) -> Consultation:
 def test_intake_consultation_and_prescription_sms(
     live: StandIn, runtime: Runtime, mini: MiniDistrict
 ) -> None:
-    # the intake, silence at the SMS script question, then 1: stay on the line
-    digits = [*COMPLETE["hi"], None, "1"]
+    # at the district line: the intake with HWC-002's code (102) after the language, silence
+    # at the SMS script question, then 1: stay on the line
+    digits = [*with_spoke_code(COMPLETE["hi"], "102"), None, "1"]
     script = PhoneScript(digits=digits, record_seconds=[3, 25], hangup_after=400)
     live.script(PATIENT, script)
-    live.dial_in(from_=PATIENT, to=mini.spoke_numbers["HWC-002"])
+    live.dial_in(from_=PATIENT, to=mini.district_number)
     _run(live, runtime, lambda: _state(runtime) is S.AWAITING_PRESCRIPTION)
     consultation = _consultation(runtime)
     assert consultation.state is S.AWAITING_PRESCRIPTION, consultation.state
     assert consultation.doctor_id is not None and consultation.anm_id is not None
+    assert consultation.spoke_id == mini.spoke_ids["HWC-002"]
     conference = live.conference_named(f"sampark-{consultation.reference}")
     assert conference is not None
     with runtime.db.session() as s:
@@ -110,3 +134,6 @@ def test_intake_consultation_and_prescription_sms(
         sent = {m.purpose: m.status for m in s.scalars(select(SmsMessage))}
     assert sent["prescription_patient"] == "delivered"
     assert sent["prescription_anm"] == "delivered"
+    ours = [c for c in live.calls.values() if c["direction"] == "outbound-api"]
+    assert ours and {c["from"] for c in ours} == {OUTBOUND_CALLER_ID}
+    assert live.region_refusals() == {}  # nothing Twilio would refuse in India
