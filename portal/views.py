@@ -1,11 +1,18 @@
-"""The doctors' portal (``/portal``): one blueprint; its routes live in the modules below."""
+"""The portal (``/portal``): one blueprint; its routes live in the modules imported here."""
 
-import portal.anm  # the ANM's workspace (routes)
-import portal.anm_dispense
-import portal.anm_readaloud  # noqa: F401  (binds "portal", like the two above)
-from portal import auth, consultations, prescribing, recordings  # noqa: F401  (add routes)
-from portal import admin_actions, admin_staff  # noqa: F401  (staff administration)
-from portal import district, report  # noqa: F401  (the district dashboard, the monthly report)
+from portal import (  # noqa: F401  (each module adds its routes to the blueprint)
+    admin_actions,
+    admin_staff,
+    anm,
+    anm_dispense,
+    anm_readaloud,
+    auth,
+    consultations,
+    district,
+    prescribing,
+    recordings,
+    report,
+)
 from portal.blueprint import bp
 
 __all__ = ["bp"]

@@ -32,13 +32,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 def live(runtime: Runtime) -> Iterator[Live]:
     with serving(runtime) as served:
         give_password(runtime, ADMIN)
-        if "portal.district_home" in served.app.view_functions:
-            yield served
-            return
-        from tests.portal.admin_seed import admin_start_page
-
-        with admin_start_page(served.app):
-            yield served
+        yield served
 
 
 @pytest.fixture

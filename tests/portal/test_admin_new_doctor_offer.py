@@ -14,7 +14,7 @@ from core.phones import normalize
 from models import ConsultationState, LegRole, Staff
 from sampark.app import create_app
 from standin import PhoneScript
-from tests.portal.admin_seed import ADMIN, admin_start_page, give_password, post
+from tests.portal.admin_seed import ADMIN, give_password, post
 from tests.portal.conftest import AuthActions
 from tests.workflows.harness import Stack
 
@@ -41,12 +41,11 @@ def test_a_doctor_added_in_the_browser_is_offered_the_next_consultation(stack: S
     auth = AuthActions(client)
     with runtime.db.session() as s:
         old_id = s.scalars(select(Staff.id).where(Staff.code == "DR-DM-1")).one()
-    with admin_start_page(app):
-        assert auth.login(ADMIN).status_code == 302
-        page = f"/portal/admin/staff/{old_id}"
-        assert post(client, auth, f"{page}/deactivate", {}, page).status_code == 302
-        added = post(client, auth, "/portal/admin/staff/new?role=doctor", NEW_DERMATOLOGIST)
-        assert added.status_code == 302, added.text
+    assert auth.login(ADMIN).status_code == 302
+    page = f"/portal/admin/staff/{old_id}"
+    assert post(client, auth, f"{page}/deactivate", {}, page).status_code == 302
+    added = post(client, auth, "/portal/admin/staff/new?role=doctor", NEW_DERMATOLOGIST)
+    assert added.status_code == 302, added.text
     mobile = normalize("099990 66107")  # as typed in the form
     stack.standin.script(mobile, PhoneScript(answer_after=2.0, digits=["1"], hangup_after=90.0))
 

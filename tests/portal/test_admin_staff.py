@@ -17,7 +17,7 @@ from werkzeug.test import TestResponse
 from core.runtime import Runtime
 from models import AuditEvent, Roster, Staff
 from sampark.registry import check, export_yaml
-from tests.portal.admin_seed import ADMIN, admin_start_page, give_password, post
+from tests.portal.admin_seed import ADMIN, give_password, post
 from tests.portal.conftest import AuthActions, Seeded
 
 NEW_DOCTOR = {
@@ -41,9 +41,8 @@ NEW_DOCTOR = {
 def admin(runtime: Runtime, seeded: Seeded, auth: AuthActions, app: Flask) -> Iterator[AuthActions]:
     """The district admin, logged in."""
     give_password(runtime, ADMIN)
-    with admin_start_page(app):
-        assert auth.login(ADMIN).status_code == 302
-        yield auth
+    assert auth.login(ADMIN).status_code == 302
+    yield auth
 
 
 def add_doctor(client: FlaskClient, auth: AuthActions, **changes: object) -> TestResponse:

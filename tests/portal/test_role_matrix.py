@@ -26,7 +26,7 @@ from prescriptions.draft import DraftItem, PrescriptionDraft
 from prescriptions.service import issue_prescription
 from sampark.app import create_app
 from standin import StandIn
-from tests.portal.admin_seed import ADMIN, admin_start_page, give_password
+from tests.portal.admin_seed import ADMIN, give_password
 from tests.portal.conftest import DOCTOR, AuthActions, Seeded, serve_recordings
 
 #: Portal routes open without a role: signing in and out, the language, one's own
@@ -114,8 +114,7 @@ def app(runtime: Runtime, standin: StandIn) -> Flask:
 def world(runtime: Runtime, seeded: Seeded, app: Flask) -> Iterator[World]:
     """The seeded district with passwords and a prescription."""
     give_password(runtime, ANM, ADMIN)
-    with admin_start_page(app):
-        yield World(seeded=seeded, rx_code=_prescribe(runtime, seeded))
+    yield World(seeded=seeded, rx_code=_prescribe(runtime, seeded))
 
 
 def test_every_portal_view_says_who_may_open_it(app: Flask) -> None:
