@@ -52,6 +52,10 @@ class LoadtestConfig:
     #: The workers' sweeper interval (``SAMPARK_SWEEP_INTERVAL_S``; None: the product's).
     sweep_interval_s: int | None = None
     timing: pt.Timing = field(default_factory=pt.Timing)
+    #: The stand-in's country rules (``sampark simulate --region``): auto is IN, the
+    #: simulated district's numbers being Indian; under IN patients ring the toll-free
+    #: district line and key their spoke's code, and OUTBOUND_CALLER_ID is international.
+    region: str = "auto"
     keep: bool = False
     run_dir: Path | None = None
 

@@ -3,9 +3,10 @@
 Each patient is a phone script (``standin.PhoneScript``, given to the stand-in
 with ``PUT /_standin/phones/<number>``: when it answers, when it hangs up, what it says
 at a ``<Record>``), answers to the IVR's questions (pressed by ``responder.py`` as each
-question is asked) and one ``POST /_standin/dial-in`` to a spoke's number at its arrival
-time: the stand-in runs the IVR's TwiML on the real clock, and the webhooks go to gunicorn
-as Twilio's would.
+question is asked) and one ``POST /_standin/dial-in`` at its arrival time, to its spoke's
+number, or (a district on Twilio in India) to the toll-free district line, where it keys
+its spoke's short code: the stand-in runs the IVR's TwiML on the real clock, and the
+webhooks go to gunicorn as Twilio's would.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ops.loadtest.responder import Answers
-from ops.simulate_callers import LANGUAGE_KEYS, caller_script, pick_scenario
+from ops.simulate_callers import LANGUAGE_KEYS, caller_script, pick_scenario, spoke_code_keys
 from standin import PhoneScript
 
 
@@ -36,6 +37,7 @@ class Patient:
     index: int
     mobile: str
     spoke_number: str
+    dials: str  # the spoke's number, or the district line
     scenario: str
     language: str
     arrives_after: float
@@ -58,12 +60,17 @@ class Patient:
 
 def make_patients(
     count: int,
-    spoke_numbers: list[str],
+    spokes: list[tuple[str, str]],
     rng: random.Random,
     arrival_seconds: float,
     timing: Timing,
+    district_line: str | None = None,
 ) -> list[Patient]:
-    """``count`` patients, arriving at random over ``arrival_seconds``."""
+    """``count`` patients, arriving at random over ``arrival_seconds``.
+
+    ``spokes``: (number, short code) of each spoke. With ``district_line`` each patient
+    dials it and keys their spoke's code when asked; else their spoke's own number.
+    """
     out = []
     for i in range(count):
         scenario = pick_scenario(i, rng)
@@ -76,16 +83,20 @@ def make_patients(
         )
         language_key = {v: k for k, v in LANGUAGE_KEYS.items()}[language]
         script.digits = []  # the keys are pressed by the responder, question by question
+        number, code = rng.choice(spokes)
         out.append(
             Patient(
                 index=i,
                 mobile=f"+91970{i:07d}",
-                spoke_number=rng.choice(spoke_numbers),
+                spoke_number=number,
+                dials=district_line or number,
                 scenario=scenario,
                 language=language,
                 arrives_after=rng.uniform(0, arrival_seconds),
                 script=script,
-                answers=Answers.draw(scenario, language_key, rng),
+                answers=Answers.draw(
+                    scenario, language_key, rng, spoke_code_keys(code) if district_line else ""
+                ),
                 extra=extra,
             )
         )

@@ -141,9 +141,12 @@ class Processes:
         self.procs.append(proc)
         return proc
 
-    def start_standin(self, port: int, app_url: str, seed: int) -> Proc:
+    def start_standin(self, port: int, app_url: str, seed: int, region: str | None) -> Proc:
+        """``sampark standin`` with ``region``'s rules (None: none) for the registry's
+        numbers and OUTBOUND_CALLER_ID (from the environment)."""
         argv = [sampark_exe(), "standin", "--port", str(port), "--app-url", app_url]
-        proc = self.spawn("standin", [*argv, "--seed", str(seed)])
+        argv += ["--seed", str(seed), "--region", region or "none"]
+        proc = self.spawn("standin", argv)
         wait_http(f"http://127.0.0.1:{port}/_standin/", proc)
         return proc
 

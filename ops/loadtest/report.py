@@ -33,6 +33,8 @@ EXPLAINED = {
     "identical texts the stand-in delivered twice to one phone.",
     "rung_twice_at_once": "patients with two of our calls ringing or connected at once.",
     "calls_without_leg": "calls the stand-in placed that no leg recorded (informative).",
+    "refused_by_region_rules": "requests the stand-in's country rules (region) refused, by "
+    "rule key (standin/regions.py); any fails the run: real Twilio would refuse them too.",
 }
 
 
@@ -48,6 +50,9 @@ def verdict(*, config: Any, accounting: dict[str, Any], **rest: Any) -> dict[str
     settle = rest.get("settle") or {}
     if not settle.get("settled", True):
         failures.append("did not settle (see settle)")
+    refused = rest.get("refused_by_region_rules") or {}
+    if refused:
+        failures.append(f"refused_by_region_rules={refused}")
     figures = {k: v for k, v in accounting.items() if k != "details"}
     cfg = {k: _jsonable(v) for k, v in vars(config).items() if k not in ("run_dir",)}
     for key in ("database_url", "redis_url"):

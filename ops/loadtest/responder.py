@@ -38,9 +38,15 @@ class Answers:
     age: str
     sex: str
     days: str
+    #: keys for the district line's ``spoke_code`` question ("": silence; a spoke's own
+    #: number is never asked it)
+    spoke_code: str = ""
 
     @classmethod
-    def draw(cls, scenario: str, language_key: str, rng: random.Random) -> Answers:
+    def draw(
+        cls, scenario: str, language_key: str, rng: random.Random, spoke_code: str = ""
+    ) -> Answers:
+        """One patient's answers; ``spoke_code``: the keys of their spoke's short code."""
         complaint = rng.choice(sorted(COMPLAINTS))
         child = complaint == "4"
         return cls(
@@ -50,6 +56,7 @@ class Answers:
             age=f"{rng.randint(1, 11) if child else rng.randint(16, 80)}#",
             sex="1" if complaint == "3" else rng.choice("12"),
             days=f"{rng.randint(1, 20)}#",
+            spoke_code=spoke_code,
         )
 
     def key_for(self, node: str, asked: int) -> str | None:
@@ -65,7 +72,8 @@ class Answers:
         return {
             "language": self.language_key,
             "rx_offer": "1",
-            "spoke_confirm": "1",
+            "spoke_confirm": "1",  # a returning caller: yes, the same health centre
+            "spoke_code": self.spoke_code or None,
             "consent": "2" if s == "consent_refused" else "1",
             "for_whom": "1",
             "age": self.age,

@@ -50,6 +50,7 @@ from ops.loadtest.processes import Processes, ScratchDatabase, free_port, via_pr
 from ops.loadtest.report import verdict
 from ops.loadtest.responder import Responder
 from ops.simulate_data import build_sim_district
+from ops.simulate_setup import TelephonySetup, resolve_region
 from prescriptions.scripted import issue_scripted_prescription
 from workflows.config import WorkflowConfig
 
@@ -76,6 +77,8 @@ class LoadRun:
         self.standin_url = ""
         self.timings: dict[str, float] = {}
         self.prescribed = 0
+        region = resolve_region(cfg.region)
+        self.setup = TelephonySetup.for_region(region, Settings.from_env().outbound_caller_id)
 
     def _say(self, text: str) -> None:
         """Progress on stderr (the report goes to stdout)."""
@@ -92,7 +95,8 @@ class LoadRun:
             s.commit()
         self.engine = engine
         return {
-            "spokes": district.spoke_numbers,
+            "spokes": list(zip(district.spoke_numbers, district.spoke_codes, strict=True)),
+            "district_line": district.district_line,
             "anms": district.anm_mobiles,
             "passing": district.passing_anm_mobiles,
             "doctors": district.doctor_mobiles,
@@ -115,6 +119,8 @@ class LoadRun:
             IVR_CALL_WINDOW="00:00-23:59",
             PYTHONUNBUFFERED="1",
         )
+        if self.setup.outbound_caller_id:  # every process: calls and SMS come from it
+            env["OUTBOUND_CALLER_ID"] = self.setup.outbound_caller_id
         if self.cfg.sweep_interval_s is not None:
             env["SAMPARK_SWEEP_INTERVAL_S"] = str(self.cfg.sweep_interval_s)
         return env
@@ -276,7 +282,9 @@ class LoadRun:
             standin_port, web_port = free_port(), free_port()
             env = self._env(standin_port, web_port)
             self.procs = procs = Processes(env, self.run_dir)
-            procs.start_standin(standin_port, f"http://127.0.0.1:{web_port}", cfg.seed)
+            procs.start_standin(
+                standin_port, f"http://127.0.0.1:{web_port}", cfg.seed, self.setup.region
+            )
             self.standin_url = f"http://127.0.0.1:{standin_port}"
             procs.start_gunicorn(web_port, cfg.web_workers)
             for _ in range(cfg.workers):
@@ -289,7 +297,12 @@ class LoadRun:
             for number, script in staff.items():
                 self._control("PUT", f"/phones/{number}", pt.script_json(script))
             self.patients = pt.make_patients(
-                cfg.patients, district["spokes"], self.rng, cfg.arrival_s, cfg.timing
+                cfg.patients,
+                district["spokes"],
+                self.rng,
+                cfg.arrival_s,
+                cfg.timing,
+                district["district_line"] if self.setup.via_district_line else None,
             )
             for p in self.patients:
                 self._control("PUT", f"/phones/{p.mobile}", pt.script_json(p.script))
@@ -310,7 +323,7 @@ class LoadRun:
                 while pending and pending[0].arrives_after <= now:
                     p = pending.pop(0)
                     try:
-                        body = {"from": p.mobile, "to": p.spoke_number}
+                        body = {"from": p.mobile, "to": p.dials}
                         p.call_sid = self._control("POST", "/dial-in", body)["call_sid"]
                     except requests.RequestException as exc:
                         p.dial_error = repr(exc)
@@ -350,6 +363,8 @@ class LoadRun:
                 prescribed=self.prescribed,
                 keys_pressed={"presses": responder.pressed, "failed": responder.errors},
                 run_dir=str(self.run_dir),
+                region=self.setup.region,
+                refused_by_region_rules=self._control("GET", "/region")["refused"],
                 webhook_errors=sum(
                     1
                     for e in record.timeline

@@ -45,6 +45,16 @@ import click
     help="A Redis database of the run's own: it is flushed [default: $LOADTEST_REDIS_URL, "
     "else $REDIS_URL].",
 )
+@click.option(
+    "--region",
+    type=click.Choice(["auto", "IN", "none"], case_sensitive=False),
+    default="auto",
+    show_default=True,
+    help="The stand-in's country rules (as sampark simulate --region; auto: IN for the "
+    "simulated district's Indian numbers): patients ring the toll-free district line and "
+    "key their spoke's code, calls and SMS come from OUTBOUND_CALLER_ID (else a fictional "
+    "US number); a request the rules refuse fails the run.",
+)
 @click.option("--keep", is_flag=True, help="Keep the scratch database.")
 @click.option("--details/--no-details", default=True, help="Per-patient details of failures.")
 def loadtest_cmd(
@@ -59,6 +69,7 @@ def loadtest_cmd(
     short: bool,
     database_url: str | None,
     redis_url: str | None,
+    region: str,
     keep: bool,
     details: bool,
 ) -> None:
@@ -79,7 +90,7 @@ def loadtest_cmd(
     rd = redis_url or os.environ.get("REDIS_URL", "")
     if not db.startswith("postgresql") or not rd.startswith("redis"):
         raise click.UsageError("a PostgreSQL --database-url and a --redis-url are needed")
-    changes: dict[str, object] = {"seed": seed, "keep": keep}
+    changes: dict[str, object] = {"seed": seed, "keep": keep, "region": region}
     if faults is not None:
         changes["faults"] = faults
     if short:

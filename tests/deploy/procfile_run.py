@@ -50,9 +50,11 @@ def base_environ() -> dict[str, str]:
     return env
 
 
-def honcho_run(env_file: Path, *argv: str, timeout: float = 120) -> str:
-    """``honcho run -e ENV argv`` from the project's root; fails with its output."""
-    done = subprocess.run(
+def honcho_call(
+    env_file: Path, *argv: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``honcho run -e ENV argv`` from the project's root, whatever its exit code."""
+    return subprocess.run(
         [honcho_exe(), "run", "-e", str(env_file), *argv],
         cwd=ROOT,
         env=base_environ(),
@@ -61,6 +63,11 @@ def honcho_run(env_file: Path, *argv: str, timeout: float = 120) -> str:
         timeout=timeout,
         check=False,
     )
+
+
+def honcho_run(env_file: Path, *argv: str, timeout: float = 120) -> str:
+    """``honcho run -e ENV argv`` from the project's root; fails with its output."""
+    done = honcho_call(env_file, *argv, timeout=timeout)
     assert done.returncode == 0, f"{' '.join(argv)}: exit {done.returncode}\n{done.stderr}"
     return done.stdout
 

@@ -57,7 +57,8 @@ def test_the_procfile_runs_gunicorn_two_workers_and_the_stand_in(
     standin = proc["standin"]
     assert standin[:2] == ["sampark", "standin"]
     assert standin[standin.index("--app-url") + 1] == "$PUBLIC_BASE_URL"
-    assert "--region" not in standin  # until the product keeps India's rules (issue 16 item 2)
+    # no --region: the default, auto, applies India's rules to an Indian registry
+    assert "--region" not in standin
     assert set(proc) == {"web", "standin", *_workers(proc)}
 
 

@@ -2,10 +2,14 @@
 stand-in on PostgreSQL and Redis; a patient dials in through the stand-in, answers the
 intake, and the consultation reaches the workflow; honcho's SIGTERM leaves no process.
 
-``sampark twilio check --region none`` passes against that stand-in first. The stand-in
-runs without ``--region`` and the check without the registry's region: the product does not
-yet keep India's rules (issue 16 item 2), so with ``IN`` the stand-in would refuse its calls
-and the check would list its +91 caller IDs.
+The stand-in applies India's rules, as it does by default for an Indian registry
+(``--region auto``), and Kishanganj is set up as it can be on Twilio in India: its toll-free
+district line on the account and an international ``OUTBOUND_CALLER_ID``. Its spoke landlines
+and missed-call mobile stay in the registry (a spoke needs a number) but Twilio cannot supply
+them, so ``sampark twilio check`` (the registry's region) finds those and nothing else: the
+credentials, the two numbers' URLs, caller ID, SMS sender, dialing permissions and webhook
+signatures pass. The patient rings the district line and keys their spoke's short code; the
+stand-in refuses nothing.
 """
 
 from __future__ import annotations
@@ -25,13 +29,23 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from core.settings import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN
-from models import Consultation, ConsultationState, ConsultationTransition, ServiceNumber
+from models import Consultation, ConsultationState, ConsultationTransition, ServiceNumber, Spoke
 from models.district import NumberKind
 from ops.loadtest.patients import script_json
 from ops.loadtest.processes import ScratchDatabase, free_port
 from ops.loadtest.responder import Answers, Responder
+from ops.simulate_callers import spoke_code_keys
+from ops.simulate_setup import SIM_OUTBOUND_CALLER_ID
 from standin import PhoneScript
-from tests.deploy.procfile_run import ROOT, Honcho, alive, honcho_run, workflow_json, write_env_file
+from tests.deploy.procfile_run import (
+    ROOT,
+    Honcho,
+    alive,
+    honcho_call,
+    honcho_run,
+    workflow_json,
+    write_env_file,
+)
 
 pytestmark = pytest.mark.slow
 S = ConsultationState
@@ -65,16 +79,22 @@ def reserved_redis(redis_url: str | None) -> str:
     return redis_url
 
 
-def _spoke_number(engine: Engine) -> str:
+def _registry(engine: Engine) -> tuple[str, list[str], str]:
+    """(the toll-free district line, the numbers Twilio cannot supply in India, the first
+    spoke's short code)."""
     with Session(engine) as s:
-        number = s.scalar(
-            select(ServiceNumber.number)
-            .where(ServiceNumber.kind == NumberKind.SPOKE)
-            .order_by(ServiceNumber.id)
-            .limit(1)
-        )
-    assert number, "the district import gave no spoke number"
-    return str(number)
+        numbers = dict(s.execute(select(ServiceNumber.number, ServiceNumber.kind)).all())
+        code = s.scalar(select(Spoke.short_code).order_by(Spoke.id).limit(1))
+    (line,) = [n for n, kind in numbers.items() if kind == NumberKind.DISTRICT]
+    assert line.startswith("+911800") and code, (line, code)
+    return line, sorted(n for n in numbers if n != line), str(code)
+
+
+def _check_finds_only_what_twilio_cannot_supply(report: str, unsuppliable: list[str]) -> None:
+    problems = [line for line in report.splitlines() if line.startswith("problem: ")]
+    named = sorted(p.split(" number ", 1)[1].split(" ", 1)[0] for p in problems)
+    assert named == unsuppliable, report
+    assert all(" is not on the account -- fix: Twilio cannot supply it" in p for p in problems)
 
 
 def _past_intake(engine: Engine) -> tuple[Consultation, list[tuple[str, str]]] | None:
@@ -118,14 +138,16 @@ def test_procfile_runs_web_workers_and_standin_and_a_call_completes_an_intake(
             "SAMPARK_QUEUE_PREFIX": f"pf{uuid.uuid4().hex[:6]}",
             "SAMPARK_WORKFLOW": workflow_json(),
             "IVR_CALL_WINDOW": "00:00-23:59",
+            "OUTBOUND_CALLER_ID": SIM_OUTBOUND_CALLER_ID,
             "PYTHONUNBUFFERED": "1",
         },
     )
+
     # What an operator does before the first start (the systemd web unit migrates itself).
     honcho_run(env_file, "sampark", "db", "upgrade")
     honcho_run(env_file, "sampark", "district", "import", str(ROOT / "data" / "kishanganj.yaml"))
     engine = create_engine(scratch_database)
-    spoke = _spoke_number(engine)
+    line, unsuppliable, short_code = _registry(engine)
 
     honcho = Honcho(env_file, tmp_path / "honcho.log")
     honcho.start()  # every line: web, worker1, worker2, standin
@@ -135,23 +157,26 @@ def test_procfile_runs_web_workers_and_standin_and_a_call_completes_an_intake(
         assert health["embedded"] == {"database": False, "redis": False}
         honcho.wait_http(f"{standin}/_standin/")
         _wait_for_workers(honcho)
-        # The account as the operator checks it before going live: `--region none`, as the
-        # stand-in runs without one (with the registry's own region, IN, the product's +91
-        # caller IDs are refused until issue 16 item 2).
-        report = honcho_run(env_file, "sampark", "twilio", "check", "--region", "none")
-        assert report.startswith("ok: credentials"), report
+        # The account as the operator checks it before going live, under the registry's
+        # region (India), which the stand-in applies too: only the landlines and the
+        # missed-call mobile, which a domestic provider would have to supply.
+        checked = honcho_call(env_file, "sampark", "twilio", "check")
+        assert checked.returncode == 1, checked.stdout + checked.stderr
+        _check_finds_only_what_twilio_cannot_supply(checked.stdout, unsuppliable)
 
         def control(method: str, path: str, body: Any = None) -> Any:
             r = requests.request(method, f"{standin}/_standin{path}", json=body, timeout=10)
             r.raise_for_status()
             return r.json()
 
+        assert control("GET", "/region")["region"]["code"] == "IN"
         control("PUT", f"/phones/{PATIENT}", script_json(PhoneScript(hangup_after=600.0)))
-        answers = Answers.draw("callback", "1", random.Random(7))  # Hindi, waits for a call-back
+        # Hindi, the first spoke's code at the district line, waits for a call-back
+        answers = Answers.draw("callback", "1", random.Random(7), spoke_code_keys(short_code))
         responder = Responder(control, {PATIENT: answers})
         responder.start()
         try:
-            sid = control("POST", "/dial-in", {"from": PATIENT, "to": spoke})["call_sid"]
+            sid = control("POST", "/dial-in", {"from": PATIENT, "to": line})["call_sid"]
             found = _wait(lambda: _past_intake(engine), INTAKE_TIMEOUT_S)
         finally:
             responder.stop()
@@ -162,6 +187,15 @@ def test_procfile_runs_web_workers_and_standin_and_a_call_completes_an_intake(
         consultation, moves = found
         assert (S.INTAKE, S.INTAKE_COMPLETE) in moves
         assert consultation.state not in (S.INTAKE, S.INTAKE_COMPLETE, S.ABANDONED)
+        assert consultation.spoke_id is not None  # the code keyed at the district line
+
+        def ours() -> list[dict[str, Any]] | None:  # the ANM rung, from the caller ID
+            calls = control("GET", "/calls")
+            return [c for c in calls if c["direction"] == "outbound-api"] or None
+
+        placed = _wait(ours, 60.0)
+        assert placed and {c["from"] for c in placed} == {SIM_OUTBOUND_CALLER_ID}
+        assert control("GET", "/region")["refused"] == {}
         honcho.record()
         processes = dict(honcho.seen)
         assert len(processes) >= 8, alive(processes)  # shells, gunicorn and its workers, ...
