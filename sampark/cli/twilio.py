@@ -31,6 +31,8 @@ from sampark.cli.twilio_check import (
     check_numbers,
     check_signature,
     differences,
+    domestic_notes,
+    domestic_only,
     pick_region,
     read_registry,
     wanted_fields,
@@ -133,6 +135,8 @@ def check(region: str) -> None:
     problems += check_signature(settings.public_base_url, settings.twilio_auth_token)
     for problem in problems:
         click.echo(problem.line())
+    for note in domestic_notes(registry, rules):
+        click.echo(note)
     if rules is not None:  # what no setting can change, said once
         rule = rules.two_way_sms
         click.echo(
@@ -144,7 +148,8 @@ def check(region: str) -> None:
         sys.exit(1)
     where = f" under {rules.name}'s rules" if rules else ""
     click.echo(
-        f"ok: credentials, {len(registry.numbers)} number(s) pointing at "
+        f"ok: credentials, {len(registry.numbers) - len(domestic_only(registry, rules))} "
+        "number(s) pointing at "
         f"{settings.public_base_url}, caller IDs and SMS senders{where}, "
         f"{'dialing permissions, ' if rules else ''}webhook signatures"
     )

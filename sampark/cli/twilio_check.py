@@ -162,8 +162,11 @@ def check_numbers(
     """Each registry number is on the account and points at this deployment."""
     wanted = wanted_fields(public_base_url)
     problems = []
+    domestic = set(domestic_only(registry, region))
     for number, kind in sorted(registry.numbers.items()):
         pn = on_account.get(number)
+        if pn is None and number in domestic:
+            continue  # a note (``domestic_notes``): patients reach us through the district line
         if pn is None:
             refusal = region.number_refusal(number) if region else None
             fix = (
@@ -189,6 +192,51 @@ def check_numbers(
                 )
             )
     return problems
+
+
+def district_line(registry: Registry, region: RegionRules | None) -> str | None:
+    """The district-wide line patients can reach on Twilio (the spoke asked by its code)."""
+    lines = sorted(n for n, k in registry.numbers.items() if k == NumberKind.DISTRICT.value)
+    return next((n for n in lines if region is None or region.number_refusal(n) is None), None)
+
+
+def domestic_only(registry: Registry, region: RegionRules | None) -> dict[str, str]:
+    """Numbers Twilio cannot supply in the region whose patients the district line serves
+    instead (number -> kind): no problem for a Twilio deployment, but a domestic provider's
+    to supply. Without such a district line they stay problems: patients could not reach us.
+    """
+    if region is None or district_line(registry, region) is None:
+        return {}
+    return {
+        number: kind
+        for number, kind in registry.numbers.items()
+        if kind in (NumberKind.SPOKE.value, NumberKind.MISSED_CALL.value)
+        and region.number_refusal(number) is not None
+    }
+
+
+def domestic_notes(registry: Registry, region: RegionRules | None) -> list[str]:
+    """One note per kind of number only a domestic provider can supply (count, examples)."""
+    numbers = domestic_only(registry, region)
+    if region is None or not numbers:
+        return []
+    line = district_line(registry, region)
+    rule = region.number_refusal(next(iter(numbers)))
+    notes = []
+    for kind, serves in (
+        (NumberKind.SPOKE.value, "a spoke's own line (patients reach their HWC"),
+        (NumberKind.MISSED_CALL.value, "the missed-call line (patients call"),
+    ):
+        of_kind = sorted(n for n, k in numbers.items() if k == kind)
+        if not of_kind:
+            continue
+        examples = ", ".join(of_kind[:3]) + (", ..." if len(of_kind) > 3 else "")
+        notes.append(
+            f"note: {len(of_kind)} {kind} number(s) ({examples}) cannot be Twilio numbers in "
+            f"{region.name} ({_cite(rule)}): for {serves} through the district line {line} "
+            f"meanwhile), {DOMESTIC_PROVIDERS} must supply them"
+        )
+    return notes
 
 
 def check_identities(registry: Registry, region: RegionRules | None) -> list[Problem]:

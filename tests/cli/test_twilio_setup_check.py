@@ -24,7 +24,13 @@ from models import NumberKind, ServiceNumber
 from outbound.sms import sender_for
 from sampark.app import create_app
 from sampark.cli import main
-from sampark.cli.twilio_check import Registry, check_identities, check_numbers, check_signature
+from sampark.cli.twilio_check import (
+    Registry,
+    check_identities,
+    check_numbers,
+    check_signature,
+    domestic_notes,
+)
 from standin import StandIn, VirtualClock
 from telephony.errors import GatewayError
 from telephony.gateway import TelephonyGateway
@@ -196,11 +202,21 @@ def test_dialing_permissions_and_credentials(live: Live) -> None:
 
 
 def test_a_number_twilio_cannot_supply_names_a_domestic_provider() -> None:
-    registry = Registry(numbers={"+916456220099": "missed_call", "+9118001230001": "district"})
-    problems = check_numbers(registry, {}, "https://sampark.example", INDIA)
-    by_number = {p.what.split()[2]: p for p in problems}
-    assert "domestic provider" in by_number["+916456220099"].fix
-    assert "buy or port" in by_number["+9118001230001"].fix
+    numbers = {"+916456220099": "missed_call", "+916456238276": "spoke"}
+    alone = Registry(numbers=dict(numbers))  # no district line: patients could not reach us
+    problems = check_numbers(alone, {}, "https://sampark.example", INDIA)
+    assert sorted(p.what.split()[2] for p in problems) == sorted(numbers)
+    assert all("domestic provider" in p.fix for p in problems)
+    assert domestic_notes(alone, INDIA) == []
+
+    served = Registry(numbers={**numbers, "+9118001230001": "district"})
+    problems = check_numbers(served, {}, "https://sampark.example", INDIA)
+    [problem] = problems  # the toll-free line is Twilio's to supply: buy it
+    assert "+9118001230001" in problem.what and "buy or port" in problem.fix
+    notes = domestic_notes(served, INDIA)
+    assert len(notes) == 2  # one per kind, each naming the district line and a provider
+    assert all("+9118001230001" in n and "domestic provider" in n for n in notes)
+    assert "+916456238276" in notes[0] and "+916456220099" in notes[1]
 
 
 def test_senders_by_india_rules() -> None:
