@@ -11,10 +11,13 @@
 5. else the caller's own last resort (``default``): a call's placeholder (a leg needs a
    From), the DLT sender header for an SMS.
 
-Steps 2-4 are also the **dial-in line** (``dial_in_line``, ``dial_in_column``): the number
-a message prints for the patient to ring, with its kind (a ``missed_call`` line is "give a
-missed call", any other "call"). It never is the configured outbound number, which may be a
-foreign number the patient's phone shows as a random one (or cannot ring for free).
+The **dial-in line** (``dial_in_line``) is the number a message prints for the patient to
+ring, with its kind (a ``missed_call`` line is "give a missed call", any other "call"): the
+same three numbers, but the line the patient called first (it reached our IVR: under
+Twilio's India rules a spoke's landline is the HWC's own phone, not ours, and patients reach
+us on the toll-free district line), then the spoke's own number, then the district line. It
+never is the configured outbound number, which may be a foreign number the patient's phone
+shows as a random one (or cannot ring for free).
 
 Only registered service numbers qualify at steps 2-4. They are one SQL expression
 (``caller_id_column``), so the hot paths read it in the round trip they already make
@@ -73,13 +76,20 @@ DISTRICT_LINE: ScalarSelect[str] = (
 
 
 def caller_id_column(spoke_id: SqlValue, consultation_id: SqlValue) -> ColumnElement[str | None]:
-    """Steps 2-4 as one SQL expression (NULL when none applies): the dial-in line."""
+    """Steps 2-4 as one SQL expression (NULL when none applies)."""
     return func.coalesce(own_number(spoke_id), called_line(consultation_id), DISTRICT_LINE)
 
 
-#: The dial-in line and its kind, in one statement.
+_CALLER_ID = select(caller_id_column(bindparam("spoke_id"), bindparam("consultation_id")))
+
+#: The dial-in line and its kind, in one statement: the called line first.
 _DIAL_IN = select(ServiceNumber.number, ServiceNumber.kind).where(
-    ServiceNumber.number == caller_id_column(bindparam("spoke_id"), bindparam("consultation_id"))
+    ServiceNumber.number
+    == func.coalesce(
+        called_line(bindparam("consultation_id")),
+        own_number(bindparam("spoke_id")),
+        DISTRICT_LINE,
+    )
 )
 
 
@@ -90,10 +100,16 @@ def _params(consultation: Consultation | None) -> dict[str, int | None]:
     }
 
 
+def registered_caller_id(session: Session, consultation: Consultation | None) -> str | None:
+    """Steps 2-4 alone: the registry's number our calls and SMS come from (None: none)."""
+    return session.scalar(_CALLER_ID, _params(consultation))
+
+
 def dial_in_line(
     session: Session, consultation: Consultation | None
 ) -> tuple[str, NumberKind] | None:
-    """Steps 2-4: the line a message tells the patient to ring, and its kind (None: none).
+    """The line a message tells the patient to ring, and its kind (None: none): the line
+    the patient called, else the spoke's own, else the district line.
 
     Never the configured outbound number: the patient rings a line of the registry.
     """
@@ -123,8 +139,7 @@ def caller_id(
     """The number to call or text from about ``consultation``: steps 1-5."""
     if settings.outbound_caller_id:
         return settings.outbound_caller_id
-    line = dial_in_line(session, consultation)
-    return line[0] if line is not None else default
+    return registered_caller_id(session, consultation) or default
 
 
 def pick(settings: Settings, number: str | None) -> str:
@@ -142,4 +157,5 @@ __all__ = [
     "dial_in_line",
     "own_number",
     "pick",
+    "registered_caller_id",
 ]

@@ -43,7 +43,7 @@ from core.phones import InvalidPhoneNumber, is_mobile, normalize
 from core.runtime import Runtime
 from core.timeutil import utcnow
 from models import Consultation, Patient, SmsMessage, SmsStatus
-from outbound.caller_id import dial_in_line
+from outbound.caller_id import registered_caller_id
 from outbound.sms_delivery import (
     deliver,
     deliver_pending,
@@ -110,8 +110,7 @@ def _recipient_script(
 
 
 def _stored_sender(session: Session, consultation: Consultation | None) -> str:
-    line = dial_in_line(session, consultation)
-    return line[0] if line is not None else load_config().dlt_header
+    return registered_caller_id(session, consultation) or load_config().dlt_header
 
 
 def queue_sms(

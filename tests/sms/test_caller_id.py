@@ -105,9 +105,12 @@ def _with_outbound(runtime: Runtime) -> Runtime:
 def test_1_the_configured_outbound_number_first(runtime: Runtime, mini: MiniDistrict) -> None:
     configured = _with_outbound(runtime)
     own = mini.spoke_numbers["HWC-001"]
-    seen = _seen(configured, mini, spoke="HWC-001", called=[mini.missed_call_number])
-    # calls and SMS come from it; the number printed for the patient stays the spoke's line
-    assert seen == Seen(OUTBOUND, OUTBOUND, OUTBOUND, OUTBOUND, OUTBOUND, own)
+    seen = _seen(configured, mini, spoke="HWC-001", called=[mini.district_number])
+    # calls and SMS come from it; the number printed for the patient stays the line she
+    # called (under India's rules the toll-free district line: the spoke's is not ours)
+    assert seen == Seen(OUTBOUND, OUTBOUND, OUTBOUND, OUTBOUND, OUTBOUND, mini.district_number)
+    seen = _seen(configured, mini, spoke="HWC-001", called=[])  # no call: the spoke's own
+    assert seen.ring_back == own
     with configured.db.session() as s:
         s.execute(delete(ServiceNumber))
     seen = _seen(configured, mini, spoke=None, called=[])  # with no line at all, still it
@@ -116,8 +119,10 @@ def test_1_the_configured_outbound_number_first(runtime: Runtime, mini: MiniDist
 
 def test_2_else_the_spokes_own_number(runtime: Runtime, mini: MiniDistrict) -> None:
     own = mini.spoke_numbers["HWC-001"]
-    seen = _seen(runtime, mini, spoke="HWC-001", called=[mini.missed_call_number])
-    assert seen == Seen(own, own, own, own, own, own)
+    line = mini.missed_call_number
+    seen = _seen(runtime, mini, spoke="HWC-001", called=[line])
+    # ... and the patient is told to ring the line she called (a missed call to it)
+    assert seen == Seen(own, own, own, own, own, line)
 
 
 def test_3_else_the_line_the_patient_called(runtime: Runtime, mini: MiniDistrict) -> None:
