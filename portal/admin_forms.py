@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext
 from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,11 +18,11 @@ from portal.admin_registry import FieldProblem, StaffEntry
 
 #: Roles an admin manages, in the order the pages list them.
 ROLE_LABELS: dict[str, LazyString] = {
-    StaffRole.ANM.value: _l("ANM"),
-    StaffRole.DOCTOR.value: _l("Doctor"),
-    StaffRole.PHARMACIST.value: _l("Pharmacist"),
-    StaffRole.HUB_ADMIN.value: _l("Hub admin"),
-    StaffRole.DISTRICT_ADMIN.value: _l("District admin"),
+    StaffRole.ANM.value: lazy_gettext("ANM"),
+    StaffRole.DOCTOR.value: lazy_gettext("Doctor"),
+    StaffRole.PHARMACIST.value: lazy_gettext("Pharmacist"),
+    StaffRole.HUB_ADMIN.value: lazy_gettext("Hub admin"),
+    StaffRole.DISTRICT_ADMIN.value: lazy_gettext("District admin"),
 }
 #: Roles listed under a hub (the others: ANMs under a spoke, district admins nowhere).
 HUB_ROLES = frozenset({StaffRole.DOCTOR.value, StaffRole.PHARMACIST.value, "hub_admin"})

@@ -7,19 +7,19 @@ portal by adding its routes and its line here.
 from __future__ import annotations
 
 from flask import current_app, url_for
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext
 from flask_babel.speaklater import LazyString
 
 from models import Staff, StaffRole
 
 #: role -> (endpoint, label) of the pages in its header.
 NAV: dict[StaffRole, tuple[tuple[str, LazyString], ...]] = {
-    StaffRole.DOCTOR: (("portal.consultations", _l("Consultations")),),
-    StaffRole.ANM: (("portal.anm_home", _l("My HWC")),),
+    StaffRole.DOCTOR: (("portal.consultations", lazy_gettext("Consultations")),),
+    StaffRole.ANM: (("portal.anm_home", lazy_gettext("My HWC")),),
     StaffRole.DISTRICT_ADMIN: (
-        ("portal.district_home", _l("Dashboard")),
-        ("portal.monthly_report", _l("Monthly report")),
-        ("portal.admin_staff", _l("Staff")),
+        ("portal.district_home", lazy_gettext("Dashboard")),
+        ("portal.monthly_report", lazy_gettext("Monthly report")),
+        ("portal.admin_staff", lazy_gettext("Staff")),
     ),
 }
 
