@@ -34,15 +34,22 @@ from core.logs import configure_logging
 from core.runtime import Runtime, install_process_runtime
 from core.settings import PROJECT_ROOT, Settings
 from core.timeutil import IST, format_ist, utcnow
-from models import Consultation, ConsultationState, Patient, ServiceNumber, Spoke, Staff, StaffRole
+from models import Consultation, ConsultationState, Patient, Spoke, Staff, StaffRole
 from models.migrate import upgrade
 from ops import jobs as ops_jobs
+from portal.blueprint import HOME_BY_ROLE
 from portal.security import hash_password
 from prescriptions.scripted import issue_scripted_prescription
 from sampark.app import create_app
 from sampark.cli.errors import CliError, binding, ensure_free, explain
 from sampark.demo_phones import PhoneNarrator, say, watch_phones
-from sampark.demo_start import close_earlier_run, district_summary, doctor_logins
+from sampark.demo_start import (
+    close_earlier_run,
+    district_summary,
+    doctor_logins,
+    line_names,
+    other_logins,
+)
 from sampark.registry import import_file
 from standin import PhoneScript, RealClock, StandIn
 
@@ -130,12 +137,12 @@ def _prepare(runtime: Runtime) -> list[tuple[str, str]]:
         spokes = s.scalars(
             select(Spoke).options(selectinload(Spoke.numbers)).order_by(Spoke.id).limit(2)
         ).all()
-        doctors = s.scalars(
-            select(Staff).where(Staff.role == StaffRole.DOCTOR).order_by(Staff.id)
+        portal_staff = s.scalars(
+            select(Staff).where(Staff.role.in_(list(HOME_BY_ROLE))).order_by(Staff.id)
         ).all()
         demo_hash = hash_password(DEMO_PASSWORD)  # once: argon2 is slow on purpose
-        for doctor in doctors:
-            doctor.password_hash = doctor.password_hash or demo_hash
+        for person in portal_staff:  # doctors, ANMs, district admins: a permanent password
+            person.password_hash = person.password_hash or demo_hash
         return [(spoke.name, spoke.numbers[0].number) for spoke in spokes]
 
 
@@ -306,14 +313,14 @@ def run(args: argparse.Namespace) -> None:
         clock=RealClock(),
         seed=secrets.randbits(32),
     )
-    with runtime.db.session() as s:
-        for number in s.scalars(select(ServiceNumber.number)):
-            standin.add_number(
-                number,
-                voice_url=f"{public}/ivr/incoming",
-                status_callback=f"{public}/ivr/status",
-                sms_url=f"{public}/sms/inbound",
-            )
+    for number, name in line_names(runtime).items():  # named on the browser phone
+        standin.add_number(
+            number,
+            voice_url=f"{public}/ivr/incoming",
+            status_callback=f"{public}/ivr/status",
+            sms_url=f"{public}/sms/inbound",
+            friendly_name=name,
+        )
     _script_staff(standin, runtime)
     with binding("127.0.0.1", args.twilio_port, "the local Twilio", PORT_HINT):
         standin.start(port=args.twilio_port)
@@ -328,9 +335,13 @@ def run(args: argparse.Namespace) -> None:
                 "(moved into clinic hours so the sample rosters have people on duty)"
             )
         print(f"\n  web app:        {public}/healthz")
-        print(f"  doctor portal:  {public}/portal/  (every doctor's password: {DEMO_PASSWORD})")
+        print(f"  staff portal:   {public}/portal/  (every login's password: {DEMO_PASSWORD})")
         print(f"    general-medicine doctors at the patients' hubs (password {DEMO_PASSWORD}):")
         for login in doctor_logins(runtime, [name for name, _ in spokes]):
+            print(f"      {login}")
+        print("    the patients' ANMs (their HWC's workspace) and the district admins")
+        print("    (dashboard, monthly report, staff):")
+        for login in other_logins(runtime, [name for name, _ in spokes]):
             print(f"      {login}")
         print(f"  local Twilio:   {twilio}/_standin/timeline  (see standin/README.md)")
         print(f"  phone in the browser: {twilio}/_standin/phone  (dial a spoke, answer staff)")

@@ -130,3 +130,28 @@ def doctor_logins(runtime: Runtime, spoke_names: Iterable[str]) -> list[str]:
             .order_by(Staff.code)
         ).all()
     return [f"{code:<8} {name} ({hub}; or {mobile})" for code, name, mobile, hub in rows]
+
+
+def other_logins(runtime: Runtime, spoke_names: Iterable[str]) -> list[str]:
+    """``CODE  name (role: where; or mobile)`` of the ANMs at these spokes and the
+    district admins: the portal's other two roles (their workspace, the dashboard)."""
+    with runtime.db.session() as s:
+        anms = s.execute(
+            select(Staff.code, Staff.name, Staff.mobile, Spoke.name)
+            .join(Spoke, Staff.spoke_id == Spoke.id)
+            .where(
+                Staff.role == StaffRole.ANM,
+                Staff.active.is_(True),
+                Spoke.name.in_(list(spoke_names)),
+            )
+            .order_by(Staff.code)
+        ).all()
+        admins = s.execute(
+            select(Staff.code, Staff.name, Staff.mobile)
+            .where(Staff.role == StaffRole.DISTRICT_ADMIN, Staff.active.is_(True))
+            .order_by(Staff.code)
+        ).all()
+    return [
+        f"{code:<9} {name} (ANM: {spoke}; or {mobile})" for code, name, mobile, spoke in anms
+    ] + [f"{code:<9} {name} (district admin; or {mobile})" for code, name, mobile in admins]
+

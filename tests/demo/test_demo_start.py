@@ -27,7 +27,7 @@ from core.runtime import Runtime
 from models import CallLeg, Consultation, ConsultationState, LegRole, Staff
 from models.telephony import LegStatus
 from sampark import demo
-from sampark.demo_start import close_earlier_run, district_summary, doctor_logins
+from sampark.demo_start import close_earlier_run, district_summary, doctor_logins, other_logins
 from sampark.registry import ImportReport
 from tests.builders import build_mini_district, intake_done
 from workflows.people import busy_doctor_ids
@@ -107,6 +107,12 @@ def test_the_logins_are_the_general_medicine_doctors_at_the_patients_hubs(
     logins = doctor_logins(runtime, ["HWC Belwa", "HWC Pothia"])
     assert [line.split()[0] for line in logins] == ["DR-GM-1", "DR-GM-2"]
     assert logins[0] == "DR-GM-1  Dr. Anil Prasad (Sadar Hospital Kishanganj; or +919990200001)"
+    others = other_logins(runtime, ["HWC Belwa"])
+    assert [line.split()[0] for line in others if "(ANM: HWC Belwa" in line] == [
+        "ANM-001",
+        "ANM-002",
+    ]
+    assert not [line for line in others if "(ANM: HWC Pothia" in line]  # not a patient's HWC
 
 
 def test_json_log_lines_carry_no_terminal_colour_codes() -> None:
@@ -178,6 +184,8 @@ def test_the_demo_starts_by_saying_what_it_loaded_and_how_to_log_in(tmp_path: Pa
         banner
     )
     assert re.search(r"^\s+DR-\d+\s+Dr .+\(.+; or \+91\d{10}\)$", banner, re.M), banner
+    assert re.search(r"^\s+ANM-\d+-\d\s+.+\(ANM: HWC .+; or \+91\d{10}\)$", banner, re.M), banner
+    assert re.search(r"^\s+DA-\d+\s+.+\(district admin; or \+91\d{10}\)$", banner, re.M), banner
     assert f"http://127.0.0.1:{port}/portal/" in banner and f"127.0.0.1:{twilio}" in banner
     assert "demo stopped" in out and "Traceback" not in err, err
 
