@@ -42,12 +42,12 @@ from portal.security import hash_password
 from prescriptions.scripted import issue_scripted_prescription
 from sampark.app import create_app
 from sampark.cli.errors import CliError, binding, ensure_free, explain
+from sampark.demo_lines import line_names
 from sampark.demo_phones import PhoneNarrator, say, watch_phones
 from sampark.demo_start import (
     close_earlier_run,
     district_summary,
     doctor_logins,
-    line_names,
     other_logins,
 )
 from sampark.registry import import_file

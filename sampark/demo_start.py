@@ -154,4 +154,3 @@ def other_logins(runtime: Runtime, spoke_names: Iterable[str]) -> list[str]:
     return [
         f"{code:<9} {name} (ANM: {spoke}; or {mobile})" for code, name, mobile, spoke in anms
     ] + [f"{code:<9} {name} (district admin; or {mobile})" for code, name, mobile in admins]
-
