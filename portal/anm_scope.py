@@ -4,8 +4,9 @@ The rule, kept simple on purpose:
 
 * **Her HWC**: consultations of her spoke (``Staff.spoke_id``), and any consultation she
   was the ANM of (``Consultation.anm_id``, e.g. a call from the district line).
-* **Cover**: another HWC of her block whose ANMs are none of them on duty now (no active
-  ANM there has a roster slot covering this moment, IST). Its patients are shown in a
+* **Cover**: while she is on duty herself, another HWC of her block whose ANMs are none of
+  them on duty now (no active ANM there has a roster slot covering this moment, IST); off
+  duty she covers no one, so at night no ANM sees the whole block. Its patients are shown in a
   section labelled as cover, and she may open them, dispense and read aloud for them, as
   long as the colleague is off duty. When a colleague comes on duty, the cover ends.
 
@@ -28,8 +29,10 @@ from workflows.people import on_duty_ids
 
 
 def covered_spoke_ids(db: Session, anm: Staff, now: datetime | None = None) -> list[int]:
-    """The other HWCs of ``anm``'s block that have no ANM on duty ``now`` (sorted ids)."""
-    if anm.spoke_id is None:
+    """The other HWCs of ``anm``'s block that have no ANM on duty ``now`` (sorted ids),
+    while she is on duty herself."""
+    now = now or utcnow()
+    if anm.spoke_id is None or anm.id not in on_duty_ids(db, [anm.id], now):
         return []
     block_id = db.scalar(select(Spoke.block_id).where(Spoke.id == anm.spoke_id))
     others = db.scalars(
@@ -42,7 +45,7 @@ def covered_spoke_ids(db: Session, anm: Staff, now: datetime | None = None) -> l
             Staff.spoke_id.in_(others), Staff.role == StaffRole.ANM, Staff.active.is_(True)
         )
     ).all()
-    on_duty = on_duty_ids(db, [sid for sid, _ in colleagues], now or utcnow())
+    on_duty = on_duty_ids(db, [sid for sid, _ in colleagues], now)
     staffed = {spoke for sid, spoke in colleagues if sid in on_duty}
     return sorted(set(others) - staffed)
 

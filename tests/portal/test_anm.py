@@ -111,6 +111,9 @@ def test_the_anm_covers_her_blocks_hwc_while_its_anm_is_off_duty(
     AuthActions(far).login(FAR_ANM, PASSWORD)
     assert far.get(f"/portal/anm/consultations/{other}").status_code == 403
     assert "KSG-000003" not in far.get("/portal/anm").text
+    take_off_duty(runtime, ANM)  # off duty herself (e.g. at night): she covers no one
+    assert covering.get(f"/portal/anm/consultations/{other}").status_code == 403
+    assert 'id="cover"' not in covering.get("/portal/anm").text
 
 
 def test_each_role_gets_403_on_the_others_pages(
