@@ -4,8 +4,9 @@
 missing): an issued prescription never changes. "Not in stock" asks the prescribing doctor
 for an alternative from the HWC's list: her start page (the consultation list) and the
 prescription page show it in red with a link to correct the prescription, which is where
-she acts on it (a correction chooses from the formulary, the HWC's list). Both actions
-are idempotent: a second post of the same form records nothing new.
+she acts on it (a correction chooses from the formulary, the HWC's list), and an SMS
+brings her that link at once (``portal.anm_stock_sms``). Both actions are idempotent: a
+second post of the same form records nothing new and sends nothing.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.runtime import current_runtime
 from models import DispenseOutcome, Prescription, PrescriptionDispensing, StaffRole
 from portal import anm_scope
 from portal.anm_lists import dispensings_of
 from portal.anm_readaloud import readaloud_state
+from portal.anm_stock_sms import queue_not_in_stock_sms, send_after_commit
 from portal.blueprint import audit, bp, get_db, roles_required
 
 #: The longest note the ANM may add to "Not in stock".
@@ -96,7 +99,8 @@ def anm_not_in_stock(code: str) -> ResponseReturnValue:
     if (refused := _refuse_if_not_current(rx)) is not None:
         return refused
     chosen = set(request.form.getlist("missing"))
-    missing = [f"{i.name} {i.strength}" for i in rx.items if str(i.id) in chosen]
+    items = [i for i in rx.items if str(i.id) in chosen]
+    missing = [f"{i.name} {i.strength}" for i in items]
     note = (request.form.get("note") or "").strip()[:NOTE_MAX] or None
     if not missing:
         flash(gettext("Tick the medicines that are not in stock."), "err")
@@ -112,16 +116,19 @@ def anm_not_in_stock(code: str) -> ResponseReturnValue:
         db.rollback()
         flash(gettext("The doctor has been asked for an alternative."), "ok")
         return _back(rx)
-    db.add(
-        PrescriptionDispensing(
-            prescription_id=rx.id,
-            outcome=DispenseOutcome.NOT_IN_STOCK.value,
-            staff_id=g.staff.id,
-            missing=missing,
-            note=note,
-        )
+    row = PrescriptionDispensing(
+        prescription_id=rx.id,
+        outcome=DispenseOutcome.NOT_IN_STOCK.value,
+        staff_id=g.staff.id,
+        missing=missing,
+        note=note,
     )
+    db.add(row)
+    db.flush()
+    runtime = current_runtime()
+    sms_id = queue_not_in_stock_sms(db, runtime, rx=rx, row=row, missing=items, anm=g.staff)
     audit(db, "prescription_not_in_stock", "prescription", rx.id, code=rx.code, missing=missing)
     db.commit()
+    send_after_commit(runtime, sms_id)
     flash(gettext("The doctor has been asked for an alternative."), "ok")
     return _back(rx)

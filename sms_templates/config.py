@@ -25,6 +25,7 @@ PURPOSES: tuple[str, ...] = (
     "doctor_prescription_link",
     "doctor_prescription_reminder",
     "doctor_unavailable",
+    "doctor_rx_not_in_stock",
     "rx_verify_reply",
     "rx_verify_refused",
 )

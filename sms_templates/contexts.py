@@ -76,6 +76,10 @@ CONTEXTS: dict[str, ContextSpec] = {
     "doctor_prescription_link": ContextSpec(("doctor_name", "reference", "link")),
     "doctor_prescription_reminder": ContextSpec(("reference", "link")),
     "doctor_unavailable": ContextSpec(("doctor_name", "doctor_code", "missed")),
+    # medicines: the PrescriptionItem rows not in stock (compact lines); notes: the ANM's note.
+    "doctor_rx_not_in_stock": ContextSpec(
+        ("code", "reference", "hwc_name", "anm_name", "medicines", "link"), ("notes",)
+    ),
     "rx_verify_reply": ContextSpec(
         ("code", "found"),
         ("doctor_name", "doctor_registration", "hub_name", "issued_at", "current", "superseded_at"),

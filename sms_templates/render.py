@@ -112,6 +112,7 @@ _SHORTENING: dict[str, _Shortening] = {
         "medicines", for_anm=True, optional=("tests", "notes", "advice")
     ),
     "emergency_anm_alert": _Shortening(optional=("village",)),
+    "doctor_rx_not_in_stock": _Shortening("medicines", optional=("notes",)),
     "intake_alert_anm": _Shortening(optional=("village",)),
 }
 

@@ -13,8 +13,18 @@ from sqlalchemy import select
 
 from core import clock as wclock
 from core.runtime import Runtime
-from models import CallLeg, LegRole, PrescriptionDispensing, PrescriptionItem
+from models import (
+    CallLeg,
+    LegRole,
+    Prescription,
+    PrescriptionDispensing,
+    PrescriptionItem,
+    SmsMessage,
+    Staff,
+)
+from outbound.sms import SMS_QUEUE
 from prescriptions.calls import READOUT_QUEUE, readout_purpose
+from sms_templates import render
 from tests.portal.anm_seed import ANM, AnmSeeded, seed_anm
 from tests.portal.conftest import DOCTOR, PASSWORD, AuthActions, Seeded
 from tests.portal.test_anm import audits
@@ -155,3 +165,59 @@ def test_read_aloud_outside_the_call_hours_waits_for_them(
         page = anm.get(f"/portal/anm/prescriptions/{anm_seeded.rx_code}").text
     assert queue.count == 0 and queue.scheduled_job_registry.count == 1
     assert "the call waits until" in page and "A call is on its way." in page
+
+
+def doctor_texts(runtime: Runtime) -> list[SmsMessage]:
+    """The not-in-stock SMS written so far."""
+    with runtime.db.session() as s:
+        query = select(SmsMessage).where(SmsMessage.purpose == "doctor_rx_not_in_stock")
+        return list(s.scalars(query.order_by(SmsMessage.id)))
+
+
+def test_not_in_stock_texts_the_prescribing_doctor_once_with_the_correct_link(
+    app: Flask, anm_seeded: AnmSeeded, runtime: Runtime
+) -> None:
+    with runtime.db.session() as s:
+        rx = s.get(Prescription, anm_seeded.rx_id)
+        assert rx is not None
+        items = sorted(rx.items, key=lambda i: i.id)
+        ids = [str(i.id) for i in items]
+        doctor = s.get(Staff, anm_seeded.base.staff_ids[DOCTOR])
+        anm_row = s.get(Staff, anm_seeded.base.staff_ids[ANM])
+        assert doctor is not None and anm_row is not None and rx.consultation.spoke is not None
+        language = doctor.languages[0] if doctor.languages else "en"
+        link = f"{runtime.settings.public_base_url}/portal/prescriptions/{rx.code}/correct"
+        expected = render(
+            "doctor_rx_not_in_stock",
+            language,
+            code=rx.code,
+            reference=anm_seeded.base.reference,
+            hwc_name=rx.consultation.spoke.name,
+            anm_name=anm_row.name,
+            medicines=items,
+            notes="back on Monday",
+            link=link,
+        )
+        doctor_mobile = doctor.mobile
+    sms_queue = runtime.queue(SMS_QUEUE)
+    jobs_before = sms_queue.count
+    anm, auth = signed_in(app, ANM)
+    url = f"/portal/anm/prescriptions/{anm_seeded.rx_code}"
+    form = {"csrf_token": auth.csrf(url), "missing": ids, "note": "back on Monday"}
+    for _ in range(2):  # a double-posted form
+        assert anm.post(f"{url}/not-in-stock", data=form).status_code == 302
+    (row,) = rows(runtime)
+    (sms,) = doctor_texts(runtime)
+    assert (sms.to_number, sms.prescription_id) == (doctor_mobile, anm_seeded.rx_id)
+    assert sms.idempotency_key == f"dispensing:{row.id}:doctor_rx_not_in_stock"
+    assert sms.body == expected.body and sms.dlt_template_id == expected.dlt_template_id
+    assert sms.body.endswith(link) and "Sunita Devi" in sms.body
+    assert all(f"{n}.{i.name}" in sms.body for n, i in enumerate(items, start=1))
+    assert sms_queue.count == jobs_before + 1  # sent after the commit, once
+    assert any(job.args == (sms.id,) for job in sms_queue.jobs)
+    doctor_client, _ = signed_in(app, DOCTOR)
+    start = doctor_client.get("/portal/consultations").text
+    assert "Not in stock: " in start and anm_seeded.rx_code in start  # the alert still shows
+    form["missing"] = ids[:1]  # another report: another row, another SMS
+    anm.post(f"{url}/not-in-stock", data=form)
+    assert len(rows(runtime)) == 2 and len(doctor_texts(runtime)) == 2

@@ -111,6 +111,15 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "link": "http://sampark.test/portal/c/SMP-2611-0042",
     },
     "doctor_unavailable": {"doctor_name": "Dr. Anil Prasad", "doctor_code": "DR-GM-1", "missed": 3},
+    "doctor_rx_not_in_stock": {
+        "code": "RX7K2P",
+        "reference": "SMP-2611-0042",
+        "hwc_name": "HWC Belwa",
+        "anm_name": "Sunita Devi",
+        "medicines": MEDICINES[1:3],
+        "notes": "Expected back on Monday",
+        "link": "http://sampark.test/portal/prescriptions/RX7K2P/correct",
+    },
     "rx_verify_reply": {
         "code": "RX7K2P",
         "found": True,
