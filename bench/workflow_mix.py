@@ -159,7 +159,7 @@ def _simulation_class() -> type:
     class MixSimulation(simulate.Simulation):
         """The simulation, its jobs on an external worker (see the module docstring)."""
 
-        def setup(self) -> None:
+        def start_external(self) -> None:
             rt = self.runtime
             self.queues = [rt.queue(q) for q in QUEUES]
             self.started = [StartedJobRegistry(queue=q) for q in self.queues]
@@ -240,6 +240,8 @@ def run_mix(
 ) -> dict[str, Any]:
     """N whole consultations, then ``noop_jobs`` no-ops queued beforehand, on one worker."""
     from ops import simulate
+    from ops.simulate_setup import TelephonySetup
+    from sampark.app import create_app
 
     fd, clock_file = tempfile.mkstemp(prefix="sampark-clock-")
     os.close(fd)
@@ -249,10 +251,12 @@ def run_mix(
         sim = _simulation_class()(
             settings, patients=patients, real_time=False, seed=11,
             over_seconds=3600.0 * patients / 1000, database_url=database_url,
+            app_factory=create_app,
+            setup=TelephonySetup(),  # no region: the figures compare with the earlier runs'
         )  # fmt: skip
     finally:
         simulate.VirtualClock = saved[0]
-    sim.setup()
+    sim.start_external()
     sim.standin.clock.advance(0)  # publish the start time
     s = sim.settings
     env = {
