@@ -57,8 +57,8 @@ CONTEXTS: dict[str, ContextSpec] = {
         ("code", "part"), ("medicine_lines", *TEXT_FIELDS, *LINE_FIELDS)
     ),
     # callback_kind: the dial-in line's kind (outbound.caller_id.dial_in_line): a
-    # "missed_call" line (or none given) says "give a missed call", "district" or "spoke"
-    # says "call X (free)".
+    # "missed_call" line (or none given) says "give a missed call", "district" (toll-free)
+    # "call X (free)", "spoke" (the HWC's landline, costs the patient) "call X", never "free".
     "followup_reminder": ContextSpec(
         ("follow_up_on", "callback_number"), ("patient_name", "code", "callback_kind")
     ),

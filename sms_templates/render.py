@@ -360,11 +360,16 @@ class _Var(str):
         return _Var()
 
 
+#: ``call``: the toll-free district line ("free"); ``call_spoke``: an HWC's landline (never).
+_CALL: dict[str, dict[str, Any]] = {
+    "call": {"callback_kind": "district"},
+    "call_spoke": {"callback_kind": "spoke"},
+}
 #: Context that selects each registered branch of a template (see ``dlt.yaml``).
 DLT_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
     "rx_verify_reply": {"not_found": {"found": False}, "replaced": {"current": False}},
-    "could_not_reach": {"call": {"callback_kind": "district"}},
-    "followup_reminder": {"call": {"callback_kind": "district"}},
+    "could_not_reach": _CALL,
+    "followup_reminder": _CALL,
     "callback_notice": {"no_number": {"callback_from": None}},
 }
 

@@ -219,9 +219,7 @@ def test_give_a_missed_call_only_to_a_missed_call_line(purpose: str) -> None:
     assert "Give a missed call to" in by_kind[None].body  # no kind given: as before
     for kind in ("district", "spoke"):
         assert "missed call" not in by_kind[kind].body
-        assert re.search(
-            r"\nCall 1800[ 0-9]+(\(free\)| to speak to us\. The call is free)", by_kind[kind].body
-        )
+        assert re.search(r"\nCall 1800[ 0-9]+ ", by_kind[kind].body)
     assert by_kind["district"].dlt_template_id != by_kind["missed_call"].dlt_template_id
     for language, script in VARIANTS:  # every script has the branch, registered
         sms = render(purpose, language, script, **base, callback_kind="district")
@@ -241,3 +239,48 @@ def test_the_callback_notice_names_no_number_it_will_not_call_from() -> None:
             sms.dlt_template_id
             == load_config().dlt_templates["callback_notice"][f"{language}.{script}.no_number"]
         )
+
+
+#: "Free" in every language and script of the call-back lines.
+SAYS_FREE = re.compile(r"\bfree\b|\bmuft\b|मुफ्त|مفت|বিনামূল্যে", re.IGNORECASE)
+#: The English line of each branch, exactly (the number is the spoke's or the district's).
+ENGLISH_CALL_LINE = {
+    "could_not_reach": {
+        "district": "Call {n} to speak to us. The call is free.",
+        "spoke": "Call {n} to speak to your health centre.",
+    },
+    "followup_reminder": {
+        "district": "Call {n} (free) to speak to us.",
+        "spoke": "Call {n} to speak to us.",
+    },
+}
+
+
+@pytest.mark.parametrize("purpose", ["could_not_reach", "followup_reminder"])
+@pytest.mark.parametrize(("language", "script"), VARIANTS)
+def test_only_the_toll_free_district_line_is_called_free(
+    purpose: str, language: str, script: str
+) -> None:
+    """A spoke's number is the HWC's ordinary landline: the patient pays for that call."""
+    registered = load_config().dlt_templates[purpose]
+    district = render(
+        purpose,
+        language,
+        script,
+        **{**SAMPLES[purpose], "callback_number": "+911800123001"},
+        callback_kind="district",
+    )
+    spoke = render(purpose, language, script, **SAMPLES[purpose], callback_kind="spoke")
+    assert district.dlt_template_id == registered[f"{language}.{script}.call"]
+    assert spoke.dlt_template_id == registered[f"{language}.{script}.call_spoke"]
+    assert spoke.dlt_template_id != district.dlt_template_id
+    assert "06456 220 001" in spoke.body and spoke.within_budget
+    assert SAYS_FREE.search(district.body), district.body
+    assert not SAYS_FREE.search(spoke.body), spoke.body
+    registration = dlt_registration_text(purpose, language, script, "call_spoke")
+    assert not SAYS_FREE.search(registration) and "{#var#}" in registration
+    assert registration != dlt_registration_text(purpose, language, script, "call")
+    if language == "en":
+        lines = ENGLISH_CALL_LINE[purpose]
+        assert district.body.split("\n")[-1] == lines["district"].format(n="1800 12 3001")
+        assert spoke.body.split("\n")[-1] == lines["spoke"].format(n="06456 220 001")
