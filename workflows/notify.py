@@ -51,7 +51,8 @@ def could_not_reach(ctx: Ctx) -> None:
     """Tell the patient (and the ANM) that every call-back failed and what to do next."""
     c = ctx.c
     # The line the patient rings (never the configured outbound number), and its kind: a
-    # missed-call line is "give a missed call", any other "call (free)".
+    # missed-call line is "give a missed call", the toll-free district line "call (free)",
+    # a spoke's landline "call" (it costs the patient).
     line = dial_in_line(ctx.session, c)
     context = {
         "callback_number": line[0] if line else "",

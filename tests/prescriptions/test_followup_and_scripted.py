@@ -286,13 +286,16 @@ def test_the_every_minute_sweeper_sends_the_follow_up_reminder_on_its_day(
         assert code in reminder.body
 
 
+@pytest.mark.parametrize("line", ["spoke", "district"])
 def test_without_a_missed_call_line_the_reminder_asks_for_a_call_not_a_missed_call(
-    runtime: Runtime,
+    runtime: Runtime, line: str
 ) -> None:
-    """A district line (toll-free on Twilio in India) is not rung off: "call X (free)"."""
+    """No missed-call line: "call X". Only the toll-free district line is called free; a
+    spoke's own number is the HWC's ordinary landline, which costs the patient."""
     _, _, follow_up_on = _issue_with_follow_up(runtime)
+    gone = [NumberKind.MISSED_CALL] + ([NumberKind.SPOKE] if line == "district" else [])
     with runtime.db.session() as s:
-        s.execute(delete(ServiceNumber).where(ServiceNumber.kind == NumberKind.MISSED_CALL))
+        s.execute(delete(ServiceNumber).where(ServiceNumber.kind.in_(gone)))
     assert send_followup_reminders(follow_up_on, runtime=runtime) == 1  # type: ignore[arg-type]
     with runtime.db.session() as s:
         [reminder] = s.scalars(
@@ -300,5 +303,9 @@ def test_without_a_missed_call_line_the_reminder_asks_for_a_call_not_a_missed_ca
         ).all()
         calls = load_config().dlt_templates["followup_reminder"]
         variant = f"{reminder.language}.{reminder.script}"
-        assert reminder.dlt_template_id == calls[f"{variant}.call"]
+        branch = "call" if line == "district" else "call_spoke"
+        assert reminder.dlt_template_id == calls[f"{variant}.{branch}"]
         assert "missed" not in reminder.body.lower() and "मिस्ड" not in reminder.body
+        words = ("free", "muft", "मुफ्त", "مفت", "বিনামূল্যে", "binamulye")
+        free = any(word in reminder.body.lower() for word in words)
+        assert free is (line == "district")
