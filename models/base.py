@@ -10,7 +10,8 @@ from sqlalchemy import JSON, DateTime, Enum, Integer, MetaData, String, Text, Ty
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
-from core.timeutil import as_utc, utcnow
+from core import clock
+from core.timeutil import as_utc
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -49,7 +50,10 @@ e164 = Annotated[str, mapped_column(String(16))]
 #: Twilio sets no bound on a SIP URI, so neither do we (text; any index stays usable).
 caller_id = Annotated[str, mapped_column(Text)]
 utc_time = Annotated[datetime, mapped_column(UTCDateTime())]
-created_time = Annotated[datetime, mapped_column(UTCDateTime(), default=utcnow)]
+#: When a row was made, on the service's clock (``core.clock``): the real time in service,
+#: the simulation's virtual time in ``sampark simulate``, the demo's shifted clinic time,
+#: so a row's age compares with the workflow's own timestamps (e.g. call to doctor).
+created_time = Annotated[datetime, mapped_column(UTCDateTime(), default=clock.now)]
 json_list = Annotated[list[Any], mapped_column(JSON, default=list)]
 json_dict = Annotated[dict[str, Any], mapped_column(JSON, default=dict)]
 
