@@ -10,7 +10,7 @@ TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 export TEST_DATABASE_URL TEST_REDIS_URL
 
-.PHONY: demo test lint typecheck pytest bench bench-deps clean browser-deps
+.PHONY: demo test lint typecheck pytest bench bench-deps clean browser-deps screenshots
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ browser-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-core >/dev/null; }
 
 test: lint typecheck pytest
+
+# Refresh docs/screenshots/ (the browser tests write there only when asked).
+screenshots: $(STAMP) browser-deps
+	SAMPARK_SCREENSHOTS=1 $(BIN)/pytest -q -m browser tests/portal tests/standin_phone
 
 # make demo PORT=8090 TWILIO_PORT=8766: other ports for the web app and the local Twilio.
 PORT ?= 5000

@@ -9,7 +9,6 @@ go to ``docs/screenshots/anm-<page>-<width>.png``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, ViewportSize, expect
@@ -22,10 +21,11 @@ from tests.portal.test_browser import (  # noqa: F401  (browser_context: a fixtu
     log_in,
     serving,
 )
+from tests.screenshots import screenshot_dir
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = screenshot_dir()  # docs/screenshots with SAMPARK_SCREENSHOTS=1
 
 
 @pytest.fixture

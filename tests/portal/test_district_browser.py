@@ -5,7 +5,6 @@ sideways; a doctor gets 403. Screenshots go to ``docs/screenshots/district-*-<wi
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, ViewportSize, expect
@@ -21,9 +20,10 @@ from tests.portal.test_browser import (  # noqa: F401  (browser_context: a fixtu
     log_in,
     serving,
 )
+from tests.screenshots import screenshot_dir
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = screenshot_dir()  # docs/screenshots with SAMPARK_SCREENSHOTS=1
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ and in Urdu (right to left): ``anm-home-hi-375.png``, ``anm-home-ur-375.png``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import url_for
@@ -28,10 +27,11 @@ from tests.portal.admin_seed import ADMIN, give_password
 from tests.portal.anm_seed import ANM, seed_anm
 from tests.portal.conftest import DOCTOR, PASSWORD
 from tests.portal.test_browser import CHROMIUM, CHROMIUM_ARGS, Live, log_in, serving
+from tests.screenshots import screenshot_dir
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = screenshot_dir()  # docs/screenshots with SAMPARK_SCREENSHOTS=1
 #: Who logs in for each role, and the heading of the page the login lands on.
 ROLES = {
     StaffRole.ANM: (ANM, "My HWC: HWC Belwa"),

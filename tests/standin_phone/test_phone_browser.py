@@ -23,7 +23,6 @@ from rq import SimpleWorker
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from core.runtime import Runtime, install_process_runtime
-from core.settings import PROJECT_ROOT
 from ivr.after_commit import settle
 from ivr.catalog import catalog
 from sampark.app import create_app
@@ -31,6 +30,7 @@ from sampark.cli.consultations import consultation_rows
 from standin import RealClock, StandIn
 from tests.builders import MiniDistrict
 from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
+from tests.screenshots import screenshot_dir
 from tests.standin_phone.conftest import VISITOR, add_numbers
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -48,7 +48,7 @@ CHROMIUM_ARGS = [
     "--use-fake-device-for-media-stream",  # and is Chromium's test tone
     "--autoplay-policy=no-user-gesture-required",
 ]
-SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+SCREENSHOTS = screenshot_dir()  # docs/screenshots with SAMPARK_SCREENSHOTS=1
 QUEUES = ("workflow", "calls", "sms", "default")
 
 if not CHROMIUM.exists():  # pragma: no cover - `make test` installs it first
