@@ -12,12 +12,15 @@ press after that call was placed is a new attempt, a new call.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,6 +32,7 @@ from portal.blueprint import audit, bp, get_db, roles_required
 from portal.labels import when
 from prescriptions.calls import next_window_opening, readout_purpose, schedule_readout
 
+log = logging.getLogger(__name__)
 #: How long a press is remembered (a form older than this may queue its call again).
 CLICK_TTL = timedelta(days=1)
 
@@ -58,7 +62,10 @@ def next_attempt(db: Session, rx: Prescription) -> int:
 def readaloud_state(db: Session, rx: Prescription) -> ReadAloudState:
     """The button's attempt number; whether it was pressed already; the window's opening."""
     attempt = next_attempt(db, rx)
-    queued = bool(current_runtime().redis.exists(_click_key(rx, attempt)))
+    try:
+        queued = bool(current_runtime().redis.exists(_click_key(rx, attempt)))
+    except RedisError:  # the page still opens; the press says so if the queue is down
+        queued = False
     return ReadAloudState(attempt, queued, next_window_opening(wclock.now()))
 
 
@@ -81,13 +88,28 @@ def anm_read_aloud(code: str) -> ResponseReturnValue:
         flash(gettext("The form expired. Please try again."), "err")
         return back
     runtime = current_runtime()
-    first = attempt == expected and runtime.redis.set(
-        _click_key(rx, attempt), "1", nx=True, ex=int(CLICK_TTL.total_seconds())
-    )
+    key = _click_key(rx, attempt)
+    try:
+        first = attempt == expected and runtime.redis.set(
+            key, "1", nx=True, ex=int(CLICK_TTL.total_seconds())
+        )
+        if first:
+            try:
+                schedule_readout(runtime, rx.id, attempt)
+            except RedisError:
+                with contextlib.suppress(RedisError):  # so that pressing again works
+                    runtime.redis.delete(key)
+                raise
+    except RedisError:  # the queue is down: nothing was asked, so she may press again
+        log.exception("read-aloud not queued", extra={"code": rx.code, "attempt": attempt})
+        flash(
+            gettext("The call could not be started just now. Please press again in a minute."),
+            "err",
+        )
+        return back
     if not first:
         flash(gettext("The call for this press is already on its way."), "ok")
         return back
-    schedule_readout(runtime, rx.id, attempt)
     audit(db, "read_aloud_requested", "prescription", rx.id, code=rx.code, attempt=attempt)
     db.commit()
     opening = next_window_opening(wclock.now())

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from unittest.mock import patch
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import select
 
 from core import clock as wclock
@@ -221,3 +223,19 @@ def test_not_in_stock_texts_the_prescribing_doctor_once_with_the_correct_link(
     form["missing"] = ids[:1]  # another report: another row, another SMS
     anm.post(f"{url}/not-in-stock", data=form)
     assert len(rows(runtime)) == 2 and len(doctor_texts(runtime)) == 2
+
+
+def test_read_aloud_with_the_queue_down_says_so_and_a_later_press_works(
+    app: Flask, anm_seeded: AnmSeeded, runtime: Runtime
+) -> None:
+    anm, auth = signed_in(app, ANM)
+    queue = runtime.queue(READOUT_QUEUE)
+    url = f"/portal/anm/prescriptions/{anm_seeded.rx_code}"
+    with wclock.use_clock(wclock.ManualClock(MIDDAY)):
+        with patch("portal.anm_readaloud.schedule_readout", side_effect=RedisConnectionError):
+            _press(anm, auth, anm_seeded.rx_code)
+            page = anm.get(url).text
+        assert "could not be started just now" in page  # a clear answer, no stack trace
+        assert queue.count == 0 and not audits(runtime, "read_aloud_requested")
+        assert _press(anm, auth, anm_seeded.rx_code) == 2  # the same press, now queued
+    assert queue.count == 1
