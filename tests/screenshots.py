@@ -11,6 +11,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from playwright.sync_api import Page
+
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
 
@@ -21,3 +23,17 @@ def screenshot_dir() -> Path:
     scratch = Path(tempfile.gettempdir()) / "sampark-screenshots"
     scratch.mkdir(exist_ok=True)
     return scratch
+
+
+def fits(page: Page) -> None:
+    """Nothing on the page scrolls sideways (the phones ANMs and doctors carry)."""
+    size = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert size[0] <= size[1], f"{page.url} scrolls sideways: {size}"
+
+
+def shot(page: Page, name: str) -> None:
+    """Check the page fits, then keep a screenshot of the whole of it as ``<name>.png``."""
+    fits(page)
+    folder = screenshot_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)

@@ -21,11 +21,9 @@ from tests.portal.test_browser import (  # noqa: F401  (browser_context: a fixtu
     log_in,
     serving,
 )
-from tests.screenshots import screenshot_dir
+from tests.screenshots import shot
 
 pytestmark = pytest.mark.browser
-
-SCREENSHOTS = screenshot_dir()  # docs/screenshots with SAMPARK_SCREENSHOTS=1
 
 
 @pytest.fixture
@@ -40,14 +38,6 @@ def tab(browser_context: BrowserContext) -> Page:  # noqa: F811  (the fixture, b
     return browser_context.pages[0] if browser_context.pages else browser_context.new_page()
 
 
-def shot(page: Page, name: str, width: int) -> None:
-    """Check nothing scrolls sideways, then keep a screenshot of the whole page."""
-    size = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert size[0] <= size[1], f"{page.url} scrolls sideways: {size}"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"admin-{name}-{width}.png"), full_page=True)
-
-
 @pytest.mark.parametrize("width", [375, 1280])
 def test_the_admin_adds_a_doctor_and_resets_her_password(tab: Page, live: Live, width: int) -> None:
     page = tab
@@ -56,14 +46,14 @@ def test_the_admin_adds_a_doctor_and_resets_her_password(tab: Page, live: Live, 
     page.goto(f"{live.url}/portal/admin/staff")
     expect(page.get_by_role("heading", name="Staff")).to_be_visible()
     expect(page.locator("main")).to_contain_text("Sunita Devi")
-    shot(page, "staff", width)
+    shot(page, f"admin-staff-{width}")
     page.locator("#f-role").select_option("doctor")
     page.get_by_role("button", name="Show").click()
     expect(page.locator("main")).to_contain_text("Dr. Anil Prasad")
     expect(page.locator("main")).not_to_contain_text("Sunita Devi")
 
     page.get_by_role("link", name="Add a staff member").click()
-    shot(page, "add-role", width)
+    shot(page, f"admin-add-role-{width}")
     page.get_by_role("link", name="Doctor", exact=True).click()
     expect(page.get_by_role("heading", name="Add a staff member: Doctor")).to_be_visible()
     page.locator("#code").fill("DR-GM-8")
@@ -77,23 +67,23 @@ def test_the_admin_adds_a_doctor_and_resets_her_password(tab: Page, live: Live, 
     page.locator("#registration_number").fill("BMC-66008")
     page.locator("#roster_days_0").fill("mon-fri")
     page.locator("#roster_hours_0").fill("20:00-08:00")
-    shot(page, "add-form", width)
+    shot(page, f"admin-add-form-{width}")
     page.get_by_role("button", name="Add", exact=True).click()
     expect(page.locator("#mobile-problem")).to_contain_text("staff need a mobile")
     expect(page.locator("#name")).to_have_value("Dr. Sabina Yasmin")  # kept as typed
-    shot(page, "add-problems", width)
+    shot(page, f"admin-add-problems-{width}")
     page.locator("#mobile").fill("+91 99990 77008")
     page.get_by_role("button", name="Add", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("Dr. Sabina Yasmin is added.")
     expect(page.locator("#roster_hours_0")).to_have_value("20:00-08:00")
-    shot(page, "edit", width)
+    shot(page, f"admin-edit-{width}")
 
     page.get_by_role("link", name="Reset the password").click()
-    shot(page, "password", width)
+    shot(page, f"admin-password-{width}")
     page.get_by_role("button", name="Reset the password").click()
     temporary = page.locator("#temporary-password").inner_text().strip()
     assert len(temporary) == 14
-    shot(page, "password-done", width)
+    shot(page, f"admin-password-done-{width}")
 
     page.get_by_role("button", name="Log out").click()
     log_in(page, live, "DR-GM-8", temporary)

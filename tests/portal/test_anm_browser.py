@@ -21,11 +21,9 @@ from tests.portal.test_browser import (  # noqa: F401  (browser_context: a fixtu
     log_in,
     serving,
 )
-from tests.screenshots import screenshot_dir
+from tests.screenshots import fits, shot
 
 pytestmark = pytest.mark.browser
-
-SCREENSHOTS = screenshot_dir()  # docs/screenshots with SAMPARK_SCREENSHOTS=1
 
 
 @pytest.fixture
@@ -37,17 +35,6 @@ def live(runtime: Runtime) -> Iterator[tuple[Live, AnmSeeded]]:
 @pytest.fixture
 def tab(browser_context: BrowserContext) -> Page:  # noqa: F811  (the fixture, by name)
     return browser_context.pages[0] if browser_context.pages else browser_context.new_page()
-
-
-def no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert width[0] <= width[1], f"{page.url} scrolls sideways: {width}"
-
-
-def shot(page: Page, name: str, width: int) -> None:
-    no_sideways_scroll(page)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"anm-{name}-{width}.png"), full_page=True)
 
 
 @pytest.mark.parametrize("width", [375, 1280])
@@ -63,26 +50,26 @@ def test_the_anm_dispenses_on_her_phone_and_the_doctor_sees_it(
     expect(dispense_list).to_contain_text(seeded.rx_code)
     expect(dispense_list).to_contain_text("Rani Kumari")
     expect(page.locator("main")).not_to_contain_text("Salma Begum")  # HWC-002's patient
-    shot(page, "home", width)
+    shot(page, f"anm-home-{width}")
 
     page.locator("#own-today-list").get_by_role("link", name=seeded.base.reference).click()
     expect(
         page.get_by_role("heading", name=f"Consultation {seeded.base.reference}")
     ).to_be_visible()
     expect(page.locator("#rec-description")).to_be_attached()
-    shot(page, "consultation", width)
+    shot(page, f"anm-consultation-{width}")
 
     page.get_by_role("link", name=seeded.rx_code).click()
     expect(page.locator("#rx-code")).to_have_text(seeded.rx_code)
-    shot(page, "prescription", width)
+    shot(page, f"anm-prescription-{width}")
     page.locator("#dispensed").click()
     expect(page.locator("main")).to_contain_text("Dispensed by Sunita Devi at")
-    shot(page, "dispensed", width)
+    shot(page, f"anm-dispensed-{width}")
 
     response = page.goto(f"{served.url}/portal/consultations")
     assert response is not None and response.status == 403
     expect(page.locator("main")).to_contain_text("This page is not open to your role.")
-    no_sideways_scroll(page)
+    fits(page)
 
     page.goto(f"{served.url}/portal/anm")
     page.get_by_role("button", name="Log out").click()
@@ -90,6 +77,6 @@ def test_the_anm_dispenses_on_her_phone_and_the_doctor_sees_it(
     expect(page.get_by_role("heading", name="Open consultations")).to_be_visible()
     page.goto(f"{served.url}/portal/prescriptions/{seeded.rx_code}")
     expect(page.locator("main")).to_contain_text("Dispensed by Sunita Devi at")
-    no_sideways_scroll(page)
+    fits(page)
     response = page.goto(f"{served.url}/portal/anm")
     assert response is not None and response.status == 403

@@ -20,10 +20,9 @@ from tests.portal.test_browser import (  # noqa: F401  (browser_context: a fixtu
     log_in,
     serving,
 )
-from tests.screenshots import screenshot_dir
+from tests.screenshots import shot
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = screenshot_dir()  # docs/screenshots with SAMPARK_SCREENSHOTS=1
 
 
 @pytest.fixture
@@ -44,13 +43,6 @@ def tab(browser_context: BrowserContext) -> Page:  # noqa: F811  (the fixture, b
     return browser_context.pages[0] if browser_context.pages else browser_context.new_page()
 
 
-def shot(page: Page, name: str, width: int) -> None:
-    size = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert size[0] <= size[1], f"{page.url} scrolls sideways: {size}"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
-
-
 @pytest.mark.parametrize("width", [375, 1280])
 def test_the_admin_reads_the_dashboard_and_the_report(tab: Page, live: Live, width: int) -> None:
     page = tab
@@ -66,12 +58,12 @@ def test_the_admin_reads_the_dashboard_and_the_report(tab: Page, live: Live, wid
     for i in range(7):  # every chart drawn (an SVG the browser could render)
         charts.nth(i).scroll_into_view_if_needed()
         assert charts.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
-    shot(page, "dashboard", width)
+    shot(page, f"dashboard-{width}")
 
     page.goto(f"{live.url}/portal/district/report?month=2026-11")
     expect(page.get_by_role("heading", name="Teleconsultations, 2026-11")).to_be_visible()
     expect(page.locator("main")).to_contain_text("District total")
-    shot(page, "monthly-report", width)
+    shot(page, f"monthly-report-{width}")
     page.emulate_media(media="print")
     expect(page.locator("header")).to_be_hidden()
     page.emulate_media(media="screen")

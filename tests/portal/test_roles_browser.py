@@ -27,11 +27,10 @@ from tests.portal.admin_seed import ADMIN, give_password
 from tests.portal.anm_seed import ANM, seed_anm
 from tests.portal.conftest import DOCTOR, PASSWORD
 from tests.portal.test_browser import CHROMIUM, CHROMIUM_ARGS, Live, log_in, serving
-from tests.screenshots import screenshot_dir
+from tests.screenshots import fits, shot
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = screenshot_dir()  # docs/screenshots with SAMPARK_SCREENSHOTS=1
 #: Who logs in for each role, and the heading of the page the login lands on.
 ROLES = {
     StaffRole.ANM: (ANM, "My HWC: HWC Belwa"),
@@ -62,19 +61,6 @@ def live(runtime: Runtime) -> Iterator[Live]:
         with runtime.db.session() as s:
             s.scalars(select(Staff).where(Staff.code == ANM)).one().password_must_change = True
         yield served
-
-
-def fits(page: Page) -> None:
-    """Nothing on the page scrolls sideways."""
-    size = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert size[0] <= size[1], f"{page.url} scrolls sideways: {size}"
-
-
-def shot(page: Page, name: str) -> None:
-    """Check the page fits, then keep a screenshot of the whole of it."""
-    fits(page)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def paths(live: Live) -> dict[StaffRole, list[str]]:
